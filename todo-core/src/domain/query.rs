@@ -1,0 +1,318 @@
+//! Task listing: filters, sort orders and opaque keyset cursors.
+//!
+//! The order is total: every sort key is paired with the task id (UUID v7, so
+//! creation order) as a tie-breaker, and a cursor carries both, so pages never
+//! skip or repeat a task while others are added. Every store implements exactly
+//! the semantics of [`TaskQuery::matches`] and [`SortSpec::key`]; the contract
+//! tests hold them to it.
+
+use std::cmp::Ordering;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::ValidationError;
+use super::ids::{TaskId, UserId};
+use super::task::{Priority, Status, Tag, Task};
+
+/// Default page size.
+pub const PAGE_DEFAULT: u32 = 50;
+/// Largest page size.
+pub const PAGE_MAX: u32 = 200;
+/// Longest text query.
+pub const QUERY_MAX_CHARS: usize = 200;
+
+/// Which tasks by status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusFilter {
+    #[default]
+    Pending,
+    Completed,
+    All,
+}
+
+impl StatusFilter {
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        match s {
+            "pending" => Ok(Self::Pending),
+            "completed" => Ok(Self::Completed),
+            "all" => Ok(Self::All),
+            _ => Err(ValidationError::new("status", format!("status must be pending, completed or all; got {s:?}"))),
+        }
+    }
+
+    pub fn admits(&self, s: Status) -> bool {
+        match self {
+            Self::Pending => s == Status::Pending,
+            Self::Completed => s == Status::Completed,
+            Self::All => true,
+        }
+    }
+}
+
+/// What a listing is sorted by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortField {
+    /// Due time; tasks without one come last in both directions.
+    #[default]
+    DueAt,
+    /// `low < medium < high`.
+    Priority,
+    CreatedAt,
+    /// Case-insensitive.
+    Title,
+}
+
+/// A sort field and direction, written `due_at` or `-due_at` (descending).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct SortSpec {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+impl SortSpec {
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        let (descending, name) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let field = match name {
+            "due_at" => SortField::DueAt,
+            "priority" => SortField::Priority,
+            "created_at" => SortField::CreatedAt,
+            "title" => SortField::Title,
+            _ => {
+                return Err(ValidationError::new(
+                    "sort",
+                    format!("sort must be one of due_at, priority, created_at, title (prefix '-' for descending); got {s:?}"),
+                ));
+            }
+        };
+        Ok(Self { field, descending })
+    }
+
+    pub fn as_string(&self) -> String {
+        let name = match self.field {
+            SortField::DueAt => "due_at",
+            SortField::Priority => "priority",
+            SortField::CreatedAt => "created_at",
+            SortField::Title => "title",
+        };
+        if self.descending { format!("-{name}") } else { name.to_owned() }
+    }
+
+    /// The task's position under this sort, compared ascending; descending
+    /// sorts reverse the comparison of the whole `(key, id)` pair.
+    pub fn key(&self, t: &Task) -> SortKey {
+        match self.field {
+            SortField::DueAt => SortKey::Int(due_sort_value(t.due_at, self.descending)),
+            SortField::Priority => SortKey::Int(t.priority.rank()),
+            SortField::CreatedAt => SortKey::Int(t.created_at.timestamp_micros()),
+            SortField::Title => SortKey::Text(title_sort_value(t.title.as_str())),
+        }
+    }
+
+    /// Compares two tasks in listing order.
+    pub fn compare(&self, a: &Task, b: &Task) -> Ordering {
+        let o = (self.key(a), a.id).cmp(&(self.key(b), b.id));
+        if self.descending { o.reverse() } else { o }
+    }
+
+    /// Whether `t` comes strictly after the cursor position in listing order.
+    pub fn is_after(&self, t: &Task, cursor: &Cursor) -> bool {
+        let o = (self.key(t), t.id).cmp(&(cursor.key.clone(), cursor.id));
+        if self.descending { o == Ordering::Less } else { o == Ordering::Greater }
+    }
+}
+
+/// The sortable value of `due_at`: microseconds, with missing due dates placed last.
+pub fn due_sort_value(due: Option<DateTime<Utc>>, descending: bool) -> i64 {
+    match due {
+        Some(d) => d.timestamp_micros(),
+        None if descending => i64::MIN,
+        None => i64::MAX,
+    }
+}
+
+/// The sortable value of a title: lowercased (Unicode), compared bytewise.
+pub fn title_sort_value(title: &str) -> String {
+    title.to_lowercase()
+}
+
+/// The lowercased text that `q` searches: title and description.
+pub fn search_text(title: &str, description: &str) -> String {
+    format!("{}\n{}", title.to_lowercase(), description.to_lowercase())
+}
+
+/// One component of a keyset position.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SortKey {
+    Int(i64),
+    Text(String),
+}
+
+/// An opaque page position: the sort it belongs to and the last task's `(key, id)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(rename = "s")]
+    pub sort: String,
+    #[serde(rename = "k")]
+    pub key: SortKey,
+    pub id: TaskId,
+}
+
+impl Cursor {
+    pub fn after(sort: SortSpec, t: &Task) -> Self {
+        Self { sort: sort.as_string(), key: sort.key(t), id: t.id }
+    }
+
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("cursor serializes"))
+    }
+
+    /// Decodes a cursor and checks it was made for `sort`.
+    pub fn decode(s: &str, sort: SortSpec) -> Result<Self, ValidationError> {
+        let bad = || ValidationError::new("cursor", "cursor is not valid for this listing; start again without it");
+        let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
+        let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        let kind_ok = matches!(
+            (&c.key, sort.field),
+            (SortKey::Text(_), SortField::Title) | (SortKey::Int(_), SortField::DueAt | SortField::Priority | SortField::CreatedAt)
+        );
+        if c.sort != sort.as_string() || !kind_ok {
+            return Err(bad());
+        }
+        Ok(c)
+    }
+}
+
+/// A validated listing request for one user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskQuery {
+    pub user_id: UserId,
+    pub status: StatusFilter,
+    pub priority: Option<Priority>,
+    pub tag: Option<Tag>,
+    /// Lowercased substring searched in title and description.
+    pub text: Option<String>,
+    /// Inclusive lower bound on `due_at`.
+    pub due_after: Option<DateTime<Utc>>,
+    /// Exclusive upper bound on `due_at`.
+    pub due_before: Option<DateTime<Utc>>,
+    /// Only pending tasks whose due time has passed (all-day tasks: whose day has passed).
+    pub overdue: bool,
+    /// The instant `overdue` is judged at.
+    pub now: DateTime<Utc>,
+    pub sort: SortSpec,
+    pub limit: u32,
+    pub cursor: Option<Cursor>,
+}
+
+impl TaskQuery {
+    /// Everything pending for `user_id`, in the default order, first page.
+    pub fn new(user_id: UserId, now: DateTime<Utc>) -> Self {
+        Self {
+            user_id,
+            status: StatusFilter::Pending,
+            priority: None,
+            tag: None,
+            text: None,
+            due_after: None,
+            due_before: None,
+            overdue: false,
+            now,
+            sort: SortSpec::default(),
+            limit: PAGE_DEFAULT,
+            cursor: None,
+        }
+    }
+
+    pub fn parse_limit(n: i64) -> Result<u32, ValidationError> {
+        if (1..=i64::from(PAGE_MAX)).contains(&n) {
+            Ok(n as u32)
+        } else {
+            Err(ValidationError::new("limit", format!("limit must be between 1 and {PAGE_MAX}; got {n}")))
+        }
+    }
+
+    pub fn parse_text(q: &str) -> Result<Option<String>, ValidationError> {
+        let q = q.trim();
+        if q.chars().count() > QUERY_MAX_CHARS {
+            return Err(ValidationError::new("q", format!("q is longer than {QUERY_MAX_CHARS} characters")));
+        }
+        Ok((!q.is_empty()).then(|| q.to_lowercase()))
+    }
+
+    /// The instant before which an all-day task counts as overdue: its day has passed.
+    pub fn all_day_overdue_cutoff(&self) -> DateTime<Utc> {
+        self.now - Duration::days(1)
+    }
+
+    /// Whether `t` passes every filter (not the cursor).
+    pub fn matches(&self, t: &Task) -> bool {
+        if t.user_id != self.user_id || !self.status.admits(t.status) {
+            return false;
+        }
+        if self.priority.is_some_and(|p| p != t.priority) {
+            return false;
+        }
+        if self.tag.as_ref().is_some_and(|tag| !t.tags.contains(tag)) {
+            return false;
+        }
+        if let Some(q) = &self.text {
+            if !search_text(t.title.as_str(), t.description.as_str()).contains(q.as_str()) {
+                return false;
+            }
+        }
+        if self.due_after.is_some() || self.due_before.is_some() || self.overdue {
+            let Some(due) = t.due_at else { return false };
+            if self.due_after.is_some_and(|a| due < a) || self.due_before.is_some_and(|b| due >= b) {
+                return false;
+            }
+            if self.overdue {
+                let past = if t.all_day { due <= self.all_day_overdue_cutoff() } else { due < self.now };
+                if !(t.is_pending() && past) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Filters, sorts and pages `tasks` exactly as every store must.
+    pub fn apply<'a>(&self, tasks: impl IntoIterator<Item = &'a Task>) -> TaskPage {
+        let mut hits: Vec<&Task> = tasks
+            .into_iter()
+            .filter(|t| self.matches(t))
+            .filter(|t| self.cursor.as_ref().is_none_or(|c| self.sort.is_after(t, c)))
+            .collect();
+        hits.sort_by(|a, b| self.sort.compare(a, b));
+        TaskPage::from_overfetch(hits.into_iter().cloned().collect(), self)
+    }
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TaskPage {
+    pub items: Vec<Task>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl TaskPage {
+    /// Builds a page from up to `limit + 1` tasks in order: the extra one only
+    /// tells that another page exists.
+    pub fn from_overfetch(mut tasks: Vec<Task>, q: &TaskQuery) -> Self {
+        let limit = q.limit as usize;
+        let more = tasks.len() > limit;
+        tasks.truncate(limit);
+        let next_cursor = if more { tasks.last().map(|t| Cursor::after(q.sort, t).encode()) } else { None };
+        Self { items: tasks, next_cursor }
+    }
+}

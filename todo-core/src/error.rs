@@ -1,0 +1,47 @@
+//! The one error type of the core: what went wrong, sorted by what a caller can do
+//! about it. Adapters convert their native errors into it.
+
+use crate::domain::ValidationError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input that does not parse or breaks a rule.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// The thing does not exist for this user (it may exist for another: we do not say).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The change conflicts with the current state (e.g. the e-mail is taken).
+    #[error("{0}")]
+    Conflict(String),
+    /// Optimistic concurrency: the caller's version is not the current one.
+    #[error("version mismatch: the task is at version {current}")]
+    VersionMismatch { current: i64 },
+    /// The work was already done (an idempotency key exists): a success for callers
+    /// that deliver at least once.
+    #[error("already processed: {0}")]
+    Duplicate(String),
+    #[error("authentication failed")]
+    Unauthorized,
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// A dependency (database, event log) cannot be reached; retrying may help.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or a broken invariant.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Error::Internal(e.to_string())
+    }
+
+    /// Whether retrying the same operation later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Unavailable(_))
+    }
+}

@@ -1,0 +1,171 @@
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::Topic;
+use crate::domain::{EventId, UserId};
+
+/// The CloudEvents version we write and accept.
+pub const SPEC_VERSION: &str = "1.0";
+
+/// A CloudEvents 1.0 event in structured JSON mode, with the `userid` extension.
+/// `data` stays JSON here; [`CloudEvent::decode`] gives the typed payload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CloudEvent {
+    pub specversion: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: EventId,
+    /// The producing service, e.g. `/todo/chat-api`.
+    pub source: String,
+    /// e.g. `todo.task.created.v1`.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// The task id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    pub time: DateTime<Utc>,
+    #[serde(default = "default_content_type")]
+    pub datacontenttype: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub userid: UserId,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+fn default_content_type() -> String {
+    "application/json".to_owned()
+}
+
+/// Why a record could not be read as one of our events.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("not a CloudEvent: {0}")]
+    Malformed(String),
+    #[error("unsupported CloudEvents specversion {0:?}")]
+    SpecVersion(String),
+    #[error("unsupported major version of {0:?} (this build reads v1)")]
+    UnsupportedVersion(String),
+    #[error("unknown event type {0:?}")]
+    UnknownType(String),
+    #[error("invalid data for {ty}: {message}")]
+    InvalidData { ty: String, message: String },
+}
+
+/// Every event type of the catalog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventType {
+    TaskCreated,
+    TaskUpdated,
+    TaskCompleted,
+    TaskDeleted,
+    ReminderScheduled,
+    ReminderCancelled,
+    TaskChanged,
+    ReminderDue,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 8] = [
+        EventType::TaskCreated,
+        EventType::TaskUpdated,
+        EventType::TaskCompleted,
+        EventType::TaskDeleted,
+        EventType::ReminderScheduled,
+        EventType::ReminderCancelled,
+        EventType::TaskChanged,
+        EventType::ReminderDue,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EventType::TaskCreated => "todo.task.created.v1",
+            EventType::TaskUpdated => "todo.task.updated.v1",
+            EventType::TaskCompleted => "todo.task.completed.v1",
+            EventType::TaskDeleted => "todo.task.deleted.v1",
+            EventType::ReminderScheduled => "todo.reminder.scheduled.v1",
+            EventType::ReminderCancelled => "todo.reminder.cancelled.v1",
+            EventType::TaskChanged => "todo.task.changed.v1",
+            EventType::ReminderDue => "todo.reminder.due.v1",
+        }
+    }
+
+    pub fn topic(&self) -> Topic {
+        match self {
+            EventType::TaskCreated | EventType::TaskUpdated | EventType::TaskCompleted | EventType::TaskDeleted => {
+                Topic::TaskEvents
+            }
+            EventType::ReminderScheduled | EventType::ReminderCancelled => Topic::Reminders,
+            EventType::TaskChanged | EventType::ReminderDue => Topic::TaskUpdates,
+        }
+    }
+
+    /// Reads a `type` attribute: a known type, a known type at another major
+    /// version (`UnsupportedVersion`), or something else (`UnknownType`).
+    pub fn parse(ty: &str) -> Result<EventType, EventError> {
+        if let Some(t) = EventType::ALL.into_iter().find(|t| t.as_str() == ty) {
+            return Ok(t);
+        }
+        if let Some((base, version)) = ty.rsplit_once(".v") {
+            let known_base = EventType::ALL.iter().any(|t| t.as_str().strip_suffix(".v1") == Some(base));
+            if known_base && version.parse::<u32>().is_ok() {
+                return Err(EventError::UnsupportedVersion(ty.to_owned()));
+            }
+        }
+        Err(EventError::UnknownType(ty.to_owned()))
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl CloudEvent {
+    /// A new event with a fresh id.
+    pub fn new(
+        source: &str,
+        ty: EventType,
+        subject: Option<String>,
+        time: DateTime<Utc>,
+        userid: UserId,
+        data: serde_json::Value,
+    ) -> Self {
+        Self {
+            specversion: SPEC_VERSION.to_owned(),
+            id: EventId::new(),
+            source: source.to_owned(),
+            ty: ty.as_str().to_owned(),
+            subject,
+            time,
+            datacontenttype: default_content_type(),
+            userid,
+            data,
+        }
+    }
+
+    /// Parses one structured-mode JSON document and checks the envelope.
+    pub fn from_json_bytes(bytes: &[u8]) -> Result<Self, EventError> {
+        let ev: CloudEvent = serde_json::from_slice(bytes).map_err(|e| EventError::Malformed(e.to_string()))?;
+        if ev.specversion != SPEC_VERSION {
+            return Err(EventError::SpecVersion(ev.specversion));
+        }
+        if ev.source.is_empty() || ev.ty.is_empty() {
+            return Err(EventError::Malformed("source and type must not be empty".into()));
+        }
+        if ev.datacontenttype != "application/json" {
+            return Err(EventError::Malformed(format!("datacontenttype {:?} is not application/json", ev.datacontenttype)));
+        }
+        Ok(ev)
+    }
+
+    pub fn to_json_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a CloudEvent always serializes")
+    }
+
+    pub fn event_type(&self) -> Result<EventType, EventError> {
+        EventType::parse(&self.ty)
+    }
+}

@@ -1,0 +1,109 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+
+use super::envelope::{CloudEvent, EventError, EventType};
+use crate::domain::{Task, TaskId, UserId};
+
+/// `event_type` of a `task-events` payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskEventKind {
+    Created,
+    Updated,
+    Completed,
+    Deleted,
+}
+
+/// `data` of `todo.task.{created,updated,completed,deleted}.v1` on `task-events`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TaskEventData {
+    pub event_type: TaskEventKind,
+    pub task_id: TaskId,
+    /// The task after the change (for `deleted`: as it was).
+    pub task_data: Task,
+    pub user_id: UserId,
+    pub timestamp: DateTime<Utc>,
+    /// The fields that changed (`updated` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<String>>,
+}
+
+/// `data` of `todo.reminder.{scheduled,cancelled}.v1` on `reminders`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReminderData {
+    pub task_id: TaskId,
+    pub title: String,
+    pub due_at: Option<DateTime<Utc>>,
+    pub remind_at: DateTime<Utc>,
+    pub user_id: UserId,
+    /// The task version this reminder belongs to: a schedule keeps only the newest.
+    #[serde(default)]
+    pub task_version: i64,
+}
+
+/// `change_type` of `todo.task.changed.v1`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeType {
+    Created,
+    Updated,
+    Completed,
+    Reopened,
+    Deleted,
+}
+
+/// `data` of `todo.task.changed.v1` on `task-updates`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TaskUpdateData {
+    pub task_id: TaskId,
+    pub user_id: UserId,
+    pub change_type: ChangeType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_data: Option<Task>,
+    pub timestamp: DateTime<Utc>,
+}
+
+/// `data` of `todo.reminder.due.v1` on `task-updates`: a reminder fired.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReminderDueData {
+    pub task_id: TaskId,
+    pub title: String,
+    pub due_at: Option<DateTime<Utc>>,
+    pub remind_at: DateTime<Utc>,
+    pub user_id: UserId,
+    pub fired_at: DateTime<Utc>,
+    /// Fired more than a second after `remind_at` (e.g. the service was down).
+    #[serde(default)]
+    pub late: bool,
+}
+
+/// A decoded event of the catalog.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DomainEvent {
+    Task(EventType, TaskEventData),
+    Reminder(EventType, ReminderData),
+    TaskChanged(TaskUpdateData),
+    ReminderDue(ReminderDueData),
+}
+
+impl CloudEvent {
+    /// The typed payload, after checking the type's major version.
+    pub fn decode(&self) -> Result<DomainEvent, EventError> {
+        let ty = self.event_type()?;
+        Ok(match ty {
+            EventType::TaskCreated | EventType::TaskUpdated | EventType::TaskCompleted | EventType::TaskDeleted => {
+                DomainEvent::Task(ty, self.data_as(ty)?)
+            }
+            EventType::ReminderScheduled | EventType::ReminderCancelled => DomainEvent::Reminder(ty, self.data_as(ty)?),
+            EventType::TaskChanged => DomainEvent::TaskChanged(self.data_as(ty)?),
+            EventType::ReminderDue => DomainEvent::ReminderDue(self.data_as(ty)?),
+        })
+    }
+
+    fn data_as<T: DeserializeOwned>(&self, ty: EventType) -> Result<T, EventError> {
+        T::deserialize(&self.data)
+            .map_err(|e| EventError::InvalidData { ty: ty.as_str().to_owned(), message: e.to_string() })
+    }
+}

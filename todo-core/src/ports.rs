@@ -1,0 +1,166 @@
+//! Ports: everything that touches the outside world is one of these traits.
+//! Adapters live in todo-store (SQLite, PostgreSQL, embedded event log),
+//! todo-kafka (Kafka) and bins (clock, HTTP); in-memory ones in
+//! [`crate::memory`] behind the `test-util` feature.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::Result;
+use crate::domain::{Email, Task, TaskId, TaskPage, TaskQuery, User, UserId};
+use crate::events::{OutboxEvent, Topic};
+
+/// The time. Stores keep microseconds, so clocks return microsecond precision.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock, truncated to microseconds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        truncate_micros(Utc::now())
+    }
+}
+
+/// `t` without its sub-microsecond part.
+pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(t.timestamp_micros()).expect("in range")
+}
+
+/// One write to the task table.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TaskWrite {
+    Insert(Task),
+    /// Replace the stored task if it is still at `expected_version`
+    /// (else [`crate::Error::VersionMismatch`]).
+    Update { task: Task, expected_version: i64 },
+    Delete { user_id: UserId, id: TaskId, expected_version: i64 },
+}
+
+/// A key that may be claimed once, ever: "this consumer group processed this
+/// event", "this occurrence already has its successor". Claimed in the same
+/// transaction as the effect, so an effect and its claim exist together or not at all.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ProcessedKey {
+    /// The consumer group (or other owner) of the key.
+    pub scope: String,
+    pub key: String,
+}
+
+impl ProcessedKey {
+    pub fn new(scope: impl Into<String>, key: impl Into<String>) -> Self {
+        Self { scope: scope.into(), key: key.into() }
+    }
+}
+
+/// A unit of work: task writes, the events they produce and the keys they claim,
+/// committed in one transaction (transactional outbox) or not at all.
+/// A claimed key that already exists fails the whole change with
+/// [`crate::Error::Duplicate`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Change {
+    pub writes: Vec<TaskWrite>,
+    pub events: Vec<OutboxEvent>,
+    pub claims: Vec<ProcessedKey>,
+}
+
+/// Tasks, and the atomic commit of a change with its events.
+#[async_trait]
+pub trait TaskRepository: Send + Sync {
+    /// The task if it exists and belongs to `user_id`.
+    async fn get(&self, user_id: UserId, id: TaskId) -> Result<Option<Task>>;
+
+    /// One page of `query` (filters, order and cursor exactly as [`TaskQuery::apply`]).
+    async fn list(&self, query: &TaskQuery) -> Result<TaskPage>;
+
+    /// Commits `change` atomically: every write, every event appended to the
+    /// outbox/event log, every claim; or nothing.
+    async fn commit(&self, change: Change) -> Result<()>;
+}
+
+/// User accounts.
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Stores a new user; [`crate::Error::Conflict`] when the e-mail is taken.
+    async fn create(&self, user: &User) -> Result<()>;
+    async fn by_email(&self, email: &Email) -> Result<Option<User>>;
+    async fn by_id(&self, id: UserId) -> Result<Option<User>>;
+}
+
+/// Failed sign-in attempts, for throttling (shared by every instance of the API).
+#[async_trait]
+pub trait LoginAttempts: Send + Sync {
+    /// Records a failure for `account` at `at`.
+    async fn record_failure(&self, account: &str, at: DateTime<Utc>) -> Result<()>;
+    /// Failures for `account` at or after `since`, oldest first.
+    async fn failures_since(&self, account: &str, since: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>>;
+    /// Forgets `account`'s failures (after a successful sign-in).
+    async fn clear(&self, account: &str) -> Result<()>;
+}
+
+/// Where a new consumer group starts reading.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StartFrom {
+    /// From the oldest retained record.
+    #[default]
+    Earliest,
+    /// Only records appended after the subscription.
+    Latest,
+}
+
+/// One record of the event log, as delivered (possibly more than once).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// Physical topic name.
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<String>,
+    pub payload: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Record {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The read side of an event log (the embedded log or Kafka): consumer groups
+/// with durable positions, at-least-once delivery.
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// Joins consumer group `group` on `topics`. A group with a stored position
+    /// resumes after it; a new group starts at `start`.
+    async fn subscribe(&self, group: &str, topics: &[Topic], start: StartFrom) -> Result<Box<dyn Subscription>>;
+
+    /// Appends a record that could not be handled to `<record.topic>.dlq`, with
+    /// headers naming the original topic, partition, offset, group and `error`.
+    async fn dead_letter(&self, record: &Record, group: &str, error: &str) -> Result<()>;
+
+    /// Whether the log answers (for `/ready`).
+    async fn ping(&self) -> Result<()>;
+}
+
+/// A consumer group member's stream of records. Records of one key arrive in order.
+#[async_trait]
+pub trait Subscription: Send {
+    /// The next record; waits until there is one.
+    async fn next(&mut self) -> Result<Record>;
+
+    /// Marks `record` (and everything before it in its partition) as processed by
+    /// the group. Call only after the record's effect is durable.
+    async fn commit(&mut self, record: &Record) -> Result<()>;
+}
+
+/// Headers of a dead-lettered record.
+pub mod dlq_headers {
+    pub const ORIGINAL_TOPIC: &str = "dlq_original_topic";
+    pub const ORIGINAL_PARTITION: &str = "dlq_original_partition";
+    pub const ORIGINAL_OFFSET: &str = "dlq_original_offset";
+    pub const CONSUMER_GROUP: &str = "dlq_consumer_group";
+    pub const ERROR: &str = "dlq_error";
+}

@@ -1,0 +1,472 @@
+//! `TaskService`: every task use case. Each mutation commits the task and its
+//! events in one unit of work.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::domain::query::{Cursor, SortSpec, StatusFilter, TaskQuery};
+use crate::domain::recurrence::local_datetime;
+use crate::domain::{
+    Description, Priority, Recurrence, RepeatFrom, SeriesId, Status, Tag, Tags, Task, TaskId, TaskPage, TaskTitle,
+    Timezone, UserId, ValidationError,
+};
+use crate::events::{EventFactory, TaskChange};
+use crate::ports::{Change, Clock, ProcessedKey, TaskRepository, TaskWrite, UserRepository};
+use crate::{Error, Result};
+
+/// Earliest accepted timestamp.
+const MIN_TIME: &str = "1970-01-01T00:00:00Z";
+/// Timestamps must be before this.
+const MAX_TIME: &str = "2200-01-01T00:00:00Z";
+/// Attempts at an update without `If-Match` that races with another writer.
+const UPDATE_ATTEMPTS: usize = 3;
+
+/// `POST /api/v1/tasks`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTask {
+    pub title: TaskTitle,
+    #[serde(default)]
+    pub description: Option<Description>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[serde(default)]
+    pub tags: Option<Tags>,
+    #[serde(default)]
+    pub due_at: Option<DateTime<Utc>>,
+    /// `due_at` names a date, not a time: it is moved to local midnight of that date.
+    #[serde(default)]
+    pub all_day: Option<bool>,
+    #[serde(default)]
+    pub remind_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub recurrence: Option<Recurrence>,
+    #[serde(default)]
+    pub repeat_from: Option<RepeatFrom>,
+}
+
+impl NewTask {
+    pub fn titled(title: TaskTitle) -> Self {
+        Self {
+            title,
+            description: None,
+            priority: None,
+            tags: None,
+            due_at: None,
+            all_day: None,
+            remind_at: None,
+            recurrence: None,
+            repeat_from: None,
+        }
+    }
+}
+
+/// `PATCH /api/v1/tasks/{id}`: any subset; `null` clears a nullable field.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskPatch {
+    #[serde(default)]
+    pub title: Option<TaskTitle>,
+    #[serde(default)]
+    pub description: Option<Description>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[serde(default)]
+    pub tags: Option<Tags>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub due_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default)]
+    pub all_day: Option<bool>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub remind_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub recurrence: Option<Option<Recurrence>>,
+    #[serde(default)]
+    pub repeat_from: Option<RepeatFrom>,
+}
+
+/// Present-and-null is `Some(None)`; absent is `None` (with `#[serde(default)]`).
+fn nullable<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// `GET /api/v1/tasks` query parameters, as text; [`ListParams::into_query`] parses them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// `pending` (default), `completed` or `all`.
+    pub status: Option<String>,
+    /// `low`, `medium` or `high`.
+    pub priority: Option<String>,
+    pub tag: Option<String>,
+    /// Case-insensitive text search in title and description.
+    pub q: Option<String>,
+    /// RFC 3339; only tasks due before this instant (exclusive).
+    pub due_before: Option<String>,
+    /// RFC 3339; only tasks due at or after this instant.
+    pub due_after: Option<String>,
+    /// `true`: only pending tasks past their due time.
+    pub overdue: Option<String>,
+    /// `due_at` (default), `priority`, `created_at`, `title`; `-` prefix for descending.
+    pub sort: Option<String>,
+    /// 1..=200, default 50.
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Parses an RFC 3339 instant for field `field`.
+pub fn parse_instant(field: &'static str, s: &str) -> std::result::Result<DateTime<Utc>, ValidationError> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| ValidationError::new(field, format!("{field} must be an RFC 3339 date-time such as 2026-11-26T09:00:00Z; got {s:?}")))
+}
+
+impl ListParams {
+    pub fn into_query(self, user_id: UserId, now: DateTime<Utc>) -> std::result::Result<TaskQuery, ValidationError> {
+        let mut q = TaskQuery::new(user_id, now);
+        if let Some(s) = self.status {
+            q.status = StatusFilter::parse(&s)?;
+        }
+        if let Some(p) = self.priority {
+            q.priority = Some(Priority::parse(&p)?);
+        }
+        if let Some(t) = self.tag {
+            q.tag = Some(Tag::parse(&t).map_err(|e| ValidationError::new("tag", e.message))?);
+        }
+        if let Some(text) = self.q {
+            q.text = TaskQuery::parse_text(&text)?;
+        }
+        if let Some(b) = self.due_before {
+            q.due_before = Some(parse_instant("due_before", &b)?);
+        }
+        if let Some(a) = self.due_after {
+            q.due_after = Some(parse_instant("due_after", &a)?);
+        }
+        if let Some(o) = self.overdue {
+            q.overdue = match o.as_str() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => return Err(ValidationError::new("overdue", format!("overdue must be true or false; got {o:?}"))),
+            };
+        }
+        if let Some(s) = self.sort {
+            q.sort = SortSpec::parse(&s)?;
+        }
+        if let Some(l) = self.limit {
+            let n: i64 = l
+                .trim()
+                .parse()
+                .map_err(|_| ValidationError::new("limit", format!("limit must be an integer; got {l:?}")))?;
+            q.limit = TaskQuery::parse_limit(n)?;
+        }
+        if let Some(c) = self.cursor {
+            q.cursor = Some(Cursor::decode(&c, q.sort)?);
+        }
+        Ok(q)
+    }
+}
+
+/// Every task use case, for one producing service.
+#[derive(Clone)]
+pub struct TaskService {
+    tasks: Arc<dyn TaskRepository>,
+    users: Arc<dyn UserRepository>,
+    clock: Arc<dyn Clock>,
+    events: EventFactory,
+}
+
+impl TaskService {
+    pub fn new(
+        tasks: Arc<dyn TaskRepository>,
+        users: Arc<dyn UserRepository>,
+        clock: Arc<dyn Clock>,
+        events: EventFactory,
+    ) -> Self {
+        Self { tasks, users, clock, events }
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn repository(&self) -> &Arc<dyn TaskRepository> {
+        &self.tasks
+    }
+
+    async fn timezone(&self, user_id: UserId) -> Result<Timezone> {
+        Ok(self.users.by_id(user_id).await?.ok_or(Error::NotFound("user"))?.timezone)
+    }
+
+    pub async fn create(&self, user_id: UserId, new: NewTask) -> Result<Task> {
+        let now = self.clock.now();
+        let all_day = new.all_day.unwrap_or(false);
+        let tz = self.timezone(user_id).await?;
+        let due_at = check_times(new.due_at, new.remind_at, all_day, tz)?;
+        let id = TaskId::new();
+        let task = Task {
+            id,
+            user_id,
+            title: new.title,
+            description: new.description.unwrap_or_default(),
+            status: Status::Pending,
+            priority: new.priority.unwrap_or_default(),
+            tags: new.tags.unwrap_or_default(),
+            due_at,
+            all_day,
+            remind_at: new.remind_at,
+            series_id: new.recurrence.as_ref().map(|_| SeriesId(id.0)),
+            recurrence: new.recurrence,
+            repeat_from: new.repeat_from.unwrap_or_default(),
+            created_at: now,
+            updated_at: now,
+            completed_at: None,
+            version: 1,
+        };
+        let events = self.events.for_change(&TaskChange::Created, None, &task, now);
+        self.tasks.commit(Change { writes: vec![TaskWrite::Insert(task.clone())], events, claims: vec![] }).await?;
+        Ok(task)
+    }
+
+    pub async fn get(&self, user_id: UserId, id: TaskId) -> Result<Task> {
+        self.tasks.get(user_id, id).await?.ok_or(Error::NotFound("task"))
+    }
+
+    pub async fn list(&self, query: &TaskQuery) -> Result<TaskPage> {
+        self.tasks.list(query).await
+    }
+
+    /// Applies `patch`. With `if_match`, fails with `VersionMismatch` unless the task
+    /// is at that version; without, retries a few times if another writer races.
+    pub async fn update(&self, user_id: UserId, id: TaskId, patch: TaskPatch, if_match: Option<i64>) -> Result<Task> {
+        let tz = self.timezone(user_id).await?;
+        self.mutate(user_id, id, if_match, |task, _now| {
+            let changes = apply_patch(task, &patch, tz)?;
+            Ok((!changes.is_empty()).then_some(TaskChange::Updated(changes)))
+        })
+        .await
+    }
+
+    /// Marks the task completed (a no-op when it already is).
+    pub async fn complete(&self, user_id: UserId, id: TaskId, if_match: Option<i64>) -> Result<Task> {
+        self.mutate(user_id, id, if_match, |task, now| {
+            if task.status == Status::Completed {
+                return Ok(None);
+            }
+            task.status = Status::Completed;
+            task.completed_at = Some(now);
+            Ok(Some(TaskChange::Completed))
+        })
+        .await
+    }
+
+    /// Marks the task pending again (a no-op when it is).
+    pub async fn reopen(&self, user_id: UserId, id: TaskId, if_match: Option<i64>) -> Result<Task> {
+        self.mutate(user_id, id, if_match, |task, _now| {
+            if task.status == Status::Pending {
+                return Ok(None);
+            }
+            task.status = Status::Pending;
+            task.completed_at = None;
+            Ok(Some(TaskChange::Reopened))
+        })
+        .await
+    }
+
+    pub async fn delete(&self, user_id: UserId, id: TaskId, if_match: Option<i64>) -> Result<Task> {
+        for attempt in 1..=UPDATE_ATTEMPTS {
+            let task = self.get(user_id, id).await?;
+            check_if_match(&task, if_match)?;
+            let now = self.clock.now();
+            let events = self.events.for_change(&TaskChange::Deleted, Some(&task), &task, now);
+            let write = TaskWrite::Delete { user_id, id, expected_version: task.version };
+            match self.tasks.commit(Change { writes: vec![write], events, claims: vec![] }).await {
+                Err(Error::VersionMismatch { .. }) if if_match.is_none() && attempt < UPDATE_ATTEMPTS => continue,
+                other => return other.map(|()| task),
+            }
+        }
+        unreachable!("the loop returns on its last attempt")
+    }
+
+    /// Reads, changes with `f` (which returns the kind of change, or `None` when
+    /// nothing changed), and commits the task with its events.
+    async fn mutate<F>(&self, user_id: UserId, id: TaskId, if_match: Option<i64>, f: F) -> Result<Task>
+    where
+        F: Fn(&mut Task, DateTime<Utc>) -> Result<Option<TaskChange>>,
+    {
+        for attempt in 1..=UPDATE_ATTEMPTS {
+            let before = self.get(user_id, id).await?;
+            check_if_match(&before, if_match)?;
+            let now = self.clock.now();
+            let mut after = before.clone();
+            let Some(change) = f(&mut after, now)? else {
+                return Ok(before);
+            };
+            after.version = before.version + 1;
+            after.updated_at = now;
+            let events = self.events.for_change(&change, Some(&before), &after, now);
+            let write = TaskWrite::Update { task: after.clone(), expected_version: before.version };
+            match self.tasks.commit(Change { writes: vec![write], events, claims: vec![] }).await {
+                Err(Error::VersionMismatch { .. }) if if_match.is_none() && attempt < UPDATE_ATTEMPTS => continue,
+                other => return other.map(|()| after),
+            }
+        }
+        unreachable!("the loop returns on its last attempt")
+    }
+
+    /// Creates the occurrence that follows `completed`, a completed occurrence of a
+    /// recurring task, exactly once: the successor claims the key
+    /// `successor:<completed id>` together with `claims` (e.g. the consumer's
+    /// processed-event key). `Ok(None)` when there is nothing to create (not
+    /// recurring, rule ended) or it was already created.
+    pub async fn create_successor(&self, completed: &Task, mut claims: Vec<ProcessedKey>) -> Result<Option<Task>> {
+        let (Some(rule), Some(completed_at)) = (&completed.recurrence, completed.completed_at) else {
+            return Ok(None);
+        };
+        let tz = self.timezone(completed.user_id).await?;
+        let Some(due) = rule.next_after_completion(completed.due_at, completed.all_day, completed.repeat_from, completed_at, tz.tz())
+        else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let no_due_before = completed.due_at.is_none();
+        let id = TaskId::new();
+        let next = Task {
+            id,
+            user_id: completed.user_id,
+            title: completed.title.clone(),
+            description: completed.description.clone(),
+            status: Status::Pending,
+            priority: completed.priority,
+            tags: completed.tags.clone(),
+            due_at: Some(due),
+            all_day: completed.all_day || no_due_before,
+            remind_at: completed.reminder_offset().map(|off| due - off),
+            recurrence: completed.recurrence.clone(),
+            repeat_from: completed.repeat_from,
+            series_id: Some(completed.series_id.unwrap_or(SeriesId(completed.id.0))),
+            created_at: now,
+            updated_at: now,
+            completed_at: None,
+            version: 1,
+        };
+        claims.push(ProcessedKey::new("recurrence", format!("successor:{}", completed.id)));
+        let events = self.events.for_change(&TaskChange::Created, None, &next, now);
+        match self.tasks.commit(Change { writes: vec![TaskWrite::Insert(next.clone())], events, claims }).await {
+            Ok(()) => Ok(Some(next)),
+            Err(Error::Duplicate(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn check_if_match(task: &Task, if_match: Option<i64>) -> Result<()> {
+    match if_match {
+        Some(v) if v != task.version => Err(Error::VersionMismatch { current: task.version }),
+        _ => Ok(()),
+    }
+}
+
+fn check_range(field: &'static str, t: Option<DateTime<Utc>>) -> std::result::Result<(), ValidationError> {
+    let (min, max) = (MIN_TIME.parse::<DateTime<Utc>>().unwrap(), MAX_TIME.parse::<DateTime<Utc>>().unwrap());
+    match t {
+        Some(t) if t < min || t >= max => {
+            Err(ValidationError::new(field, format!("{field} must be between {MIN_TIME} and {MAX_TIME}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Checks the time fields together; returns `due_at`, moved to local midnight for all-day tasks.
+fn check_times(
+    due_at: Option<DateTime<Utc>>,
+    remind_at: Option<DateTime<Utc>>,
+    all_day: bool,
+    tz: Timezone,
+) -> std::result::Result<Option<DateTime<Utc>>, ValidationError> {
+    check_range("due_at", due_at)?;
+    check_range("remind_at", remind_at)?;
+    match (all_day, due_at) {
+        (true, None) => Err(ValidationError::new("all_day", "all_day needs a due_at")),
+        (true, Some(d)) => Ok(Some(local_midnight(d, tz))),
+        (false, d) => Ok(d),
+    }
+}
+
+/// Local midnight (in `tz`) of the local date of `t`.
+pub fn local_midnight(t: DateTime<Utc>, tz: Timezone) -> DateTime<Utc> {
+    let day = tz.tz().from_utc_datetime(&t.naive_utc()).date_naive();
+    local_datetime(tz.tz(), day, NaiveTime::MIN).with_timezone(&Utc)
+}
+
+/// Applies `patch` to `task`; returns the names of the fields that changed.
+fn apply_patch(task: &mut Task, patch: &TaskPatch, tz: Timezone) -> Result<Vec<String>> {
+    let before = task.clone();
+    if let Some(t) = &patch.title {
+        task.title = t.clone();
+    }
+    if let Some(d) = &patch.description {
+        task.description = d.clone();
+    }
+    if let Some(p) = patch.priority {
+        task.priority = p;
+    }
+    if let Some(t) = &patch.tags {
+        task.tags = t.clone();
+    }
+    if let Some(a) = patch.all_day {
+        task.all_day = a;
+    }
+    if let Some(d) = patch.due_at {
+        task.due_at = d;
+        if d.is_none() {
+            task.all_day = false;
+        }
+        // A reminder moves with its task unless the patch sets it too.
+        if patch.remind_at.is_none() {
+            if let (Some(off), Some(new_due)) = (before.reminder_offset(), d) {
+                task.remind_at = Some(new_due - off);
+            }
+        }
+    }
+    if let Some(r) = patch.remind_at {
+        task.remind_at = r;
+    }
+    if let Some(r) = &patch.recurrence {
+        task.recurrence = r.clone();
+        if task.recurrence.is_some() && task.series_id.is_none() {
+            task.series_id = Some(SeriesId(task.id.0));
+        }
+    }
+    if let Some(r) = patch.repeat_from {
+        task.repeat_from = r;
+    }
+    task.due_at = check_times(task.due_at, task.remind_at, task.all_day, tz)?;
+    let mut changes = Vec::new();
+    let mut note = |name: &str, changed: bool| {
+        if changed {
+            changes.push(name.to_owned());
+        }
+    };
+    note("title", task.title != before.title);
+    note("description", task.description != before.description);
+    note("priority", task.priority != before.priority);
+    note("tags", task.tags != before.tags);
+    note("due_at", task.due_at != before.due_at);
+    note("all_day", task.all_day != before.all_day);
+    note("remind_at", task.remind_at != before.remind_at);
+    note("recurrence", task.recurrence != before.recurrence);
+    note("repeat_from", task.repeat_from != before.repeat_from);
+    Ok(changes)
+}

@@ -32,12 +32,15 @@
 //! ```
 
 pub mod chat;
+pub mod consumer;
 pub mod domain;
 pub mod error;
 pub mod events;
 pub mod ports;
 pub mod service;
 
+#[cfg(any(test, feature = "test-util"))]
+pub mod contract;
 #[cfg(any(test, feature = "test-util"))]
 pub mod memory;
 

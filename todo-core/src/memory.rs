@@ -10,10 +10,10 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::Notify;
 
 use crate::domain::{Email, Task, TaskId, TaskPage, TaskQuery, User, UserId};
-use crate::events::{Topic, TopicNames, dlq_name};
+use crate::events::{Topic, TopicNames};
 use crate::ports::{
     Change, Clock, EventLog, LoginAttempts, Record, StartFrom, Subscription, TaskRepository, TaskWrite,
-    UserRepository, dlq_headers, truncate_micros,
+    UserRepository, truncate_micros,
 };
 use crate::{Error, Result};
 
@@ -221,11 +221,14 @@ impl LoginAttempts for MemoryStore {
 
 #[async_trait]
 impl EventLog for MemoryStore {
-    async fn subscribe(&self, group: &str, topics: &[Topic], start: StartFrom) -> Result<Box<dyn Subscription>> {
-        let names: Vec<String> = topics.iter().map(|t| self.topics.name(*t)).collect();
+    fn topic_names(&self) -> &TopicNames {
+        &self.topics
+    }
+
+    async fn subscribe(&self, group: &str, topics: &[String], start: StartFrom) -> Result<Box<dyn Subscription>> {
         let mut st = self.lock();
         let mut position = HashMap::new();
-        for name in &names {
+        for name in topics {
             let end = st.topic_len.get(name).copied().unwrap_or(0);
             let key = (group.to_owned(), name.clone());
             let at = *st.committed.entry(key).or_insert(match start {
@@ -237,16 +240,8 @@ impl EventLog for MemoryStore {
         Ok(Box::new(MemorySubscription { store: self.clone(), group: group.to_owned(), position }))
     }
 
-    async fn dead_letter(&self, record: &Record, group: &str, error: &str) -> Result<()> {
-        let mut headers = record.headers.clone();
-        headers.extend([
-            (dlq_headers::ORIGINAL_TOPIC.to_owned(), record.topic.clone()),
-            (dlq_headers::ORIGINAL_PARTITION.to_owned(), record.partition.to_string()),
-            (dlq_headers::ORIGINAL_OFFSET.to_owned(), record.offset.to_string()),
-            (dlq_headers::CONSUMER_GROUP.to_owned(), group.to_owned()),
-            (dlq_headers::ERROR.to_owned(), error.to_owned()),
-        ]);
-        self.append_raw(&dlq_name(&record.topic), record.key.clone(), record.payload.clone(), headers);
+    async fn append(&self, topic: &str, key: Option<&str>, payload: &[u8], headers: &[(String, String)]) -> Result<()> {
+        self.append_raw(topic, key.map(str::to_owned), payload.to_vec(), headers.to_vec());
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::Result;
 use crate::domain::{Email, Task, TaskId, TaskPage, TaskQuery, User, UserId};
-use crate::events::{OutboxEvent, Topic};
+use crate::events::{OutboxEvent, TopicNames, dlq_name};
 
 /// The time. Stores keep microseconds, so clocks return microsecond precision.
 pub trait Clock: Send + Sync {
@@ -129,17 +129,34 @@ impl Record {
     }
 }
 
-/// The read side of an event log (the embedded log or Kafka): consumer groups
-/// with durable positions, at-least-once delivery.
+/// An event log (the embedded SQL log or Kafka): topics of keyed records,
+/// consumer groups with durable positions, at-least-once delivery.
 #[async_trait]
 pub trait EventLog: Send + Sync {
-    /// Joins consumer group `group` on `topics`. A group with a stored position
-    /// resumes after it; a new group starts at `start`.
-    async fn subscribe(&self, group: &str, topics: &[Topic], start: StartFrom) -> Result<Box<dyn Subscription>>;
+    /// The physical names of the catalog topics in this log.
+    fn topic_names(&self) -> &TopicNames;
+
+    /// Joins consumer group `group` on the physical `topics`. A group with a stored
+    /// position resumes after it; a new group starts at `start`.
+    async fn subscribe(&self, group: &str, topics: &[String], start: StartFrom) -> Result<Box<dyn Subscription>>;
+
+    /// Appends one record to the physical `topic` (outside any task change:
+    /// dead letters, tools, tests).
+    async fn append(&self, topic: &str, key: Option<&str>, payload: &[u8], headers: &[(String, String)]) -> Result<()>;
 
     /// Appends a record that could not be handled to `<record.topic>.dlq`, with
     /// headers naming the original topic, partition, offset, group and `error`.
-    async fn dead_letter(&self, record: &Record, group: &str, error: &str) -> Result<()>;
+    async fn dead_letter(&self, record: &Record, group: &str, error: &str) -> Result<()> {
+        let mut headers = record.headers.clone();
+        headers.extend([
+            (dlq_headers::ORIGINAL_TOPIC.to_owned(), record.topic.clone()),
+            (dlq_headers::ORIGINAL_PARTITION.to_owned(), record.partition.to_string()),
+            (dlq_headers::ORIGINAL_OFFSET.to_owned(), record.offset.to_string()),
+            (dlq_headers::CONSUMER_GROUP.to_owned(), group.to_owned()),
+            (dlq_headers::ERROR.to_owned(), error.to_owned()),
+        ]);
+        self.append(&dlq_name(&record.topic), record.key.as_deref(), &record.payload, &headers).await
+    }
 
     /// Whether the log answers (for `/ready`).
     async fn ping(&self) -> Result<()>;

@@ -1,0 +1,1 @@
+//! Apache Kafka adapters of the todo-core ports.

@@ -1,5 +1,7 @@
 //! Application services: use cases over the ports.
 
+pub mod account;
 pub mod task;
 
+pub use account::{AccountService, Credentials, Registration};
 pub use task::{ListParams, NewTask, TaskPatch, TaskService};

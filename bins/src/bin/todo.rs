@@ -1,0 +1,16 @@
+//! `todo`: the all-in-one process (`todo serve`, the default), `todo migrate`,
+//! and `todo parse` (the chat interpreter on the command line).
+
+use clap::Parser;
+use todo_services::config::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    todo_services::telemetry::init_tracing(cli.config.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => todo_services::app::serve(cli.config).await,
+        Command::Migrate => todo_services::app::migrate(&cli.config).await,
+        Command::Parse { now, tz, sentence } => todo_services::app::parse_command(now.as_deref(), &tz, &sentence),
+    }
+}

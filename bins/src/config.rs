@@ -1,0 +1,140 @@
+//! Configuration: environment variables with documented defaults (12-factor),
+//! each also accepted as a command-line flag. `todo --help` lists them all.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// todo-events: an event-driven todo list that understands sentences.
+#[derive(Debug, Parser)]
+#[command(name = "todo", version, about, long_about = None, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+const AFTER_HELP: &str = "\
+Run modes are chosen by configuration alone:
+  neither DATABASE_URL nor KAFKA_BOOTSTRAP_SERVERS  embedded: SQLite file + event log in <data-dir>, one process
+  DATABASE_URL=postgres://...                       PostgreSQL; its event table is the event log
+  DATABASE_URL + KAFKA_BOOTSTRAP_SERVERS            PostgreSQL + Apache Kafka (outbox relayed to Kafka)
+Logging: RUST_LOG (e.g. info,todo_services=debug), LOG_FORMAT=text|json.";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API, web page and all five services in one process (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Interpret one chat sentence and print {"intent": ..., "args": {...}} as JSON.
+    Parse {
+        /// The current instant, RFC 3339 (default: now).
+        #[arg(long)]
+        now: Option<String>,
+        /// The user's IANA time zone.
+        #[arg(long, default_value = "UTC")]
+        tz: String,
+        /// The sentence.
+        sentence: String,
+    },
+}
+
+/// Text or JSON log lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Every setting of the services.
+#[derive(Clone, Args)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "TODO_BIND", default_value = "127.0.0.1:8000", global = true)]
+    pub bind: SocketAddr,
+
+    /// Directory of the embedded database, event log and generated secrets.
+    #[arg(long, env = "TODO_DATA_DIR", default_value = "./todo-data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database: postgres://user:pass@host/db, or sqlite://path (default: SQLite in the data dir).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+
+    /// Apache Kafka bootstrap servers (host:port,...). Unset: the database's event table is the event log.
+    #[arg(long, env = "KAFKA_BOOTSTRAP_SERVERS", global = true)]
+    pub kafka_bootstrap_servers: Option<String>,
+
+    /// Prefix of every Kafka topic name (to share a cluster between environments).
+    #[arg(long, env = "KAFKA_TOPIC_PREFIX", default_value = "", global = true)]
+    pub kafka_topic_prefix: String,
+
+    /// Partitions of each topic created at start.
+    #[arg(long, env = "KAFKA_PARTITIONS", default_value_t = 6, global = true)]
+    pub kafka_partitions: i32,
+
+    /// HS256 signing secret for access tokens, at least 32 bytes. Required with
+    /// PostgreSQL; the embedded mode generates one in the data dir.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "JWT_TTL_SECS", default_value_t = 86_400, global = true)]
+    pub jwt_ttl_secs: i64,
+
+    /// Origins allowed to call the API from a browser (comma-separated; none by default).
+    #[arg(long, env = "TODO_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
+    /// Log line format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets and URLs with credentials stay out of logs.
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database_url.as_deref().map(redact_url))
+            .field("kafka_bootstrap_servers", &self.kafka_bootstrap_servers)
+            .field("kafka_topic_prefix", &self.kafka_topic_prefix)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("log_format", &self.log_format)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `scheme://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..s], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact_url("postgres://todo:secret@127.0.0.1:5432/todo"), "postgres://todo:***@127.0.0.1:5432/todo");
+        assert_eq!(redact_url("sqlite://./todo-data/todo.db"), "sqlite://./todo-data/todo.db");
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,39 @@
+//! The OpenAPI document, derived from the handlers and the todo-core types.
+
+use axum::Router;
+use axum::routing::get;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::extract::Json;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "todo-events API", description = "Tasks, chat, audit and notifications of todo-events."),
+    paths(
+        super::health::health, super::health::ready, super::health::metrics,
+        super::auth::register, super::auth::login,
+        super::tasks::list, super::tasks::create, super::tasks::read, super::tasks::update,
+        super::tasks::complete, super::tasks::reopen, super::tasks::remove,
+    ),
+    modifiers(&BearerAuth),
+    tags((name = "tasks"), (name = "auth"), (name = "operations"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+}

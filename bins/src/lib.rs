@@ -1,0 +1,15 @@
+//! # todo-services
+//!
+//! The services of todo-events as a library: the axum HTTP API
+//! ([`http::router`]), configuration ([`config`]), telemetry and wiring
+//! ([`app`]). The binaries in `src/bin/` only read configuration, call into this
+//! crate and serve.
+
+pub mod app;
+pub mod config;
+pub mod http;
+pub mod state;
+pub mod telemetry;
+
+pub use http::router;
+pub use state::AppState;

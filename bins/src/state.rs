@@ -1,0 +1,23 @@
+//! What every request handler can reach.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use todo_core::ports::EventLog;
+use todo_core::service::{AccountService, TaskService};
+
+use crate::http::auth::JwtKeys;
+
+/// Shared by all handlers; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub tasks: TaskService,
+    pub accounts: AccountService,
+    pub jwt: Arc<JwtKeys>,
+    /// Dependencies `/ready` pings, by name (`database`, `event_log`, ...).
+    pub readiness: Arc<Vec<(&'static str, Arc<dyn EventLog>)>>,
+    /// Renders `/metrics`; `None` when no recorder is installed (tests).
+    pub metrics: Option<PrometheusHandle>,
+    /// Origins allowed by CORS (none: same-origin only).
+    pub cors_origins: Arc<Vec<String>>,
+}

@@ -46,7 +46,12 @@ impl Ports {
 /// The handlers' state over `ports`.
 pub fn state(ports: &Ports, jwt: JwtKeys, metrics: Option<PrometheusHandle>, cors_origins: Vec<String>) -> AppState {
     AppState {
-        tasks: TaskService::new(ports.tasks.clone(), ports.users.clone(), ports.clock.clone(), EventFactory::new(API_SOURCE)),
+        tasks: TaskService::new(
+            ports.tasks.clone(),
+            ports.users.clone(),
+            ports.clock.clone(),
+            EventFactory::new(API_SOURCE),
+        ),
         accounts: AccountService::new(ports.users.clone(), ports.login_attempts.clone(), ports.clock.clone()),
         jwt: Arc::new(jwt),
         readiness: Arc::new(vec![("event_log", ports.log.clone())]),

@@ -73,7 +73,12 @@ pub enum Outcome {
 
 /// Runs `handler` until `shutdown` is cancelled. The record in flight when
 /// shutdown comes is finished and committed first.
-pub async fn run(log: Arc<dyn EventLog>, handler: Arc<dyn EventHandler>, retry: RetryPolicy, shutdown: CancellationToken) -> Result<()> {
+pub async fn run(
+    log: Arc<dyn EventLog>,
+    handler: Arc<dyn EventHandler>,
+    retry: RetryPolicy,
+    shutdown: CancellationToken,
+) -> Result<()> {
     let group = handler.name();
     let span = info_span!("consumer", group = %group);
     async move {
@@ -157,7 +162,9 @@ pub async fn process(
 ) -> Option<Outcome> {
     let event = match CloudEvent::from_json_bytes(&record.payload) {
         Ok(ev) => match ev.event_type() {
-            Err(e @ EventError::UnsupportedVersion(_)) => return dead_letter(log, group, record, &e.to_string(), shutdown).await,
+            Err(e @ EventError::UnsupportedVersion(_)) => {
+                return dead_letter(log, group, record, &e.to_string(), shutdown).await;
+            }
             _ => ev,
         },
         Err(e) => return dead_letter(log, group, record, &e.to_string(), shutdown).await,
@@ -187,7 +194,13 @@ pub async fn process(
     }
 }
 
-async fn dead_letter(log: &dyn EventLog, group: &str, record: &Record, error: &str, shutdown: &CancellationToken) -> Option<Outcome> {
+async fn dead_letter(
+    log: &dyn EventLog,
+    group: &str,
+    record: &Record,
+    error: &str,
+    shutdown: &CancellationToken,
+) -> Option<Outcome> {
     warn!(topic = %record.topic, offset = record.offset, error, "dead-lettering record");
     let mut wait = Duration::from_millis(100);
     loop {

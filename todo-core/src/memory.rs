@@ -12,8 +12,8 @@ use tokio::sync::Notify;
 use crate::domain::{Email, Task, TaskId, TaskPage, TaskQuery, User, UserId};
 use crate::events::{Topic, TopicNames};
 use crate::ports::{
-    Change, Clock, EventLog, LoginAttempts, Record, StartFrom, Subscription, TaskRepository, TaskWrite,
-    UserRepository, truncate_micros,
+    Change, Clock, EventLog, LoginAttempts, Record, StartFrom, Subscription, TaskRepository, TaskWrite, UserRepository,
+    truncate_micros,
 };
 use crate::{Error, Result};
 
@@ -152,7 +152,9 @@ impl TaskRepository for MemoryStore {
                     Some(cur) if cur.user_id == *user_id && cur.version == *expected_version => {
                         tasks.remove(id);
                     }
-                    Some(cur) if cur.user_id == *user_id => return Err(Error::VersionMismatch { current: cur.version }),
+                    Some(cur) if cur.user_id == *user_id => {
+                        return Err(Error::VersionMismatch { current: cur.version });
+                    }
                     _ => return Err(Error::NotFound("task")),
                 },
             }
@@ -170,7 +172,8 @@ impl TaskRepository for MemoryStore {
         st.claims.extend(claims);
         for e in &change.events {
             let topic = self.topics.name(e.topic);
-            let headers = vec![("ce_type".to_owned(), e.event.ty.clone()), ("ce_id".to_owned(), e.event.id.to_string())];
+            let headers =
+                vec![("ce_type".to_owned(), e.event.ty.clone()), ("ce_id".to_owned(), e.event.id.to_string())];
             append(&mut st, &topic, Some(e.key.clone()), e.payload(), headers);
         }
         drop(st);
@@ -265,11 +268,8 @@ impl Subscription for MemorySubscription {
             {
                 let st = self.store.lock();
                 // The oldest unread record across the subscribed topics, in append order.
-                let found = st
-                    .log
-                    .iter()
-                    .find(|r| self.position.get(&r.topic).is_some_and(|p| r.offset >= *p))
-                    .cloned();
+                let found =
+                    st.log.iter().find(|r| self.position.get(&r.topic).is_some_and(|p| r.offset >= *p)).cloned();
                 if let Some(r) = found {
                     self.position.insert(r.topic.clone(), r.offset + 1);
                     return Ok(r);

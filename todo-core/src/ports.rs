@@ -36,8 +36,15 @@ pub enum TaskWrite {
     Insert(Task),
     /// Replace the stored task if it is still at `expected_version`
     /// (else [`crate::Error::VersionMismatch`]).
-    Update { task: Task, expected_version: i64 },
-    Delete { user_id: UserId, id: TaskId, expected_version: i64 },
+    Update {
+        task: Task,
+        expected_version: i64,
+    },
+    Delete {
+        user_id: UserId,
+        id: TaskId,
+        expected_version: i64,
+    },
 }
 
 /// A key that may be claimed once, ever: "this consumer group processed this

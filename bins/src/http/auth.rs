@@ -48,7 +48,12 @@ impl JwtKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
         validation.leeway = 5;
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation, ttl_secs }
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            ttl_secs,
+        }
     }
 
     pub fn issue(&self, user: UserId) -> ApiResult<String> {
@@ -106,7 +111,10 @@ pub fn routes() -> Router<AppState> {
 /// Creates an account and signs it in.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = Registration,
     responses((status = 201, body = TokenResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn register(State(state): State<AppState>, Json(r): Json<Registration>) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
+async fn register(
+    State(state): State<AppState>,
+    Json(r): Json<Registration>,
+) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
     let user = state.accounts.register(r).await?;
     let token = state.jwt.issue(user.id)?;
     Ok((StatusCode::CREATED, Json(TokenResponse { token, user: UserView::from(&user) })))

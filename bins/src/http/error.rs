@@ -62,7 +62,7 @@ impl ApiError {
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         match e {
-            Error::Validation(v) => ApiError::validation(v.field.to_string(), v.message),
+            Error::Validation(v) => v.into(),
             Error::NotFound(what) => ApiError::not_found(format!("{what} not found")),
             Error::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             Error::VersionMismatch { current } => ApiError::new(
@@ -82,13 +82,23 @@ impl From<Error> for ApiError {
             },
             Error::Unavailable(m) => {
                 tracing::warn!(error = %m, "dependency unavailable");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "a dependency is unavailable; try again shortly")
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "a dependency is unavailable; try again shortly",
+                )
             }
             Error::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
             }
         }
+    }
+}
+
+impl From<todo_core::domain::ValidationError> for ApiError {
+    fn from(v: todo_core::domain::ValidationError) -> Self {
+        ApiError::validation(v.field.to_string(), v.message)
     }
 }
 

@@ -26,7 +26,7 @@ async fn health() -> impl IntoResponse {
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let mut checks = serde_json::Map::new();
     let mut ok = true;
-    for (name, check) in &state.readiness {
+    for (name, check) in state.readiness.iter() {
         let result = tokio::time::timeout(std::time::Duration::from_secs(2), check.ping()).await;
         let status = match result {
             Ok(Ok(())) => "ok".to_owned(),

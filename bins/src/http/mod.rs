@@ -27,11 +27,8 @@ pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// The whole API of the all-in-one process.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .merge(health::routes())
-        .merge(auth::routes())
-        .merge(tasks::routes())
-        .merge(openapi::routes());
+    let api =
+        Router::new().merge(health::routes()).merge(auth::routes()).merge(tasks::routes()).merge(openapi::routes());
     with_middleware(api, state)
 }
 
@@ -62,7 +59,11 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
-        .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE, axum::http::header::IF_MATCH])
+        .allow_headers([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::CONTENT_TYPE,
+            axum::http::header::IF_MATCH,
+        ])
         .expose_headers([axum::http::header::ETAG])
         .max_age(Duration::from_secs(3600))
 }
@@ -70,7 +71,8 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
 /// `todo_http_requests_total` and `todo_http_request_duration_seconds` by route and status.
 async fn track_metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();

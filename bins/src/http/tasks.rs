@@ -44,7 +44,11 @@ fn task_id(id: &str) -> ApiResult<TaskId> {
 /// Lists the caller's tasks with filters, sort and cursor pagination.
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(ListParams), security(("bearer" = [])),
     responses((status = 200, body = TaskPage), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn list(State(state): State<AppState>, AuthUser(user): AuthUser, Query(params): Query<ListParams>) -> ApiResult<Json<TaskPage>> {
+async fn list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Query(params): Query<ListParams>,
+) -> ApiResult<Json<TaskPage>> {
     let query = params.into_query(user, state.tasks.clock().now())?;
     Ok(Json(state.tasks.list(&query).await?))
 }
@@ -52,7 +56,11 @@ async fn list(State(state): State<AppState>, AuthUser(user): AuthUser, Query(par
 /// Creates a task.
 #[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = NewTask, security(("bearer" = [])),
     responses((status = 201, body = Task), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create(State(state): State<AppState>, AuthUser(user): AuthUser, Json(new): Json<NewTask>) -> ApiResult<Response> {
+async fn create(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Json(new): Json<NewTask>,
+) -> ApiResult<Response> {
     let task = state.tasks.create(user, new).await?;
     Ok(task_response(StatusCode::CREATED, task))
 }
@@ -87,7 +95,12 @@ async fn update(
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "task id")),
     responses((status = 200, body = Task), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn complete(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+async fn complete(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let task = state.tasks.complete(user, task_id(&id)?, if_match(&headers)?).await?;
     Ok(task_response(StatusCode::OK, task))
 }
@@ -96,7 +109,12 @@ async fn complete(State(state): State<AppState>, AuthUser(user): AuthUser, Path(
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/reopen", tag = "tasks", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "task id")),
     responses((status = 200, body = Task), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn reopen(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+async fn reopen(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let task = state.tasks.reopen(user, task_id(&id)?, if_match(&headers)?).await?;
     Ok(task_response(StatusCode::OK, task))
 }
@@ -105,7 +123,12 @@ async fn reopen(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id
 #[utoipa::path(delete, path = "/api/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "task id")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn remove(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<StatusCode> {
+async fn remove(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
     state.tasks.delete(user, task_id(&id)?, if_match(&headers)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

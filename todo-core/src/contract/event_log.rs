@@ -206,7 +206,8 @@ pub async fn dead_letter_keeps_record_and_error(f: &dyn LogFixture) {
     log.dead_letter(&r, "dlq-writer", "boom: not json").await.expect("dead letter");
     sub.commit(&r).await.expect("commit");
     let dlq = dlq_name(&t);
-    let mut dsub = log.subscribe("dlq-reader", std::slice::from_ref(&dlq), StartFrom::Earliest).await.expect("subscribe dlq");
+    let mut dsub =
+        log.subscribe("dlq-reader", std::slice::from_ref(&dlq), StartFrom::Earliest).await.expect("subscribe dlq");
     let d = next(&mut *dsub).await;
     assert_eq!(d.payload, b"{not json".to_vec(), "the dead letter keeps the payload");
     assert_eq!(d.key.as_deref(), Some("k"), "the dead letter keeps the key");
@@ -249,7 +250,8 @@ pub async fn runner_dead_letters_poison_and_goes_on(f: &dyn LogFixture) {
     let key = u.to_string();
     log.append(&t, Some(&key), &event_json(u, 1), &[]).await.expect("append");
     log.append(&t, Some(&key), b"\x00\x01 garbage", &[]).await.expect("append");
-    let mut v2 = CloudEvent::new("/contract", EventType::TaskChanged, None, chrono::Utc::now(), u, serde_json::json!({"n": 2}));
+    let mut v2 =
+        CloudEvent::new("/contract", EventType::TaskChanged, None, chrono::Utc::now(), u, serde_json::json!({"n": 2}));
     v2.ty = "todo.task.changed.v2".into();
     log.append(&t, Some(&key), &v2.to_json_bytes(), &[]).await.expect("append");
     log.append(&t, Some(&key), &event_json(u, 13), &[]).await.expect("append");
@@ -258,7 +260,11 @@ pub async fn runner_dead_letters_poison_and_goes_on(f: &dyn LogFixture) {
     let seen = Arc::new(tokio::sync::Mutex::new(Vec::new()));
     let handler = Arc::new(Collect { seen: seen.clone(), topic: Topic::TaskUpdates });
     let shutdown = CancellationToken::new();
-    let retry = RetryPolicy { max_attempts: 3, initial_backoff: Duration::from_millis(10), max_backoff: Duration::from_millis(50) };
+    let retry = RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+    };
     let task = tokio::spawn(consumer::run(log.clone(), handler, retry, shutdown.clone()));
     tokio::time::timeout(WAIT, async {
         while seen.lock().await.last() != Some(&3) {
@@ -272,7 +278,8 @@ pub async fn runner_dead_letters_poison_and_goes_on(f: &dyn LogFixture) {
     assert_eq!(*seen.lock().await, vec![1, 3]);
 
     let dlq = dlq_name(&t);
-    let mut dsub = log.subscribe("dlq-check", std::slice::from_ref(&dlq), StartFrom::Earliest).await.expect("subscribe dlq");
+    let mut dsub =
+        log.subscribe("dlq-check", std::slice::from_ref(&dlq), StartFrom::Earliest).await.expect("subscribe dlq");
     let mut errors = Vec::new();
     for _ in 0..3 {
         let d = next(&mut *dsub).await;

@@ -89,7 +89,9 @@ impl SortSpec {
             _ => {
                 return Err(ValidationError::new(
                     "sort",
-                    format!("sort must be one of due_at, priority, created_at, title (prefix '-' for descending); got {s:?}"),
+                    format!(
+                        "sort must be one of due_at, priority, created_at, title (prefix '-' for descending); got {s:?}"
+                    ),
                 ));
             }
         };
@@ -183,7 +185,8 @@ impl Cursor {
         let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
         let kind_ok = matches!(
             (&c.key, sort.field),
-            (SortKey::Text(_), SortField::Title) | (SortKey::Int(_), SortField::DueAt | SortField::Priority | SortField::CreatedAt)
+            (SortKey::Text(_), SortField::Title)
+                | (SortKey::Int(_), SortField::DueAt | SortField::Priority | SortField::CreatedAt)
         );
         if c.sort != sort.as_string() || !kind_ok {
             return Err(bad());
@@ -265,10 +268,10 @@ impl TaskQuery {
         if self.tag.as_ref().is_some_and(|tag| !t.tags.contains(tag)) {
             return false;
         }
-        if let Some(q) = &self.text {
-            if !search_text(t.title.as_str(), t.description.as_str()).contains(q.as_str()) {
-                return false;
-            }
+        if let Some(q) = &self.text
+            && !search_text(t.title.as_str(), t.description.as_str()).contains(q.as_str())
+        {
+            return false;
         }
         if self.due_after.is_some() || self.due_before.is_some() || self.overdue {
             let Some(due) = t.due_at else { return false };

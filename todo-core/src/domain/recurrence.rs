@@ -10,8 +10,8 @@ use rrule::{Frequency, RRule, RRuleSet, Unvalidated};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::task::RepeatFrom;
 use super::ValidationError;
+use super::task::RepeatFrom;
 
 /// Longest accepted RRULE string.
 pub const RRULE_MAX_LEN: usize = 500;
@@ -42,9 +42,8 @@ impl Recurrence {
         if body.contains('\n') || body.contains("DTSTART") {
             return Err(err("recurrence must be a single RRULE without DTSTART".into()));
         }
-        let rule: RRule<Unvalidated> = body
-            .parse()
-            .map_err(|e| err(format!("recurrence is not a valid RFC 5545 RRULE: {e}")))?;
+        let rule: RRule<Unvalidated> =
+            body.parse().map_err(|e| err(format!("recurrence is not a valid RFC 5545 RRULE: {e}")))?;
         if rule.get_count().is_some() {
             return Err(err("recurrence COUNT is not supported; use UNTIL".into()));
         }
@@ -53,8 +52,7 @@ impl Recurrence {
         }
         let anchor = rrule::Tz::UTC.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let text = rule.to_string();
-        rule.validate(anchor)
-            .map_err(|e| err(format!("recurrence is not a valid RFC 5545 RRULE: {e}")))?;
+        rule.validate(anchor).map_err(|e| err(format!("recurrence is not a valid RFC 5545 RRULE: {e}")))?;
         // Canonical text: what the rrule crate prints for the rule as given (the
         // validated form would pin BYHOUR/BYMINUTE to the anchor's time).
         Ok(Self(text))
@@ -76,10 +74,7 @@ impl Recurrence {
     fn occurrences(&self, dtstart: DateTime<Tz>) -> impl Iterator<Item = DateTime<Utc>> {
         let tz = rrule::Tz::Tz(dtstart.timezone());
         let set: Option<RRuleSet> = self.rule().build(dtstart.with_timezone(&tz)).ok();
-        set.into_iter()
-            .flat_map(|s| s.limit().into_iter())
-            .take(MAX_STEPS)
-            .map(|d| d.with_timezone(&Utc))
+        set.into_iter().flat_map(|s| s.limit().into_iter()).take(MAX_STEPS).map(|d| d.with_timezone(&Utc))
     }
 
     /// The first occurrence of the rule anchored at `dtstart` that is at or after
@@ -220,7 +215,9 @@ mod tests {
         let mut due = utc("2026-11-27T00:00:00Z");
         let mut seen = vec![];
         for _ in 0..3 {
-            due = r.next_after_completion(Some(due), true, RepeatFrom::Due, utc("2026-11-26T10:00:00Z"), Tz::UTC).unwrap();
+            due = r
+                .next_after_completion(Some(due), true, RepeatFrom::Due, utc("2026-11-26T10:00:00Z"), Tz::UTC)
+                .unwrap();
             seen.push(due);
         }
         assert_eq!(seen, vec![utc("2026-12-25T00:00:00Z"), utc("2027-01-29T00:00:00Z"), utc("2027-02-26T00:00:00Z")]);
@@ -272,7 +269,8 @@ mod tests {
     fn repeat_from_completion_keeps_time_of_day() {
         let r = rule("FREQ=DAILY;INTERVAL=3");
         let due = utc("2026-11-20T09:00:00Z");
-        let next = r.next_after_completion(Some(due), false, RepeatFrom::Completion, utc("2026-11-26T15:00:00Z"), Tz::UTC);
+        let next =
+            r.next_after_completion(Some(due), false, RepeatFrom::Completion, utc("2026-11-26T15:00:00Z"), Tz::UTC);
         assert_eq!(next, Some(utc("2026-11-29T09:00:00Z")));
     }
 

@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::ValidationError;
 use super::ids::{SeriesId, TaskId, UserId};
 use super::recurrence::Recurrence;
-use super::ValidationError;
 
 /// Longest title, in characters, after trimming.
 pub const TITLE_MAX_CHARS: usize = 200;
@@ -112,9 +112,7 @@ impl Tag {
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let t = s.trim();
         let t = t.strip_prefix('#').unwrap_or(t).to_lowercase();
-        let valid_chars = t
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        let valid_chars = t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
         if t.is_empty() || t.chars().count() > TAG_MAX_CHARS || !valid_chars {
             return Err(ValidationError::new(
                 "tags",
@@ -159,10 +157,7 @@ impl Tags {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let tags = items
-            .into_iter()
-            .map(|s| Tag::parse(s.as_ref()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let tags = items.into_iter().map(|s| Tag::parse(s.as_ref())).collect::<Result<Vec<_>, _>>()?;
         Self::try_from(tags)
     }
 
@@ -206,10 +201,7 @@ impl TryFrom<Vec<Tag>> for Tags {
     fn try_from(v: Vec<Tag>) -> Result<Self, Self::Error> {
         let set: BTreeSet<Tag> = v.into_iter().collect();
         if set.len() > TAGS_MAX {
-            return Err(ValidationError::new(
-                "tags",
-                format!("{} tags given; the limit is {TAGS_MAX}", set.len()),
-            ));
+            return Err(ValidationError::new("tags", format!("{} tags given; the limit is {TAGS_MAX}", set.len())));
         }
         Ok(Self(set))
     }
@@ -223,8 +215,8 @@ impl From<Tags> for Vec<Tag> {
 
 /// OpenAPI schemas of the string newtypes, with their limits.
 mod schemas {
-    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
     use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
     use utoipa::{PartialSchema, ToSchema};
 
     use super::*;

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::ids::UserId;
 use super::ValidationError;
+use super::ids::UserId;
 
 /// Longest accepted e-mail address (RFC 5321's path limit).
 pub const EMAIL_MAX_LEN: usize = 254;
@@ -27,7 +27,12 @@ impl Email {
             return Err(bad());
         }
         let (local, domain) = e.split_once('@').ok_or_else(bad)?;
-        if local.is_empty() || domain.contains('@') || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+        if local.is_empty()
+            || domain.contains('@')
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+        {
             return Err(bad());
         }
         Ok(Self(e))

@@ -156,7 +156,10 @@ impl CloudEvent {
             return Err(EventError::Malformed("source and type must not be empty".into()));
         }
         if ev.datacontenttype != "application/json" {
-            return Err(EventError::Malformed(format!("datacontenttype {:?} is not application/json", ev.datacontenttype)));
+            return Err(EventError::Malformed(format!(
+                "datacontenttype {:?} is not application/json",
+                ev.datacontenttype
+            )));
         }
         Ok(ev)
     }

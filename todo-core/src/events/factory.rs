@@ -1,8 +1,8 @@
 use chrono::{DateTime, Utc};
 
+use super::OutboxEvent;
 use super::envelope::{CloudEvent, EventType};
 use super::payload::{ChangeType, ReminderData, ReminderDueData, TaskEventData, TaskEventKind, TaskUpdateData};
-use super::OutboxEvent;
 use crate::domain::Task;
 
 /// What happened to a task.
@@ -44,7 +44,13 @@ impl EventFactory {
     /// Every event one change produces, in order: `task-events`, then `reminders`,
     /// then `task-updates`. `before` is the task before the change (none when created),
     /// `after` the task after it (for deletions: the task as it was).
-    pub fn for_change(&self, change: &TaskChange, before: Option<&Task>, after: &Task, now: DateTime<Utc>) -> Vec<OutboxEvent> {
+    pub fn for_change(
+        &self,
+        change: &TaskChange,
+        before: Option<&Task>,
+        after: &Task,
+        now: DateTime<Utc>,
+    ) -> Vec<OutboxEvent> {
         let mut out = Vec::with_capacity(3);
         let (ty, kind, change_type, changes) = match change {
             TaskChange::Created => (EventType::TaskCreated, TaskEventKind::Created, ChangeType::Created, None),
@@ -92,7 +98,13 @@ impl EventFactory {
             EventType::TaskChanged,
             after,
             now,
-            TaskUpdateData { task_id: after.id, user_id: after.user_id, change_type, task_data: Some(after.clone()), timestamp: now },
+            TaskUpdateData {
+                task_id: after.id,
+                user_id: after.user_id,
+                change_type,
+                task_data: Some(after.clone()),
+                timestamp: now,
+            },
         ));
         out
     }

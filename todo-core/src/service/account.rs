@@ -83,7 +83,10 @@ pub async fn verify_password(password: String, phc: String) -> Result<bool> {
 
 fn check_password(p: &str) -> std::result::Result<(), ValidationError> {
     if p.chars().count() < PASSWORD_MIN_CHARS {
-        return Err(ValidationError::new("password", format!("password must be at least {PASSWORD_MIN_CHARS} characters")));
+        return Err(ValidationError::new(
+            "password",
+            format!("password must be at least {PASSWORD_MIN_CHARS} characters"),
+        ));
     }
     if p.len() > PASSWORD_MAX_BYTES {
         return Err(ValidationError::new("password", format!("password must be at most {PASSWORD_MAX_BYTES} bytes")));
@@ -141,7 +144,9 @@ impl AccountService {
             Err(_) => None,
         };
         let password_ok = match &user {
-            Some(u) if c.password.len() <= PASSWORD_MAX_BYTES => verify_password(c.password, u.password_hash.clone()).await?,
+            Some(u) if c.password.len() <= PASSWORD_MAX_BYTES => {
+                verify_password(c.password, u.password_hash.clone()).await?
+            }
             _ => {
                 let decoy = self
                     .decoy_hash
@@ -228,7 +233,9 @@ mod tests {
         }
         // Even the right password is refused while throttled.
         match s.login(creds("ada@example.com", "correct horse")).await {
-            Err(Error::RateLimited { retry_after_secs }) => assert!(retry_after_secs > 0 && retry_after_secs <= 15 * 60),
+            Err(Error::RateLimited { retry_after_secs }) => {
+                assert!(retry_after_secs > 0 && retry_after_secs <= 15 * 60)
+            }
             other => panic!("expected rate limiting, got {other:?}"),
         }
         clock.advance(Duration::minutes(15));

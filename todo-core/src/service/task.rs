@@ -128,9 +128,12 @@ pub struct ListParams {
 
 /// Parses an RFC 3339 instant for field `field`.
 pub fn parse_instant(field: &'static str, s: &str) -> std::result::Result<DateTime<Utc>, ValidationError> {
-    DateTime::parse_from_rfc3339(s.trim())
-        .map(|d| d.with_timezone(&Utc))
-        .map_err(|_| ValidationError::new(field, format!("{field} must be an RFC 3339 date-time such as 2026-11-26T09:00:00Z; got {s:?}")))
+    DateTime::parse_from_rfc3339(s.trim()).map(|d| d.with_timezone(&Utc)).map_err(|_| {
+        ValidationError::new(
+            field,
+            format!("{field} must be an RFC 3339 date-time such as 2026-11-26T09:00:00Z; got {s:?}"),
+        )
+    })
 }
 
 impl ListParams {
@@ -335,8 +338,13 @@ impl TaskService {
             return Ok(None);
         };
         let tz = self.timezone(completed.user_id).await?;
-        let Some(due) = rule.next_after_completion(completed.due_at, completed.all_day, completed.repeat_from, completed_at, tz.tz())
-        else {
+        let Some(due) = rule.next_after_completion(
+            completed.due_at,
+            completed.all_day,
+            completed.repeat_from,
+            completed_at,
+            tz.tz(),
+        ) else {
             return Ok(None);
         };
         let now = self.clock.now();
@@ -434,10 +442,10 @@ fn apply_patch(task: &mut Task, patch: &TaskPatch, tz: Timezone) -> Result<Vec<S
             task.all_day = false;
         }
         // A reminder moves with its task unless the patch sets it too.
-        if patch.remind_at.is_none() {
-            if let (Some(off), Some(new_due)) = (before.reminder_offset(), d) {
-                task.remind_at = Some(new_due - off);
-            }
+        if patch.remind_at.is_none()
+            && let (Some(off), Some(new_due)) = (before.reminder_offset(), d)
+        {
+            task.remind_at = Some(new_due - off);
         }
     }
     if let Some(r) = patch.remind_at {

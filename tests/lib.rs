@@ -1,0 +1,146 @@
+//! Helpers of the workspace integration tests: an app on a real socket over a
+//! chosen backend, and an HTTP client that speaks its API.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use todo_core::memory::MemoryStore;
+use todo_services::app::{self, Ports};
+use todo_services::http::auth::JwtKeys;
+
+/// The test secret (32+ bytes).
+pub const JWT_SECRET: &[u8] = b"integration-test-secret-0123456789abcdef";
+
+/// Which adapters an app runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Memory,
+}
+
+/// A running app and a client for it.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub ports: Ports,
+}
+
+/// An HTTP answer: status, headers and JSON body (`Value::Null` when empty).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// `error.code` of an error body.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let ports = match backend {
+            Backend::Memory => Ports::from_one(Arc::new(MemoryStore::new())),
+        };
+        let state = app::state(&ports, JwtKeys::new(JWT_SECRET, 3600), None, vec![]);
+        let router = todo_services::router(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+        TestApp { addr, client: reqwest::Client::new(), ports }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Sends a request; `body` as JSON when given.
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        answer(req.send().await.expect("request")).await
+    }
+
+    /// Sends raw bytes with a content type.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut req = self.client.request(method, self.url(path)).header("content-type", content_type).body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        answer(req.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// Registers `email` and returns its token.
+    pub async fn register(&self, email: &str) -> String {
+        let a = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/register",
+                None,
+                Some(json!({"email": email, "password": "correct horse battery"})),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "register {email}: {:?}", a.body);
+        a.body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Creates a task from `body` and returns it.
+    pub async fn create_task(&self, token: &str, body: Value) -> Value {
+        let a = self.post("/api/v1/tasks", token, body).await;
+        assert_eq!(a.status, StatusCode::CREATED, "create task: {:?}", a.body);
+        a.body
+    }
+}
+
+async fn answer(res: reqwest::Response) -> Answer {
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.bytes().await.expect("body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("{status}: body is not JSON: {}", String::from_utf8_lossy(&bytes)))
+    };
+    Answer { status, headers, body }
+}
+
+/// Declares, for each `async fn name(backend: Backend)` of the calling module, one
+/// test per backend: `name::memory`, ...
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn memory() {
+                    super::$name($crate::Backend::Memory).await
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,6 @@
+//! Workspace integration tests: the HTTP API on every backend (memory, SQLite,
+//! PostgreSQL), the event flow, and the services.
+
+mod bad_input;
+mod isolation;
+mod tasks_api;

@@ -9,11 +9,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::Notify;
 
-use crate::domain::{Email, Task, TaskId, TaskPage, TaskQuery, User, UserId};
-use crate::events::{Topic, TopicNames};
+use crate::domain::audit::{GENESIS_HASH, canonical_json, chain_hash};
+use crate::domain::{
+    AuditEntry, AuditPage, AuditQuery, Conversation, ConversationId, Email, EventId, Message, Notification, Task,
+    TaskId, TaskPage, TaskQuery, User, UserId, WebhookDelivery,
+};
+use crate::events::{CloudEvent, EventFactory, ReminderData, Topic, TopicNames};
 use crate::ports::{
-    Change, Clock, EventLog, LoginAttempts, Record, StartFrom, Subscription, TaskRepository, TaskWrite, UserRepository,
-    truncate_micros,
+    AuditStore, Change, Clock, ConversationStore, EventLog, LoginAttempts, Record, ReminderStore, StartFrom,
+    Subscription, TaskRepository, TaskWrite, UserRepository, WebhookTarget, truncate_micros,
 };
 use crate::{Error, Result};
 
@@ -57,6 +61,25 @@ struct State {
     topic_len: HashMap<String, i64>,
     /// Committed position (next offset to read) per (group, topic).
     committed: HashMap<(String, String), i64>,
+    audit: HashMap<UserId, Vec<AuditEntry>>,
+    reminders: HashMap<TaskId, ScheduledReminder>,
+    notifications: Vec<Notification>,
+    webhooks: Vec<MemoryWebhook>,
+    conversations: HashMap<ConversationId, Conversation>,
+    messages: HashMap<ConversationId, Vec<Message>>,
+}
+
+#[derive(Clone, Debug)]
+struct ScheduledReminder {
+    data: ReminderData,
+    live: bool,
+}
+
+#[derive(Clone, Debug)]
+struct MemoryWebhook {
+    delivery: WebhookDelivery,
+    next_at: DateTime<Utc>,
+    done: bool,
 }
 
 /// Tasks, users, login attempts and an event log in memory.
@@ -93,6 +116,16 @@ impl MemoryStore {
     /// Every task of every user.
     pub fn all_tasks(&self) -> Vec<Task> {
         self.lock().tasks.values().cloned().collect()
+    }
+
+    /// Commits the events of `events` as if a change without task writes.
+    fn append_events(&self, st: &mut State, events: &[crate::events::OutboxEvent]) {
+        for e in events {
+            let topic = self.topics.name(e.topic);
+            let headers =
+                vec![("ce_type".to_owned(), e.event.ty.clone()), ("ce_id".to_owned(), e.event.id.to_string())];
+            append(st, &topic, Some(e.key.clone()), e.payload(), headers);
+        }
     }
 
     /// Appends a raw record (for tests of poison records).
@@ -285,5 +318,243 @@ impl Subscription for MemorySubscription {
         let at = st.committed.entry(key).or_insert(0);
         *at = (*at).max(record.offset + 1);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl AuditStore for MemoryStore {
+    async fn append(&self, event: &CloudEvent, recorded_at: DateTime<Utc>) -> Result<AuditEntry> {
+        let mut st = self.lock();
+        let chain = st.audit.entry(event.userid).or_default();
+        if chain.iter().any(|e| e.event_id == event.id) {
+            return Err(Error::Duplicate(format!("audit/{}", event.id)));
+        }
+        let json = serde_json::to_value(event).map_err(Error::internal)?;
+        let prev_hash = chain.last().map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash.clone());
+        let entry = AuditEntry {
+            seq: chain.len() as i64 + 1,
+            user_id: event.userid,
+            event_id: event.id,
+            event_type: event.ty.clone(),
+            task_id: event.subject.as_deref().and_then(|s| s.parse().ok()),
+            occurred_at: event.time,
+            recorded_at,
+            hash: chain_hash(&prev_hash, &canonical_json(&json)),
+            prev_hash,
+            event: json,
+        };
+        chain.push(entry.clone());
+        Ok(entry)
+    }
+
+    async fn list(&self, q: &AuditQuery) -> Result<AuditPage> {
+        let st = self.lock();
+        let mut items: Vec<AuditEntry> = st
+            .audit
+            .get(&q.user_id)
+            .into_iter()
+            .flatten()
+            .rev()
+            .filter(|e| q.before_seq.is_none_or(|b| e.seq < b))
+            .filter(|e| q.task_id.is_none_or(|t| e.task_id == Some(t)))
+            .filter(|e| q.event_type.as_ref().is_none_or(|t| &e.event_type == t))
+            .take(q.limit as usize + 1)
+            .cloned()
+            .collect();
+        let more = items.len() > q.limit as usize;
+        items.truncate(q.limit as usize);
+        let next_cursor = if more { items.last().map(|e| e.seq.to_string()) } else { None };
+        Ok(AuditPage { items, next_cursor })
+    }
+
+    async fn chain(&self, user_id: UserId, after_seq: i64, limit: u32) -> Result<Vec<AuditEntry>> {
+        let st = self.lock();
+        Ok(st
+            .audit
+            .get(&user_id)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.seq > after_seq)
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+}
+
+impl MemoryStore {
+    /// Replaces a stored audit entry (for tamper-detection tests).
+    pub fn tamper_audit(&self, user_id: UserId, seq: i64, f: impl FnOnce(&mut AuditEntry)) {
+        let mut st = self.lock();
+        if let Some(e) = st.audit.get_mut(&user_id).and_then(|c| c.iter_mut().find(|e| e.seq == seq)) {
+            f(e);
+        }
+    }
+}
+
+#[async_trait]
+impl ReminderStore for MemoryStore {
+    async fn upsert(&self, r: &ReminderData) -> Result<()> {
+        let mut st = self.lock();
+        let newer = st.reminders.get(&r.task_id).is_none_or(|cur| r.task_version >= cur.data.task_version);
+        if newer {
+            let unchanged_fired = st.reminders.get(&r.task_id).is_some_and(|cur| {
+                !cur.live && cur.data.remind_at == r.remind_at && cur.data.task_version == r.task_version
+            });
+            st.reminders.insert(r.task_id, ScheduledReminder { data: r.clone(), live: !unchanged_fired });
+        }
+        Ok(())
+    }
+
+    async fn cancel(&self, r: &ReminderData) -> Result<()> {
+        let mut st = self.lock();
+        let newer = st.reminders.get(&r.task_id).is_none_or(|cur| r.task_version >= cur.data.task_version);
+        if newer {
+            st.reminders.insert(r.task_id, ScheduledReminder { data: r.clone(), live: false });
+        }
+        Ok(())
+    }
+
+    async fn fire_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        events: &EventFactory,
+        webhook: Option<&WebhookTarget>,
+    ) -> Result<Vec<Notification>> {
+        let mut st = self.lock();
+        let mut due: Vec<ReminderData> =
+            st.reminders.values().filter(|r| r.live && r.data.remind_at <= now).map(|r| r.data.clone()).collect();
+        due.sort_by_key(|r| r.remind_at);
+        due.truncate(limit as usize);
+        let mut fired = Vec::new();
+        for r in due {
+            if let Some(s) = st.reminders.get_mut(&r.task_id) {
+                s.live = false;
+            }
+            let still_live =
+                st.tasks.get(&r.task_id).is_some_and(|t| t.is_pending() && t.remind_at == Some(r.remind_at));
+            if !still_live {
+                continue;
+            }
+            let late = crate::service::notification::is_late(r.remind_at, now);
+            let ev = events.reminder_due(&r, now, late);
+            let n = Notification {
+                id: ev.event.id,
+                user_id: r.user_id,
+                task_id: r.task_id,
+                title: r.title.clone(),
+                due_at: r.due_at,
+                remind_at: r.remind_at,
+                fired_at: now,
+                late,
+            };
+            if let Some(w) = webhook {
+                let delivery = WebhookDelivery {
+                    id: n.id,
+                    url: w.url.clone(),
+                    body: String::from_utf8(ev.payload()).map_err(Error::internal)?,
+                    attempts: 0,
+                };
+                st.webhooks.push(MemoryWebhook { delivery, next_at: now, done: false });
+            }
+            self.append_events(&mut st, std::slice::from_ref(&ev));
+            st.notifications.push(n.clone());
+            fired.push(n);
+        }
+        drop(st);
+        self.appended.notify_waiters();
+        Ok(fired)
+    }
+
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.lock().reminders.values().filter(|r| r.live).map(|r| r.data.remind_at).min())
+    }
+
+    async fn notifications(&self, user_id: UserId, limit: u32, before: Option<EventId>) -> Result<Vec<Notification>> {
+        let st = self.lock();
+        let mine = st.notifications.iter().rev().filter(|n| n.user_id == user_id);
+        let after_cursor: Vec<&Notification> = match before {
+            Some(b) => mine.skip_while(|n| n.id != b).skip(1).collect(),
+            None => mine.collect(),
+        };
+        Ok(after_cursor.into_iter().take(limit as usize).cloned().collect())
+    }
+
+    async fn claim_webhooks(&self, now: DateTime<Utc>, limit: u32, lease_secs: i64) -> Result<Vec<WebhookDelivery>> {
+        let mut st = self.lock();
+        let mut out = Vec::new();
+        for w in st.webhooks.iter_mut().filter(|w| !w.done && w.next_at <= now).take(limit as usize) {
+            w.next_at = now + Duration::seconds(lease_secs);
+            w.delivery.attempts += 1;
+            out.push(w.delivery.clone());
+        }
+        Ok(out)
+    }
+
+    async fn webhook_delivered(&self, id: EventId) -> Result<()> {
+        if let Some(w) = self.lock().webhooks.iter_mut().find(|w| w.delivery.id == id) {
+            w.done = true;
+        }
+        Ok(())
+    }
+
+    async fn webhook_failed(&self, id: EventId, _error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+        if let Some(w) = self.lock().webhooks.iter_mut().find(|w| w.delivery.id == id) {
+            match retry_at {
+                Some(t) => w.next_at = t,
+                None => w.done = true,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ConversationStore for MemoryStore {
+    async fn create(&self, c: &Conversation) -> Result<()> {
+        self.lock().conversations.insert(c.id, c.clone());
+        Ok(())
+    }
+
+    async fn get(&self, user_id: UserId, id: ConversationId) -> Result<Option<Conversation>> {
+        Ok(self.lock().conversations.get(&id).filter(|c| c.user_id == user_id).cloned())
+    }
+
+    async fn save(&self, c: &Conversation) -> Result<()> {
+        let mut st = self.lock();
+        match st.conversations.get_mut(&c.id) {
+            Some(cur) if cur.user_id == c.user_id => {
+                *cur = c.clone();
+                Ok(())
+            }
+            _ => Err(Error::NotFound("conversation")),
+        }
+    }
+
+    async fn append(&self, user_id: UserId, m: &Message) -> Result<Message> {
+        let mut st = self.lock();
+        if !st.conversations.get(&m.conversation_id).is_some_and(|c| c.user_id == user_id) {
+            return Err(Error::NotFound("conversation"));
+        }
+        let list = st.messages.entry(m.conversation_id).or_default();
+        let stored = Message { seq: list.len() as i64 + 1, ..m.clone() };
+        list.push(stored.clone());
+        Ok(stored)
+    }
+
+    async fn messages(&self, user_id: UserId, id: ConversationId, after_seq: i64, limit: u32) -> Result<Vec<Message>> {
+        let st = self.lock();
+        if !st.conversations.get(&id).is_some_and(|c| c.user_id == user_id) {
+            return Err(Error::NotFound("conversation"));
+        }
+        Ok(st
+            .messages
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .filter(|m| m.seq > after_seq)
+            .take(limit as usize)
+            .cloned()
+            .collect())
     }
 }

@@ -7,8 +7,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::Result;
-use crate::domain::{Email, Task, TaskId, TaskPage, TaskQuery, User, UserId};
-use crate::events::{OutboxEvent, TopicNames, dlq_name};
+use crate::domain::{
+    AuditEntry, AuditPage, AuditQuery, Conversation, ConversationId, Email, EventId, Message, Notification, Task,
+    TaskId, TaskPage, TaskQuery, User, UserId, WebhookDelivery,
+};
+use crate::events::{CloudEvent, EventFactory, OutboxEvent, ReminderData, TopicNames, dlq_name};
 
 /// The time. Stores keep microseconds, so clocks return microsecond precision.
 pub trait Clock: Send + Sync {
@@ -187,4 +190,93 @@ pub mod dlq_headers {
     pub const ORIGINAL_OFFSET: &str = "dlq_original_offset";
     pub const CONSUMER_GROUP: &str = "dlq_consumer_group";
     pub const ERROR: &str = "dlq_error";
+}
+
+/// The audit trail's storage: append-only, one hash chain per user.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends `event` to its user's chain (`seq` = previous + 1, `prev_hash` = the
+    /// previous entry's hash, `hash` = [`crate::domain::audit::chain_hash`] of the
+    /// canonical event), atomically and serialised per user.
+    /// [`crate::Error::Duplicate`] when the event id is already recorded.
+    async fn append(&self, event: &CloudEvent, recorded_at: DateTime<Utc>) -> Result<AuditEntry>;
+
+    /// One page of a user's entries, newest first.
+    async fn list(&self, query: &AuditQuery) -> Result<AuditPage>;
+
+    /// A user's entries in chain order with `seq > after_seq`, at most `limit`.
+    async fn chain(&self, user_id: UserId, after_seq: i64, limit: u32) -> Result<Vec<AuditEntry>>;
+}
+
+/// Where a fired reminder is also delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookTarget {
+    pub url: String,
+}
+
+/// The notification service's durable reminder schedule, its record of fired
+/// reminders, and its webhook outbox.
+#[async_trait]
+pub trait ReminderStore: Send + Sync {
+    /// Schedules (or moves) the reminder of `r.task_id`. Older task versions than
+    /// the one scheduled are ignored, so redelivery and reordering are harmless.
+    async fn upsert(&self, r: &ReminderData) -> Result<()>;
+
+    /// Cancels the reminder of `r.task_id` unless a newer version is scheduled.
+    async fn cancel(&self, r: &ReminderData) -> Result<()>;
+
+    /// Fires at most `limit` reminders due at `now`: each one still scheduled and
+    /// whose task is still pending with the same `remind_at`. For each, in one
+    /// transaction: mark it fired, record its [`Notification`], append its
+    /// `todo.reminder.due.v1` event (made by `events`) to the outbox, and queue a
+    /// webhook delivery when `webhook` is set. Two instances never fire the same one.
+    async fn fire_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        events: &EventFactory,
+        webhook: Option<&WebhookTarget>,
+    ) -> Result<Vec<Notification>>;
+
+    /// When the earliest scheduled reminder is due.
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>>;
+
+    /// A user's notifications, newest first; `before` is the previous page's last id.
+    async fn notifications(&self, user_id: UserId, limit: u32, before: Option<EventId>) -> Result<Vec<Notification>>;
+
+    /// Leases at most `limit` webhook deliveries due at `now` for `lease` seconds
+    /// (a crashed sender's lease expires and the delivery is retried).
+    async fn claim_webhooks(&self, now: DateTime<Utc>, limit: u32, lease_secs: i64) -> Result<Vec<WebhookDelivery>>;
+
+    /// The delivery succeeded: never send it again.
+    async fn webhook_delivered(&self, id: EventId) -> Result<()>;
+
+    /// The delivery failed: try again at `retry_at`, or never (`None`: given up).
+    async fn webhook_failed(&self, id: EventId, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()>;
+}
+
+/// Chat conversations, scoped to their user.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    async fn create(&self, c: &Conversation) -> Result<()>;
+
+    /// The conversation if it exists and belongs to `user_id`.
+    async fn get(&self, user_id: UserId, id: ConversationId) -> Result<Option<Conversation>>;
+
+    /// Saves `last_listing` and `updated_at`.
+    async fn save(&self, c: &Conversation) -> Result<()>;
+
+    /// Appends a message; its `seq` is assigned by the store and returned.
+    async fn append(&self, user_id: UserId, m: &Message) -> Result<Message>;
+
+    /// Messages of the user's conversation with `seq > after_seq`, oldest first, at most `limit`.
+    async fn messages(&self, user_id: UserId, id: ConversationId, after_seq: i64, limit: u32) -> Result<Vec<Message>>;
+}
+
+/// Sends a signed webhook request.
+#[async_trait]
+pub trait WebhookSender: Send + Sync {
+    /// POSTs `body` to `url` with `headers`; `Ok` for a 2xx answer, `Err` with a
+    /// short reason otherwise (status, timeout, connection refused).
+    async fn send(&self, url: &str, headers: &[(String, String)], body: &str) -> std::result::Result<(), String>;
 }

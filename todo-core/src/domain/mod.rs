@@ -1,6 +1,9 @@
 //! Domain values: parsed, never merely checked. Once a value exists it is valid.
 
+pub mod audit;
+pub mod conversation;
 pub mod ids;
+pub mod notification;
 pub mod query;
 pub mod recurrence;
 pub mod task;
@@ -8,7 +11,10 @@ pub mod user;
 
 use std::borrow::Cow;
 
+pub use audit::{AuditEntry, AuditPage, AuditQuery, VerifyReport};
+pub use conversation::{Action, Conversation, Message, Role};
 pub use ids::{ConversationId, EventId, SeriesId, TaskId, UserId};
+pub use notification::{Notification, WebhookDelivery};
 pub use query::{Cursor, SortField, SortSpec, StatusFilter, TaskPage, TaskQuery};
 pub use recurrence::Recurrence;
 pub use task::{Description, Priority, RepeatFrom, Status, Tag, Tags, Task, TaskTitle};

@@ -1,6 +1,10 @@
 //! Application services: use cases over the ports.
 
 pub mod account;
+pub mod audit;
+pub mod notification;
+pub mod recurring;
+pub mod sync;
 pub mod task;
 
 pub use account::{AccountService, Credentials, Registration};

@@ -1,0 +1,34 @@
+//! Reminders that fired.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::ids::{EventId, TaskId, UserId};
+
+/// A reminder was delivered: what `GET /api/v1/notifications` lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Notification {
+    /// The id of the `todo.reminder.due.v1` event.
+    pub id: EventId,
+    pub user_id: UserId,
+    pub task_id: TaskId,
+    pub title: String,
+    pub due_at: Option<DateTime<Utc>>,
+    pub remind_at: DateTime<Utc>,
+    pub fired_at: DateTime<Utc>,
+    /// Fired more than a second after `remind_at`.
+    pub late: bool,
+}
+
+/// A webhook delivery waiting to be (re)tried.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookDelivery {
+    /// The notification's event id: the receiver's idempotency key.
+    pub id: EventId,
+    pub url: String,
+    /// The JSON body to POST.
+    pub body: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+}

@@ -533,7 +533,7 @@ impl ConversationStore for MemoryStore {
 
     async fn append(&self, user_id: UserId, m: &Message) -> Result<Message> {
         let mut st = self.lock();
-        if !st.conversations.get(&m.conversation_id).is_some_and(|c| c.user_id == user_id) {
+        if st.conversations.get(&m.conversation_id).is_none_or(|c| c.user_id != user_id) {
             return Err(Error::NotFound("conversation"));
         }
         let list = st.messages.entry(m.conversation_id).or_default();
@@ -544,7 +544,7 @@ impl ConversationStore for MemoryStore {
 
     async fn messages(&self, user_id: UserId, id: ConversationId, after_seq: i64, limit: u32) -> Result<Vec<Message>> {
         let st = self.lock();
-        if !st.conversations.get(&id).is_some_and(|c| c.user_id == user_id) {
+        if st.conversations.get(&id).is_none_or(|c| c.user_id != user_id) {
             return Err(Error::NotFound("conversation"));
         }
         Ok(st

@@ -234,7 +234,7 @@ mod tests {
         // Even the right password is refused while throttled.
         match s.login(creds("ada@example.com", "correct horse")).await {
             Err(Error::RateLimited { retry_after_secs }) => {
-                assert!(retry_after_secs > 0 && retry_after_secs <= 15 * 60)
+                assert!(retry_after_secs > 0 && retry_after_secs <= 15 * 60);
             }
             other => panic!("expected rate limiting, got {other:?}"),
         }

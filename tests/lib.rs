@@ -9,6 +9,9 @@ use serde_json::{Value, json};
 use todo_core::memory::MemoryStore;
 use todo_services::app::{self, Ports};
 use todo_services::http::auth::JwtKeys;
+use todo_services::services::{self, HttpWebhookSender, ServiceSet, WebhookConfig};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// The test secret (32+ bytes).
 pub const JWT_SECRET: &[u8] = b"integration-test-secret-0123456789abcdef";
@@ -19,11 +22,28 @@ pub enum Backend {
     Memory,
 }
 
-/// A running app and a client for it.
+/// A running app and a client for it. Dropping it stops its services.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub ports: Ports,
+    pub shutdown: CancellationToken,
+    pub tracker: TaskTracker,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Options of [`TestApp::start`].
+#[derive(Clone, Default)]
+pub struct AppOptions {
+    /// POST fired reminders here, signed with this secret.
+    pub webhook: Option<(String, Vec<u8>)>,
+    /// Run no reactive services (the API alone).
+    pub api_only: bool,
 }
 
 /// An HTTP answer: status, headers and JSON body (`Value::Null` when empty).
@@ -42,16 +62,46 @@ impl Answer {
 }
 
 impl TestApp {
+    /// The API and every reactive service on `backend`, like the embedded mode.
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::start(backend, AppOptions::default()).await
+    }
+
+    pub async fn start(backend: Backend, opts: AppOptions) -> TestApp {
         let ports = match backend {
             Backend::Memory => Ports::from_one(Arc::new(MemoryStore::new())),
         };
+        Self::on_ports(ports, opts).await
+    }
+
+    /// Serves an app on `ports` (e.g. a restart on the same database).
+    pub async fn on_ports(ports: Ports, opts: AppOptions) -> TestApp {
         let state = app::state(&ports, JwtKeys::new(JWT_SECRET, 3600), None, vec![]);
+        let shutdown = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let webhook = opts.webhook.map(|(url, secret)| WebhookConfig {
+            url,
+            secret,
+            sender: Arc::new(HttpWebhookSender::default()),
+        });
+        let set = if opts.api_only { ServiceSet::NONE } else { ServiceSet::ALL };
+        services::start(&ports, &state.hub, set, webhook, &tracker, &shutdown);
         let router = todo_services::router(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
-        TestApp { addr, client: reqwest::Client::new(), ports }
+        let token = shutdown.clone();
+        tracker.spawn(async move {
+            axum::serve(listener, router).with_graceful_shutdown(token.cancelled_owned()).await.expect("serve");
+        });
+        TestApp { addr, client: reqwest::Client::new(), ports, shutdown, tracker }
+    }
+
+    /// Stops the services and the server and waits until they have.
+    pub async fn stop(self) -> Ports {
+        self.shutdown.cancel();
+        self.tracker.close();
+        self.tracker.wait().await;
+        self.ports.clone()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -143,4 +193,30 @@ macro_rules! on_every_backend {
             }
         )*
     };
+}
+
+/// Polls `check` every 20 ms until it returns `Some`, or panics after `secs` seconds naming `what`.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {secs} s waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// The `p`-th percentile (0..=100) of `xs` (nearest rank).
+pub fn percentile(xs: &mut [f64], p: f64) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * xs.len() as f64).ceil().max(1.0) as usize;
+    xs[rank.min(xs.len()) - 1]
 }

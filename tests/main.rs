@@ -3,4 +3,5 @@
 
 mod bad_input;
 mod isolation;
+mod services;
 mod tasks_api;

@@ -6,7 +6,13 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use metrics_exporter_prometheus::PrometheusHandle;
 use todo_core::events::EventFactory;
-use todo_core::ports::{Clock, EventLog, LoginAttempts, SystemClock, TaskRepository, UserRepository};
+use todo_core::ports::{
+    AuditStore, Clock, ConversationStore, EventLog, LoginAttempts, ReminderStore, SystemClock, TaskRepository,
+    UserRepository,
+};
+use todo_core::service::audit::AuditService;
+use todo_core::service::notification::NotificationService;
+use todo_core::service::sync::SyncHub;
 use todo_core::service::{AccountService, TaskService};
 
 use crate::config::Config;
@@ -22,6 +28,9 @@ pub struct Ports {
     pub tasks: Arc<dyn TaskRepository>,
     pub users: Arc<dyn UserRepository>,
     pub login_attempts: Arc<dyn LoginAttempts>,
+    pub audit: Arc<dyn AuditStore>,
+    pub reminders: Arc<dyn ReminderStore>,
+    pub conversations: Arc<dyn ConversationStore>,
     /// The event log services consume (the SQL log, or Kafka).
     pub log: Arc<dyn EventLog>,
     pub clock: Arc<dyn Clock>,
@@ -31,12 +40,22 @@ impl Ports {
     /// Every port from one adapter that implements them all (the in-memory store, say).
     pub fn from_one<S>(store: Arc<S>) -> Self
     where
-        S: TaskRepository + UserRepository + LoginAttempts + EventLog + 'static,
+        S: TaskRepository
+            + UserRepository
+            + LoginAttempts
+            + AuditStore
+            + ReminderStore
+            + ConversationStore
+            + EventLog
+            + 'static,
     {
         Self {
             tasks: store.clone(),
             users: store.clone(),
             login_attempts: store.clone(),
+            audit: store.clone(),
+            reminders: store.clone(),
+            conversations: store.clone(),
             log: store,
             clock: Arc::new(SystemClock),
         }
@@ -53,6 +72,9 @@ pub fn state(ports: &Ports, jwt: JwtKeys, metrics: Option<PrometheusHandle>, cor
             EventFactory::new(API_SOURCE),
         ),
         accounts: AccountService::new(ports.users.clone(), ports.login_attempts.clone(), ports.clock.clone()),
+        audit: AuditService::new(ports.audit.clone()),
+        notifications: NotificationService::new(ports.reminders.clone()),
+        hub: SyncHub::new(),
         jwt: Arc::new(jwt),
         readiness: Arc::new(vec![("event_log", ports.log.clone())]),
         metrics,

@@ -4,6 +4,9 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use todo_core::ports::EventLog;
+use todo_core::service::audit::AuditService;
+use todo_core::service::notification::NotificationService;
+use todo_core::service::sync::SyncHub;
 use todo_core::service::{AccountService, TaskService};
 
 use crate::http::auth::JwtKeys;
@@ -13,6 +16,10 @@ use crate::http::auth::JwtKeys;
 pub struct AppState {
     pub tasks: TaskService,
     pub accounts: AccountService,
+    pub audit: AuditService,
+    pub notifications: NotificationService,
+    /// Live-update fan-out to WebSocket clients.
+    pub hub: SyncHub,
     pub jwt: Arc<JwtKeys>,
     /// Dependencies `/ready` pings, by name (`database`, `event_log`, ...).
     pub readiness: Arc<Vec<(&'static str, Arc<dyn EventLog>)>>,

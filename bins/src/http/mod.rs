@@ -1,11 +1,14 @@
 //! The HTTP API: routers, middleware, errors.
 
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod notifications;
 pub mod openapi;
 pub mod tasks;
+pub mod ws;
 
 use std::time::{Duration, Instant};
 
@@ -27,8 +30,14 @@ pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// The whole API of the all-in-one process.
 pub fn router(state: AppState) -> Router {
-    let api =
-        Router::new().merge(health::routes()).merge(auth::routes()).merge(tasks::routes()).merge(openapi::routes());
+    let api = Router::new()
+        .merge(health::routes())
+        .merge(auth::routes())
+        .merge(tasks::routes())
+        .merge(audit::routes())
+        .merge(notifications::routes())
+        .merge(ws::routes())
+        .merge(openapi::routes());
     with_middleware(api, state)
 }
 

@@ -16,9 +16,10 @@ use crate::state::AppState;
         super::auth::register, super::auth::login,
         super::tasks::list, super::tasks::create, super::tasks::read, super::tasks::update,
         super::tasks::complete, super::tasks::reopen, super::tasks::remove,
+        super::audit::list, super::audit::verify, super::notifications::list,
     ),
     modifiers(&BearerAuth),
-    tags((name = "tasks"), (name = "auth"), (name = "operations"))
+    tags((name = "tasks"), (name = "auth"), (name = "audit"), (name = "notifications"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

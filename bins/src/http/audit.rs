@@ -1,0 +1,91 @@
+//! `/api/v1/audit`: the caller's audit trail and its verification.
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use serde::Deserialize;
+use todo_core::domain::query::PAGE_DEFAULT;
+use todo_core::domain::{AuditPage, AuditQuery, TaskId, TaskQuery, ValidationError, VerifyReport};
+use utoipa::IntoParams;
+
+use super::auth::AuthUser;
+use super::error::{ApiResult, ErrorBody};
+use super::extract::{Json, Query};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/audit", get(list)).route("/api/v1/audit/verify", get(verify))
+}
+
+/// `GET /api/v1/audit` parameters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// Only entries about this task.
+    pub task_id: Option<String>,
+    /// Only this CloudEvents type, e.g. `todo.task.completed.v1`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub event_type: Option<String>,
+    /// 1..=200, default 50.
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Parses a page size the way every listing does.
+pub fn parse_limit(limit: Option<&str>) -> Result<u32, ValidationError> {
+    match limit {
+        None => Ok(PAGE_DEFAULT),
+        Some(l) => {
+            let n: i64 = l
+                .trim()
+                .parse()
+                .map_err(|_| ValidationError::new("limit", format!("limit must be an integer; got {l:?}")))?;
+            TaskQuery::parse_limit(n)
+        }
+    }
+}
+
+impl AuditParams {
+    fn into_query(self, user: todo_core::domain::UserId) -> Result<AuditQuery, ValidationError> {
+        let task_id = self
+            .task_id
+            .map(|t| {
+                t.parse::<TaskId>().map_err(|_| ValidationError::new("task_id", format!("{t:?} is not a task id")))
+            })
+            .transpose()?;
+        let before_seq = self
+            .cursor
+            .map(|c| {
+                c.parse::<i64>().map_err(|_| ValidationError::new("cursor", "cursor is not valid for this listing"))
+            })
+            .transpose()?;
+        Ok(AuditQuery {
+            user_id: user,
+            task_id,
+            event_type: self.event_type,
+            limit: parse_limit(self.limit.as_deref())?,
+            before_seq,
+        })
+    }
+}
+
+/// The caller's audit entries, newest first.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams), security(("bearer" = [])),
+    responses((status = 200, body = AuditPage), (status = 422, body = ErrorBody)))]
+async fn list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Query(p): Query<AuditParams>,
+) -> ApiResult<Json<AuditPage>> {
+    Ok(Json(state.audit.list(&p.into_query(user)?).await?))
+}
+
+/// Recomputes the caller's hash chain.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, body = VerifyReport)))]
+async fn verify(State(state): State<AppState>, AuthUser(user): AuthUser) -> ApiResult<Json<VerifyReport>> {
+    Ok(Json(state.audit.verify(user).await?))
+}

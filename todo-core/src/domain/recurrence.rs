@@ -51,11 +51,11 @@ impl Recurrence {
             return Err(err("recurrence must repeat at most hourly".into()));
         }
         let anchor = rrule::Tz::UTC.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let text = rule.to_string();
         rule.validate(anchor).map_err(|e| err(format!("recurrence is not a valid RFC 5545 RRULE: {e}")))?;
-        // Canonical text: what the rrule crate prints for the rule as given (the
-        // validated form would pin BYHOUR/BYMINUTE to the anchor's time).
-        Ok(Self(text))
+        // Canonical text: the rule as given, uppercased, without empty parts. Not
+        // the rrule crate's Display, which prints BYDAY=1MO as BYDAY=MO (0.14).
+        let parts: Vec<&str> = body.split(';').map(str::trim).filter(|p| !p.is_empty()).collect();
+        Ok(Self(parts.join(";")))
     }
 
     pub fn as_str(&self) -> &str {
@@ -177,6 +177,17 @@ mod tests {
     fn parses_and_canonicalises() {
         assert_eq!(rule("RRULE:freq=weekly;byday=MO").as_str(), "FREQ=WEEKLY;BYDAY=MO");
         assert_eq!(rule("FREQ=MONTHLY;BYDAY=-1FR").as_str(), "FREQ=MONTHLY;BYDAY=-1FR");
+    }
+
+    #[test]
+    fn keeps_the_first_weekday_of_the_month() {
+        let r = rule("FREQ=MONTHLY;BYDAY=1MO");
+        assert_eq!(r.as_str(), "FREQ=MONTHLY;BYDAY=1MO");
+        let due = utc("2026-12-07T09:00:00Z");
+        assert_eq!(
+            r.next_after_completion(Some(due), false, RepeatFrom::Due, due, Tz::UTC),
+            Some(utc("2027-01-04T09:00:00Z"))
+        );
     }
 
     #[test]

@@ -1,1 +1,217 @@
-//! SQLite and PostgreSQL adapters of the todo-core ports.
+//! # todo-store
+//!
+//! SQLite and PostgreSQL adapters of the todo-core ports: [`TaskRepository`],
+//! [`UserRepository`], [`LoginAttempts`] and [`EventLog`], with their migrations.
+//!
+//! - **Transactional outbox.** [`TaskRepository::commit`] writes the tasks, claims
+//!   the idempotency keys and appends the events to the `event_log` table in one
+//!   transaction, or does nothing.
+//! - **Embedded event log.** Without Kafka, that table *is* the log: consumer groups
+//!   read it in commit order (SQLite: `seq`; PostgreSQL: below the oldest running
+//!   transaction, see the `postgres::log` module), one active member per group, with
+//!   durable positions.
+//! - **Listings** implement [`todo_core::domain::TaskQuery`] exactly, keyset cursors
+//!   included, in SQL.
+//!
+//! [`connect`] picks the backend from the URL: `sqlite://path/todo.db` (created if
+//! missing, WAL), `sqlite::memory:`, or `postgres://user:password@host/db`.
+//!
+//! ```
+//! use todo_core::domain::{Email, TaskTitle, Timezone, User, UserId};
+//! use todo_core::events::{EventFactory, Topic};
+//! use todo_core::ports::{StartFrom, SystemClock};
+//! use todo_core::service::{NewTask, TaskService};
+//! use std::sync::Arc;
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let store = todo_store::connect("sqlite::memory:").await?;
+//! store.migrate().await?;
+//!
+//! let user = User {
+//!     id: UserId::new(),
+//!     email: Email::parse("ada@example.com")?,
+//!     password_hash: String::new(),
+//!     timezone: Timezone::default(),
+//!     created_at: chrono::Utc::now(),
+//! };
+//! store.users().create(&user).await?;
+//! let tasks = TaskService::new(store.tasks(), store.users(), Arc::new(SystemClock), EventFactory::new("/example"));
+//! let task = tasks.create(user.id, NewTask::titled(TaskTitle::parse("buy milk")?)).await?;
+//!
+//! // The change and its event committed together; a consumer group reads the event.
+//! let log = store.event_log();
+//! let topic = log.topic_names().name(Topic::TaskEvents);
+//! let mut sub = log.subscribe("example", &[topic], StartFrom::Earliest).await?;
+//! let record = sub.next().await?;
+//! assert_eq!(record.header("ce_type"), Some("todo.task.created.v1"));
+//! assert_eq!(record.key, Some(user.id.to_string()));
+//! sub.commit(&record).await?;
+//! # let _ = task;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+
+mod engine;
+mod error;
+mod postgres;
+mod rows;
+mod sql;
+mod sqlite;
+mod subscription;
+
+use std::sync::Arc;
+
+use todo_core::events::TopicNames;
+use todo_core::ports::{EventLog, LoginAttempts, TaskRepository, UserRepository};
+
+pub use error::{Result, StoreError};
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// How a store connects.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Physical names of the catalog topics in the event log (default: no prefix).
+    pub topic_names: TopicNames,
+    /// Most pooled connections (default 10). An in-memory SQLite database has one.
+    pub max_connections: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            topic_names: TopicNames::default(),
+            max_connections: 10,
+        }
+    }
+}
+
+/// Which database a [`Store`] uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    /// A SQLite file or in-memory database.
+    Sqlite,
+    /// A PostgreSQL database.
+    Postgres,
+}
+
+/// Every port a store implements.
+pub trait StorePorts: TaskRepository + UserRepository + LoginAttempts + EventLog {}
+
+impl<T: TaskRepository + UserRepository + LoginAttempts + EventLog> StorePorts for T {}
+
+/// A store on whichever backend the URL named; hands out its ports.
+#[derive(Clone)]
+pub struct Store {
+    inner: Inner,
+}
+
+#[derive(Clone)]
+enum Inner {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+/// Connects to `database_url` with default [`StoreOptions`].
+pub async fn connect(database_url: &str) -> Result<Store> {
+    connect_with(database_url, &StoreOptions::default()).await
+}
+
+/// Connects to `database_url`: `sqlite:...` (a file, created with its directory if
+/// missing, or `sqlite::memory:`) or `postgres://...` (also `postgresql://`).
+/// Does not migrate: call [`Store::migrate`].
+pub async fn connect_with(database_url: &str, options: &StoreOptions) -> Result<Store> {
+    let inner = if database_url.starts_with("sqlite:") {
+        Inner::Sqlite(SqliteStore::connect(database_url, options).await?)
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        Inner::Postgres(PostgresStore::connect(database_url, options).await?)
+    } else {
+        return Err(StoreError::UnsupportedUrl(database_url.to_owned()));
+    };
+    Ok(Store { inner })
+}
+
+impl Store {
+    /// The backend in use.
+    pub fn kind(&self) -> StoreKind {
+        match &self.inner {
+            Inner::Sqlite(_) => StoreKind::Sqlite,
+            Inner::Postgres(_) => StoreKind::Postgres,
+        }
+    }
+
+    /// All ports at once.
+    pub fn ports(&self) -> Arc<dyn StorePorts> {
+        match &self.inner {
+            Inner::Sqlite(s) => Arc::new(s.clone()),
+            Inner::Postgres(p) => Arc::new(p.clone()),
+        }
+    }
+
+    /// The tasks and the transactional outbox.
+    pub fn tasks(&self) -> Arc<dyn TaskRepository> {
+        self.ports()
+    }
+
+    /// The user accounts.
+    pub fn users(&self) -> Arc<dyn UserRepository> {
+        self.ports()
+    }
+
+    /// The failed sign-ins.
+    pub fn login_attempts(&self) -> Arc<dyn LoginAttempts> {
+        self.ports()
+    }
+
+    /// The event log in the database (the outbox table, read in commit order).
+    pub fn event_log(&self) -> Arc<dyn EventLog> {
+        self.ports()
+    }
+
+    /// Creates or updates the schema.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.inner {
+            Inner::Sqlite(s) => s.migrate().await,
+            Inner::Postgres(p) => p.migrate().await,
+        }
+    }
+
+    /// Closes the connection pool.
+    pub async fn close(&self) {
+        match &self.inner {
+            Inner::Sqlite(s) => s.close().await,
+            Inner::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Appends a raw record and keeps its transaction open for `hold` before the
+    /// commit: for tests of readers against slow writers.
+    #[doc(hidden)]
+    pub async fn append_holding(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        hold: std::time::Duration,
+    ) -> todo_core::Result<()> {
+        match &self.inner {
+            Inner::Sqlite(s) => s.append_holding(topic, payload, hold).await,
+            Inner::Postgres(p) => p.append_holding(topic, payload, hold).await,
+        }
+    }
+
+    /// The SQLite store, if that is the backend.
+    pub fn as_sqlite(&self) -> Option<&SqliteStore> {
+        match &self.inner {
+            Inner::Sqlite(s) => Some(s),
+            Inner::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL store, if that is the backend.
+    pub fn as_postgres(&self) -> Option<&PostgresStore> {
+        match &self.inner {
+            Inner::Postgres(p) => Some(p),
+            Inner::Sqlite(_) => None,
+        }
+    }
+}

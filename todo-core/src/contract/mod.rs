@@ -3,3 +3,4 @@
 //! PostgreSQL, Kafka. A failing contract panics with a message naming the rule.
 
 pub mod event_log;
+pub mod task_repo;

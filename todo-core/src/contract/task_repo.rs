@@ -1,0 +1,861 @@
+//! The task-repository contract (with the user and login-attempt ports of the same
+//! store): CRUD, ownership, optimistic concurrency, atomic changes (task writes,
+//! events and claims commit together or not at all), e-mail uniqueness, login
+//! failures, and listings equal to [`TaskQuery::apply`] page by page.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::Error;
+use crate::domain::query::{SortSpec, StatusFilter};
+use crate::domain::{
+    Cursor, Description, Email, EventId, Priority, Recurrence, RepeatFrom, SeriesId, Status, Tag,
+    Tags, Task, TaskId, TaskQuery, TaskTitle, Timezone, User, UserId,
+};
+use crate::events::{CloudEvent, EventFactory, EventType, OutboxEvent, TaskChange, Topic};
+use crate::ports::{
+    Change, EventLog, LoginAttempts, ProcessedKey, Record, StartFrom, TaskRepository, TaskWrite,
+    UserRepository,
+};
+
+/// How long a contract waits for a record before declaring it lost.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The ports of one store under test.
+#[derive(Clone)]
+pub struct Repos {
+    pub tasks: Arc<dyn TaskRepository>,
+    pub users: Arc<dyn UserRepository>,
+    pub logins: Arc<dyn LoginAttempts>,
+    /// The log the outbox appends to (the store's own event log).
+    pub log: Arc<dyn EventLog>,
+}
+
+impl Repos {
+    /// All four ports from one store value.
+    pub fn of<S>(store: Arc<S>) -> Self
+    where
+        S: TaskRepository + UserRepository + LoginAttempts + EventLog + 'static,
+    {
+        Self {
+            tasks: store.clone(),
+            users: store.clone(),
+            logins: store.clone(),
+            log: store,
+        }
+    }
+}
+
+/// Gives the ports of a fresh, empty store (one fixture per contract).
+#[async_trait]
+pub trait RepoFixture: Send + Sync {
+    async fn open(&self) -> Repos;
+}
+
+/// Runs every contract of this module, each on a fresh fixture from `make`.
+pub async fn run_all<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Box<dyn RepoFixture>>,
+{
+    crud_round_trip(&*make().await).await;
+    ownership(&*make().await).await;
+    version_mismatch(&*make().await).await;
+    atomic_changes(&*make().await).await;
+    claims_are_once(&*make().await).await;
+    users_have_unique_emails(&*make().await).await;
+    login_failures(&*make().await).await;
+    listing_matches_reference(&*make().await).await;
+}
+
+fn at(rfc3339: &str) -> DateTime<Utc> {
+    rfc3339.parse().expect("an RFC 3339 instant")
+}
+
+fn base_now() -> DateTime<Utc> {
+    at("2026-11-26T09:00:00Z")
+}
+
+fn user(email: &str) -> User {
+    User {
+        id: UserId::new(),
+        email: Email::parse(email).expect("email"),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        timezone: Timezone::parse("Europe/Berlin").expect("tz"),
+        created_at: at("2026-01-02T03:04:05.678901Z"),
+    }
+}
+
+fn task(user: UserId, title: &str) -> Task {
+    let now = base_now();
+    Task {
+        id: TaskId::new(),
+        user_id: user,
+        title: TaskTitle::parse(title).expect("title"),
+        description: Description::default(),
+        status: Status::Pending,
+        priority: Priority::Medium,
+        tags: Tags::default(),
+        due_at: None,
+        all_day: false,
+        remind_at: None,
+        recurrence: None,
+        repeat_from: RepeatFrom::Due,
+        series_id: None,
+        created_at: now,
+        updated_at: now,
+        completed_at: None,
+        version: 1,
+    }
+}
+
+fn factory() -> EventFactory {
+    EventFactory::new("/contract")
+}
+
+fn insert(t: &Task) -> Change {
+    Change {
+        writes: vec![TaskWrite::Insert(t.clone())],
+        events: factory().for_change(&TaskChange::Created, None, t, base_now()),
+        claims: vec![],
+    }
+}
+
+fn delete(user_id: UserId, id: TaskId, expected_version: i64) -> Change {
+    Change {
+        writes: vec![TaskWrite::Delete {
+            user_id,
+            id,
+            expected_version,
+        }],
+        ..Change::default()
+    }
+}
+
+fn update(before: &Task, after: &Task) -> Change {
+    Change {
+        writes: vec![TaskWrite::Update {
+            task: after.clone(),
+            expected_version: before.version,
+        }],
+        events: factory().for_change(
+            &TaskChange::Updated(vec!["title".into()]),
+            Some(before),
+            after,
+            base_now(),
+        ),
+        claims: vec![],
+    }
+}
+
+/// Every record the store's log holds (all three topics), up to a sentinel
+/// committed now: what earlier commits appended, in log order.
+async fn log_so_far(r: &Repos) -> Vec<Record> {
+    let sentinel = OutboxEvent {
+        topic: Topic::TaskUpdates,
+        key: "sentinel".into(),
+        event: CloudEvent::new(
+            "/contract",
+            EventType::TaskChanged,
+            None,
+            base_now(),
+            UserId::new(),
+            serde_json::json!({}),
+        ),
+    };
+    let sentinel_id = sentinel.event.id.to_string();
+    r.tasks
+        .commit(Change {
+            events: vec![sentinel],
+            ..Change::default()
+        })
+        .await
+        .expect("commit the sentinel");
+    let topics: Vec<String> = Topic::ALL
+        .iter()
+        .map(|t| r.log.topic_names().name(*t))
+        .collect();
+    let group = format!("contract-{}", EventId::new());
+    let mut sub = r
+        .log
+        .subscribe(&group, &topics, StartFrom::Earliest)
+        .await
+        .expect("subscribe");
+    let mut out = Vec::new();
+    loop {
+        let rec = tokio::time::timeout(WAIT, sub.next())
+            .await
+            .expect("the sentinel arrives")
+            .expect("read the log");
+        if rec.header("ce_id") == Some(sentinel_id.as_str()) {
+            return out;
+        }
+        out.push(rec);
+    }
+}
+
+/// Asserts that `records` are exactly the outbox records of `events`, in order.
+fn assert_records(r: &Repos, records: &[Record], events: &[OutboxEvent], what: &str) {
+    let got: Vec<_> = records
+        .iter()
+        .map(|r| {
+            (
+                r.topic.clone(),
+                r.key.clone(),
+                r.payload.clone(),
+                r.headers.clone(),
+            )
+        })
+        .collect();
+    let want: Vec<_> = events
+        .iter()
+        .map(|e| {
+            let headers = vec![
+                ("ce_type".to_owned(), e.event.ty.clone()),
+                ("ce_id".to_owned(), e.event.id.to_string()),
+            ];
+            (
+                r.log.topic_names().name(e.topic),
+                Some(e.key.clone()),
+                e.payload(),
+                headers,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got, want,
+        "{what}: the log holds exactly the events of the committed changes, in order"
+    );
+}
+
+/// A task with every field set survives a round trip, updates and deletes, and
+/// its events reach the log with key, payload and headers.
+pub async fn crud_round_trip(f: &dyn RepoFixture) {
+    let r = f.open().await;
+    let ada = user("ada@example.com");
+    r.users.create(&ada).await.expect("create user");
+    let mut full = task(ada.id, "Äpfel & Birnen 🍐 kaufen");
+    full.description = Description::parse("für den Kuchen\nzwei Kilo").expect("description");
+    full.priority = Priority::High;
+    full.tags = Tags::parse(["home", "errand_1", "x-y"]).expect("tags");
+    full.due_at = Some(at("2026-12-01T08:30:00.123456Z"));
+    full.remind_at = Some(at("2026-12-01T08:00:00.000001Z"));
+    full.recurrence = Some(Recurrence::parse("FREQ=WEEKLY;BYDAY=MO,TH").expect("rrule"));
+    full.repeat_from = RepeatFrom::Completion;
+    full.series_id = Some(SeriesId(full.id.0));
+    full.created_at = at("2026-11-26T08:59:59.999999Z");
+    full.updated_at = full.created_at;
+    let bare = task(ada.id, "b");
+
+    let mut events = Vec::new();
+    for t in [&full, &bare] {
+        let change = insert(t);
+        events.extend(change.events.clone());
+        r.tasks.commit(change).await.expect("insert");
+    }
+    assert_eq!(
+        r.tasks.get(ada.id, full.id).await.expect("get"),
+        Some(full.clone()),
+        "every field round-trips"
+    );
+    assert_eq!(
+        r.tasks.get(ada.id, bare.id).await.expect("get"),
+        Some(bare.clone())
+    );
+    let page = r
+        .tasks
+        .list(&TaskQuery::new(ada.id, base_now()))
+        .await
+        .expect("list");
+    assert_eq!(
+        page.items,
+        vec![full.clone(), bare.clone()],
+        "default listing: pending by due date, undated last"
+    );
+
+    let mut done = full.clone();
+    done.status = Status::Completed;
+    done.completed_at = Some(at("2026-11-27T10:00:00.5Z"));
+    done.tags = Tags::parse(["work"]).expect("tags");
+    done.due_at = None;
+    done.remind_at = None;
+    done.recurrence = None;
+    done.all_day = false;
+    done.version = 2;
+    done.updated_at = at("2026-11-27T10:00:00.5Z");
+    let change = update(&full, &done);
+    events.extend(change.events.clone());
+    r.tasks.commit(change).await.expect("update");
+    assert_eq!(
+        r.tasks.get(ada.id, full.id).await.expect("get"),
+        Some(done.clone()),
+        "the update replaced every field"
+    );
+
+    let del = Change {
+        writes: vec![TaskWrite::Delete {
+            user_id: ada.id,
+            id: bare.id,
+            expected_version: 1,
+        }],
+        events: factory().for_change(&TaskChange::Deleted, Some(&bare), &bare, base_now()),
+        claims: vec![],
+    };
+    events.extend(del.events.clone());
+    r.tasks.commit(del).await.expect("delete");
+    assert_eq!(
+        r.tasks.get(ada.id, bare.id).await.expect("get"),
+        None,
+        "deleted"
+    );
+
+    let again = r.tasks.commit(insert(&done)).await;
+    assert!(
+        matches!(again, Err(Error::Conflict(_))),
+        "inserting an existing id is a conflict: {again:?}"
+    );
+    assert_eq!(
+        r.tasks.get(ada.id, full.id).await.expect("get"),
+        Some(done),
+        "the conflicting insert changed nothing"
+    );
+    assert_records(&r, &log_so_far(&r).await, &events, "crud");
+}
+
+/// Another user can neither see nor change a task.
+pub async fn ownership(f: &dyn RepoFixture) {
+    let r = f.open().await;
+    let (a, b) = (user("a@example.com"), user("b@example.com"));
+    r.users.create(&a).await.expect("create a");
+    r.users.create(&b).await.expect("create b");
+    let t = task(a.id, "a's secret");
+    let created = insert(&t);
+    let events = created.events.clone();
+    r.tasks.commit(created).await.expect("insert");
+
+    assert_eq!(
+        r.tasks.get(b.id, t.id).await.expect("get"),
+        None,
+        "b cannot read a's task"
+    );
+    let mut stolen = t.clone();
+    stolen.user_id = b.id;
+    stolen.title = TaskTitle::parse("mine now").expect("title");
+    stolen.version = 2;
+    let res = r.tasks.commit(update(&t, &stolen)).await;
+    assert!(
+        matches!(res, Err(Error::NotFound(_))),
+        "b's update of a's task: {res:?}"
+    );
+    let del = delete(b.id, t.id, 1);
+    let res = r.tasks.commit(del).await;
+    assert!(
+        matches!(res, Err(Error::NotFound(_))),
+        "b's delete of a's task: {res:?}"
+    );
+
+    assert_eq!(
+        r.tasks.get(a.id, t.id).await.expect("get"),
+        Some(t.clone()),
+        "a's task is unchanged"
+    );
+    let mut q = TaskQuery::new(b.id, base_now());
+    q.status = StatusFilter::All;
+    assert!(
+        r.tasks.list(&q).await.expect("list").items.is_empty(),
+        "b lists nothing of a's"
+    );
+    assert_records(&r, &log_so_far(&r).await, &events, "ownership");
+}
+
+/// Updates and deletes carry the expected version; a stale one fails with the current.
+pub async fn version_mismatch(f: &dyn RepoFixture) {
+    let r = f.open().await;
+    let a = user("v@example.com");
+    let t = task(a.id, "versioned");
+    r.tasks.commit(insert(&t)).await.expect("insert");
+    let mut v2 = t.clone();
+    v2.title = TaskTitle::parse("versioned twice").expect("title");
+    v2.version = 2;
+    r.tasks
+        .commit(update(&t, &v2))
+        .await
+        .expect("update at the current version");
+
+    let mut v3 = v2.clone();
+    v3.version = 3;
+    let stale = r.tasks.commit(update(&t, &v3)).await;
+    assert!(
+        matches!(stale, Err(Error::VersionMismatch { current: 2 })),
+        "stale update: {stale:?}"
+    );
+    let del = delete(a.id, t.id, 1);
+    let stale = r.tasks.commit(del).await;
+    assert!(
+        matches!(stale, Err(Error::VersionMismatch { current: 2 })),
+        "stale delete: {stale:?}"
+    );
+    assert_eq!(
+        r.tasks.get(a.id, t.id).await.expect("get"),
+        Some(v2),
+        "stale writes changed nothing"
+    );
+
+    let ghost = task(a.id, "ghost");
+    let res = r.tasks.commit(update(&ghost, &ghost)).await;
+    assert!(
+        matches!(res, Err(Error::NotFound(_))),
+        "update of a missing task: {res:?}"
+    );
+    let del = delete(a.id, ghost.id, 1);
+    let res = r.tasks.commit(del).await;
+    assert!(
+        matches!(res, Err(Error::NotFound(_))),
+        "delete of a missing task: {res:?}"
+    );
+}
+
+/// A change that fails anywhere leaves no task, no event and no claim behind.
+pub async fn atomic_changes(f: &dyn RepoFixture) {
+    let r = f.open().await;
+    let a = user("atomic@example.com");
+    let taken = ProcessedKey::new("contract", "taken");
+    r.tasks
+        .commit(Change {
+            claims: vec![taken.clone()],
+            ..Change::default()
+        })
+        .await
+        .expect("claim");
+
+    // A claim that exists: Duplicate, and nothing of the change remains.
+    let t1 = task(a.id, "claimed twice");
+    let fresh1 = ProcessedKey::new("contract", "fresh-1");
+    let mut c = insert(&t1);
+    c.claims = vec![fresh1.clone(), taken.clone()];
+    let res = r.tasks.commit(c).await;
+    assert!(
+        matches!(res, Err(Error::Duplicate(_))),
+        "an existing claim fails the change: {res:?}"
+    );
+    assert_eq!(
+        r.tasks.get(a.id, t1.id).await.expect("get"),
+        None,
+        "no task from the failed change"
+    );
+
+    // The same event id twice: the failure comes after the task write.
+    let t2 = task(a.id, "event twice");
+    let fresh2 = ProcessedKey::new("contract", "fresh-2");
+    let mut c = insert(&t2);
+    let first = c.events[0].clone();
+    c.events.push(first);
+    c.claims = vec![fresh2.clone()];
+    let res = r.tasks.commit(c).await;
+    assert!(
+        matches!(res, Err(Error::Internal(_))),
+        "an event id appended twice fails the change: {res:?}"
+    );
+    assert_eq!(
+        r.tasks.get(a.id, t2.id).await.expect("get"),
+        None,
+        "no task after a failure past the task write"
+    );
+
+    // A later write fails: the earlier insert is undone.
+    let t3 = task(a.id, "then a stale update");
+    let mut stale = t3.clone();
+    stale.version = 8;
+    let c = Change {
+        writes: vec![
+            TaskWrite::Insert(t3.clone()),
+            TaskWrite::Update {
+                task: stale,
+                expected_version: 7,
+            },
+        ],
+        events: insert(&t3).events,
+        claims: vec![],
+    };
+    let res = r.tasks.commit(c).await;
+    assert!(
+        matches!(res, Err(Error::VersionMismatch { current: 1 })),
+        "the second write fails: {res:?}"
+    );
+    assert_eq!(
+        r.tasks.get(a.id, t3.id).await.expect("get"),
+        None,
+        "the first write was rolled back"
+    );
+
+    for k in [fresh1, fresh2] {
+        r.tasks
+            .commit(Change {
+                claims: vec![k.clone()],
+                ..Change::default()
+            })
+            .await
+            .unwrap_or_else(|e| {
+                panic!("claim {k:?} was rolled back with its change, so it can be claimed now: {e}")
+            });
+    }
+    assert_records(&r, &log_so_far(&r).await, &[], "failed changes");
+}
+
+/// A key is claimed once, ever; scopes are independent.
+pub async fn claims_are_once(f: &dyn RepoFixture) {
+    let r = f.open().await;
+    let k = ProcessedKey::new("group-a", "event-1");
+    r.tasks
+        .commit(Change {
+            claims: vec![k.clone()],
+            ..Change::default()
+        })
+        .await
+        .expect("first claim");
+    let res = r
+        .tasks
+        .commit(Change {
+            claims: vec![k.clone()],
+            ..Change::default()
+        })
+        .await;
+    assert!(
+        matches!(res, Err(Error::Duplicate(_))),
+        "second claim: {res:?}"
+    );
+    let other = ProcessedKey::new("group-b", "event-1");
+    r.tasks
+        .commit(Change {
+            claims: vec![other],
+            ..Change::default()
+        })
+        .await
+        .expect("same key, other scope");
+    let twice = ProcessedKey::new("group-a", "event-2");
+    let res = r
+        .tasks
+        .commit(Change {
+            claims: vec![twice.clone(), twice.clone()],
+            ..Change::default()
+        })
+        .await;
+    assert!(
+        matches!(res, Err(Error::Duplicate(_))),
+        "one key twice in a change: {res:?}"
+    );
+    r.tasks
+        .commit(Change {
+            claims: vec![twice],
+            ..Change::default()
+        })
+        .await
+        .expect("the failed change claimed nothing");
+}
+
+/// Users round-trip; an e-mail belongs to one account.
+pub async fn users_have_unique_emails(f: &dyn RepoFixture) {
+    let r = f.open().await;
+    let ada = user("ada@example.com");
+    r.users.create(&ada).await.expect("create");
+    assert_eq!(
+        r.users.by_email(&ada.email).await.expect("by email"),
+        Some(ada.clone())
+    );
+    assert_eq!(
+        r.users.by_id(ada.id).await.expect("by id"),
+        Some(ada.clone())
+    );
+    let twin = User {
+        id: UserId::new(),
+        ..user("ada@example.com")
+    };
+    let res = r.users.create(&twin).await;
+    assert!(
+        matches!(res, Err(Error::Conflict(_))),
+        "a taken e-mail: {res:?}"
+    );
+    assert_eq!(
+        r.users.by_id(twin.id).await.expect("by id"),
+        None,
+        "the conflicting user was not stored"
+    );
+    assert_eq!(
+        r.users
+            .by_email(&Email::parse("bob@example.com").expect("email"))
+            .await
+            .expect("by email"),
+        None
+    );
+    assert_eq!(
+        r.users.by_email(&ada.email).await.expect("by email"),
+        Some(ada)
+    );
+}
+
+/// Failures are kept per account, returned oldest first from an instant on, and cleared.
+pub async fn login_failures(f: &dyn RepoFixture) {
+    let r = f.open().await;
+    let t0 = at("2026-11-26T09:00:00.000001Z");
+    let s = chrono::Duration::seconds;
+    for t in [t0 + s(2), t0, t0 + s(1), t0 + s(2)] {
+        r.logins
+            .record_failure("ada@example.com", t)
+            .await
+            .expect("record");
+    }
+    r.logins
+        .record_failure("bob@example.com", t0 + s(1))
+        .await
+        .expect("record");
+    assert_eq!(
+        r.logins
+            .failures_since("ada@example.com", t0 + s(1))
+            .await
+            .expect("since"),
+        vec![t0 + s(1), t0 + s(2), t0 + s(2)],
+        "failures at or after the instant, oldest first, repeats kept"
+    );
+    assert_eq!(
+        r.logins
+            .failures_since("ada@example.com", t0)
+            .await
+            .expect("since")
+            .len(),
+        4
+    );
+    r.logins.clear("ada@example.com").await.expect("clear");
+    assert!(
+        r.logins
+            .failures_since("ada@example.com", t0)
+            .await
+            .expect("since")
+            .is_empty(),
+        "cleared"
+    );
+    assert_eq!(
+        r.logins
+            .failures_since("bob@example.com", t0)
+            .await
+            .expect("since"),
+        vec![t0 + s(1)],
+        "other accounts stay"
+    );
+}
+
+/// A small deterministic generator (SplitMix64), so a failure reproduces.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+}
+
+const TITLES: &[&str] = &[
+    "Buy milk",
+    "buy MILK",
+    "Äpfel kaufen",
+    "äpfel kaufen",
+    "Zebra",
+    "zebra",
+    "straße fegen",
+    "STRASSE",
+    "İstanbul trip",
+    "日本語の勉強",
+    "🎉 party",
+    "Ωmega",
+    "a",
+    "B",
+    "call mom",
+    "Call Mom",
+    "émile",
+    "Emile",
+];
+const DESCRIPTIONS: &[&str] = &[
+    "",
+    "with milk",
+    "Milk and honey",
+    "über alles",
+    "see İstanbul",
+    "MOM said so",
+];
+const TAGS: &[&str] = &["home", "work", "errand", "x-1", "y_2"];
+const TEXTS: &[&str] = &[
+    "milk",
+    "Äpfel",
+    "ß",
+    "i̇",
+    "🎉",
+    "mom",
+    "e",
+    "zz-nothing",
+    "  Call  ",
+];
+
+/// Instants around `base_now()`: due dates, bounds and creation times, with repeats
+/// and the overdue edges (exactly now, a day ago, a microsecond either side).
+fn instants() -> Vec<DateTime<Utc>> {
+    let now = base_now();
+    let d = chrono::Duration::days;
+    let us = chrono::Duration::microseconds;
+    vec![
+        now,
+        now - us(1),
+        now + us(1),
+        now - d(1),
+        now - d(1) + us(1),
+        now - d(1) - us(1),
+        now - d(3),
+        now + d(2),
+        now + d(40),
+    ]
+}
+
+fn random_task(rng: &mut Rng, users: &[UserId]) -> Task {
+    let times = instants();
+    let mut t = task(rng.pick(users), rng.pick(TITLES));
+    t.description = Description::parse(rng.pick(DESCRIPTIONS)).expect("description");
+    t.priority = rng.pick(Priority::ALL);
+    let n = rng.below(4);
+    t.tags = Tags::parse((0..n).map(|_| rng.pick(TAGS)).collect::<Vec<_>>()).expect("tags");
+    if rng.chance(70) {
+        t.due_at = Some(rng.pick(&times));
+        t.all_day = rng.chance(40);
+        t.remind_at = rng.chance(30).then(|| rng.pick(&times));
+    }
+    if rng.chance(30) {
+        t.status = Status::Completed;
+        t.completed_at = Some(rng.pick(&times));
+    }
+    t.created_at = rng.pick(&times[..4]);
+    t.updated_at = t.created_at;
+    t
+}
+
+fn random_query(rng: &mut Rng, users: &[UserId]) -> TaskQuery {
+    let times = instants();
+    let nanos = chrono::Duration::nanoseconds(500);
+    let now = if rng.chance(30) {
+        base_now() + nanos
+    } else {
+        base_now()
+    };
+    let mut q = TaskQuery::new(rng.pick(users), now);
+    q.status = rng.pick(&[
+        StatusFilter::Pending,
+        StatusFilter::Completed,
+        StatusFilter::All,
+    ]);
+    q.priority = rng.chance(30).then(|| rng.pick(Priority::ALL));
+    q.tag = rng
+        .chance(25)
+        .then(|| Tag::parse(rng.pick(TAGS)).expect("tag"));
+    q.text = if rng.chance(30) {
+        TaskQuery::parse_text(rng.pick(TEXTS)).expect("text")
+    } else {
+        None
+    };
+    let bound = |rng: &mut Rng| {
+        let t = rng.pick(&times);
+        if rng.chance(30) { t + nanos } else { t }
+    };
+    q.due_after = rng.chance(25).then(|| bound(rng));
+    q.due_before = rng.chance(25).then(|| bound(rng));
+    q.overdue = rng.chance(20);
+    let sorts = [
+        "due_at",
+        "-due_at",
+        "priority",
+        "-priority",
+        "created_at",
+        "-created_at",
+        "title",
+        "-title",
+    ];
+    q.sort = SortSpec::parse(rng.pick(&sorts)).expect("sort");
+    q.limit = 1 + rng.below(7) as u32;
+    q
+}
+
+/// ~120 random tasks of two users; ~60 random queries (every filter, every sort in
+/// both directions, limits 1 to 7), each paged through to its end by cursors: every
+/// page equals what [`TaskQuery::apply`] gives on the same tasks.
+pub async fn listing_matches_reference(f: &dyn RepoFixture) {
+    let r = f.open().await;
+    let mut rng = Rng(0x746f_646f_2d6c_6973);
+    let users = [UserId::new(), UserId::new()];
+    let tasks: Vec<Task> = (0..120).map(|_| random_task(&mut rng, &users)).collect();
+    for chunk in tasks.chunks(12) {
+        let change = Change {
+            writes: chunk.iter().cloned().map(TaskWrite::Insert).collect(),
+            ..Change::default()
+        };
+        r.tasks.commit(change).await.expect("insert tasks");
+    }
+    let started = Instant::now();
+    let (mut pages, mut tried) = (0, BTreeSet::new());
+    for i in 0..60 {
+        let mut q = random_query(&mut rng, &users);
+        tried.insert(q.sort.as_string());
+        tried.insert(format!("status={:?}", q.status));
+        for (filter, on) in [
+            ("priority", q.priority.is_some()),
+            ("tag", q.tag.is_some()),
+            ("text", q.text.is_some()),
+            ("due_after", q.due_after.is_some()),
+            ("due_before", q.due_before.is_some()),
+            ("overdue", q.overdue),
+            (
+                "now with nanoseconds",
+                q.now.timestamp_subsec_nanos() % 1000 != 0,
+            ),
+        ] {
+            if on {
+                tried.insert(format!("filter {filter}"));
+            }
+        }
+        for page in 0.. {
+            assert!(page <= 130, "query {i}: the cursor does not advance: {q:?}");
+            let got = r.tasks.list(&q).await.expect("list");
+            let want = q.apply(&tasks);
+            assert_eq!(got, want, "query {i}, page {page}: {q:?}");
+            pages += 1;
+            match got.next_cursor {
+                Some(c) => {
+                    q.cursor = Some(Cursor::decode(&c, q.sort).expect("our own cursor decodes"))
+                }
+                None => break,
+            }
+        }
+    }
+    assert_eq!(
+        tried.len(),
+        8 + 3 + 7,
+        "every sort in both directions, every status and every filter was tried: {tried:?}"
+    );
+    eprintln!(
+        "listing equivalence: 60 queries, {pages} pages over 120 tasks in {:?}",
+        started.elapsed()
+    );
+}

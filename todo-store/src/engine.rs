@@ -1,0 +1,447 @@
+//! What both backends share: the transactional-outbox commit, task reads and
+//! listing, users, login attempts and raw appends. A [`Backend`] supplies
+//! connections, write transactions and event-log readers; [`impl_store!`] turns a
+//! store holding an [`Engine`] into the four `todo_core` ports.
+
+use std::ops::DerefMut;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use todo_core::domain::{Email, Task, TaskId, TaskPage, TaskQuery, User, UserId};
+use todo_core::events::TopicNames;
+use todo_core::ports::{Change, StartFrom, Subscription, TaskWrite, truncate_micros};
+
+use crate::error::{Result, StoreError};
+use crate::rows::{EventRow, RowExt, TASK_COLUMNS, TaskRow, USER_COLUMNS, insert_user, read_user};
+use crate::sql::{Arg, Dialect, Exec, Stmt, ceil_micros, list_tasks};
+use crate::subscription::{LogSource, SqlSubscription};
+
+/// One database behind the engine.
+#[async_trait]
+pub(crate) trait Backend: Send + Sync + 'static {
+    /// A connection, on which statements run.
+    type Connection: Exec;
+    /// A pooled connection.
+    type Conn: DerefMut<Target = Self::Connection> + Send;
+    /// A write transaction (SQLite: also this process's turn to write).
+    type WriteTx: DerefMut<Target = Self::Connection> + Send;
+    /// The event-log reader of one consumer group member.
+    type Source: LogSource;
+
+    fn dialect(&self) -> Dialect;
+
+    /// Creates or updates the schema.
+    async fn migrate(&self) -> Result<()>;
+
+    /// Closes the pool's connections (after their current work).
+    async fn close(&self);
+
+    async fn connection(&self) -> Result<Self::Conn>;
+
+    async fn begin_write(&self) -> Result<Self::WriteTx>;
+
+    /// Commits `tx`. `appended`: it added to the event log, so readers are woken.
+    async fn commit_write(&self, tx: Self::WriteTx, appended: bool) -> Result<()>;
+
+    /// Rolls `tx` back (errors are moot: an unfinished transaction never commits).
+    async fn rollback_write(&self, tx: Self::WriteTx);
+
+    /// Readies the event log for subscribers (PostgreSQL: starts listening).
+    async fn prepare_log(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Stores the starting position of `group` if the group is new.
+    fn join_group(&self, group: &str, start: StartFrom) -> Stmt;
+
+    /// A member of `group` reading `topics`.
+    fn log_source(&self, group: &str, topics: &[String]) -> Self::Source;
+}
+
+/// Runs one statement in its own write transaction.
+pub(crate) async fn write_one<B: Backend>(backend: &B, stmt: &Stmt) -> Result<u64> {
+    let mut tx = backend.begin_write().await?;
+    match tx.run(stmt).await {
+        Ok(n) => backend.commit_write(tx, false).await.map(|()| n),
+        Err(e) => {
+            backend.rollback_write(tx).await;
+            Err(e)
+        }
+    }
+}
+
+/// The shared logic over one backend.
+pub(crate) struct Engine<B> {
+    pub backend: B,
+    pub topics: TopicNames,
+}
+
+impl<B: Backend> Engine<B> {
+    /// An engine over `backend`, for a store's handles to share.
+    pub fn shared(backend: B, options: &crate::StoreOptions) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Self {
+            backend,
+            topics: options.topic_names.clone(),
+        })
+    }
+
+    pub async fn get(&self, user_id: UserId, id: TaskId) -> Result<Option<Task>> {
+        let stmt = Stmt::new(
+            format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1 AND user_id = $2"),
+            vec![Arg::Uuid(id.as_uuid()), Arg::Uuid(user_id.as_uuid())],
+        );
+        let row = self.backend.connection().await?.row(&stmt).await?;
+        row.map(|r| TaskRow::read(&r)?.into_task()).transpose()
+    }
+
+    pub async fn list(&self, query: &TaskQuery) -> Result<TaskPage> {
+        let stmt = list_tasks(self.backend.dialect(), query);
+        let rows = self.backend.connection().await?.rows(&stmt).await?;
+        let tasks = rows
+            .iter()
+            .map(|r| TaskRow::read(r)?.into_task())
+            .collect::<Result<Vec<_>>>()?;
+        Ok(TaskPage::from_overfetch(tasks, query))
+    }
+
+    /// The transactional outbox: claims, task writes and events in one transaction.
+    pub async fn commit(&self, change: &Change) -> Result<()> {
+        let mut tx = self.backend.begin_write().await?;
+        match apply_change(&mut *tx, change, &self.topics).await {
+            Ok(()) => {
+                self.backend
+                    .commit_write(tx, !change.events.is_empty())
+                    .await
+            }
+            Err(e) => {
+                self.backend.rollback_write(tx).await;
+                Err(e)
+            }
+        }
+    }
+
+    pub async fn create_user(&self, user: &User) -> Result<()> {
+        write_one(&self.backend, &insert_user(user))
+            .await
+            .map_err(|e| {
+                e.on_unique(|what| {
+                    StoreError::Conflict(if what.contains("email") {
+                        "an account with this e-mail exists".to_owned()
+                    } else {
+                        format!("user {} exists", user.id)
+                    })
+                })
+            })?;
+        Ok(())
+    }
+
+    pub async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
+        self.user_where("email = $1", Arg::Text(email.as_str().to_owned()))
+            .await
+    }
+
+    pub async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
+        self.user_where("id = $1", Arg::Uuid(id.as_uuid())).await
+    }
+
+    async fn user_where(&self, condition: &str, arg: Arg) -> Result<Option<User>> {
+        let stmt = Stmt::new(
+            format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}"),
+            vec![arg],
+        );
+        let row = self.backend.connection().await?.row(&stmt).await?;
+        row.map(|r| read_user(&r)).transpose()
+    }
+
+    pub async fn record_failure(&self, account: &str, at: DateTime<Utc>) -> Result<()> {
+        let stmt = Stmt::new(
+            "INSERT INTO login_failures (account, failed_at) VALUES ($1, $2)",
+            vec![
+                Arg::Text(account.to_owned()),
+                Arg::Time(truncate_micros(at)),
+            ],
+        );
+        write_one(&self.backend, &stmt).await.map(drop)
+    }
+
+    pub async fn failures_since(
+        &self,
+        account: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>> {
+        // Stored times are whole microseconds: `>= since` is `>= since rounded up`.
+        let since = ceil_micros(since);
+        let stmt = Stmt::new(
+            "SELECT failed_at FROM login_failures WHERE account = $1 AND failed_at >= $2 ORDER BY failed_at",
+            vec![Arg::Text(account.to_owned()), Arg::Time(since)],
+        );
+        let rows = self.backend.connection().await?.rows(&stmt).await?;
+        rows.iter().map(|r| r.time("failed_at")).collect()
+    }
+
+    pub async fn clear_failures(&self, account: &str) -> Result<()> {
+        let stmt = Stmt::new(
+            "DELETE FROM login_failures WHERE account = $1",
+            vec![Arg::Text(account.to_owned())],
+        );
+        write_one(&self.backend, &stmt).await.map(drop)
+    }
+
+    /// Appends `record`; with a `hold`, keeps the transaction open that long before
+    /// committing (tests of commit order).
+    pub async fn append(&self, record: EventRow, hold: Duration) -> Result<()> {
+        let stmt = record.insert(truncate_micros(Utc::now()), true);
+        let mut tx = self.backend.begin_write().await?;
+        if let Err(e) = tx.run(&stmt).await {
+            self.backend.rollback_write(tx).await;
+            return Err(e);
+        }
+        if !hold.is_zero() {
+            tokio::time::sleep(hold).await;
+        }
+        self.backend.commit_write(tx, true).await
+    }
+
+    /// Joins consumer group `group` (see `todo_core::ports::EventLog::subscribe`).
+    pub async fn subscribe(
+        &self,
+        group: &str,
+        topics: &[String],
+        start: StartFrom,
+    ) -> Result<Box<dyn Subscription>> {
+        self.backend.prepare_log().await?;
+        write_one(&self.backend, &self.backend.join_group(group, start)).await?;
+        Ok(Box::new(SqlSubscription::new(
+            self.backend.log_source(group, topics),
+        )))
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        let one = self
+            .backend
+            .connection()
+            .await?
+            .row(&Stmt::new("SELECT CAST(1 AS BIGINT) AS one", vec![]))
+            .await?;
+        match one.map(|r| r.int("one")).transpose()? {
+            Some(1) => Ok(()),
+            other => Err(StoreError::Internal(format!("SELECT 1 returned {other:?}"))),
+        }
+    }
+}
+
+/// Applies `change` inside an open transaction; any error leaves it to be rolled back.
+async fn apply_change<C: Exec>(c: &mut C, change: &Change, topics: &TopicNames) -> Result<()> {
+    let now = truncate_micros(Utc::now());
+    // Claims first: a change whose key is claimed already is work done before
+    // (`Duplicate`), whatever its writes would report (e.g. the version mismatch that
+    // this very work caused), as in the in-memory store.
+    for claim in &change.claims {
+        let stmt = Stmt::new(
+            "INSERT INTO processed_keys (scope, key, claimed_at) VALUES ($1, $2, $3)",
+            vec![
+                Arg::Text(claim.scope.clone()),
+                Arg::Text(claim.key.clone()),
+                Arg::Time(now),
+            ],
+        );
+        c.run(&stmt).await.map_err(|e| {
+            e.on_unique(|_| StoreError::Duplicate(format!("{}/{}", claim.scope, claim.key)))
+        })?;
+    }
+    for write in &change.writes {
+        apply_write(c, write).await?;
+    }
+    for event in &change.events {
+        let stmt = EventRow::outbox(event, topics).insert(now, false);
+        c.run(&stmt).await.map_err(|e| {
+            e.on_unique(|_| {
+                StoreError::Internal(format!("event id {} appended twice", event.event.id))
+            })
+        })?;
+    }
+    Ok(())
+}
+
+async fn apply_write<C: Exec>(c: &mut C, write: &TaskWrite) -> Result<()> {
+    let (stmt, user_id, id) = match write {
+        TaskWrite::Insert(task) => {
+            c.run(&TaskRow::insert(task)).await.map_err(|e| {
+                e.on_unique(|_| StoreError::Conflict(format!("task {} exists", task.id)))
+            })?;
+            return Ok(());
+        }
+        TaskWrite::Update {
+            task,
+            expected_version,
+        } => (
+            TaskRow::update(task, *expected_version),
+            task.user_id,
+            task.id,
+        ),
+        TaskWrite::Delete {
+            user_id,
+            id,
+            expected_version,
+        } => (
+            Stmt::new(
+                "DELETE FROM tasks WHERE id = $1 AND user_id = $2 AND version = $3",
+                vec![
+                    Arg::Uuid(id.as_uuid()),
+                    Arg::Uuid(user_id.as_uuid()),
+                    Arg::Int(*expected_version),
+                ],
+            ),
+            *user_id,
+            *id,
+        ),
+    };
+    if c.run(&stmt).await? > 0 {
+        return Ok(());
+    }
+    // Nothing matched: no such task for this user, or it is at another version.
+    let current = Stmt::new(
+        "SELECT version FROM tasks WHERE id = $1 AND user_id = $2",
+        vec![Arg::Uuid(id.as_uuid()), Arg::Uuid(user_id.as_uuid())],
+    );
+    match c.row(&current).await? {
+        Some(row) => Err(StoreError::VersionMismatch {
+            current: row.int("version")?,
+        }),
+        None => Err(StoreError::NotFound("task")),
+    }
+}
+
+/// Implements `TaskRepository`, `UserRepository`, `LoginAttempts` and `EventLog`,
+/// and the methods every store has, for a store type with a field
+/// `engine: Arc<Engine<_>>`.
+macro_rules! impl_store {
+    ($store:ty) => {
+        impl $store {
+            /// Creates or updates the schema.
+            pub async fn migrate(&self) -> $crate::Result<()> {
+                $crate::engine::Backend::migrate(&self.engine.backend).await
+            }
+
+            /// Closes the pool's connections (after their current work).
+            pub async fn close(&self) {
+                $crate::engine::Backend::close(&self.engine.backend).await;
+            }
+
+            /// Appends a raw record and keeps its transaction open for `hold` before
+            /// the commit: for tests of readers against slow writers.
+            #[doc(hidden)]
+            pub async fn append_holding(
+                &self,
+                topic: &str,
+                payload: &[u8],
+                hold: ::std::time::Duration,
+            ) -> ::todo_core::Result<()> {
+                let record = $crate::rows::EventRow::raw(topic, None, payload, &[]);
+                Ok(self.engine.append(record, hold).await?)
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl ::todo_core::ports::TaskRepository for $store {
+            async fn get(
+                &self,
+                user_id: ::todo_core::domain::UserId,
+                id: ::todo_core::domain::TaskId,
+            ) -> ::todo_core::Result<Option<::todo_core::domain::Task>> {
+                Ok(self.engine.get(user_id, id).await?)
+            }
+
+            async fn list(
+                &self,
+                query: &::todo_core::domain::TaskQuery,
+            ) -> ::todo_core::Result<::todo_core::domain::TaskPage> {
+                Ok(self.engine.list(query).await?)
+            }
+
+            async fn commit(&self, change: ::todo_core::ports::Change) -> ::todo_core::Result<()> {
+                Ok(self.engine.commit(&change).await?)
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl ::todo_core::ports::UserRepository for $store {
+            async fn create(&self, user: &::todo_core::domain::User) -> ::todo_core::Result<()> {
+                Ok(self.engine.create_user(user).await?)
+            }
+
+            async fn by_email(
+                &self,
+                email: &::todo_core::domain::Email,
+            ) -> ::todo_core::Result<Option<::todo_core::domain::User>> {
+                Ok(self.engine.user_by_email(email).await?)
+            }
+
+            async fn by_id(
+                &self,
+                id: ::todo_core::domain::UserId,
+            ) -> ::todo_core::Result<Option<::todo_core::domain::User>> {
+                Ok(self.engine.user_by_id(id).await?)
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl ::todo_core::ports::LoginAttempts for $store {
+            async fn record_failure(
+                &self,
+                account: &str,
+                at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> ::todo_core::Result<()> {
+                Ok(self.engine.record_failure(account, at).await?)
+            }
+
+            async fn failures_since(
+                &self,
+                account: &str,
+                since: ::chrono::DateTime<::chrono::Utc>,
+            ) -> ::todo_core::Result<Vec<::chrono::DateTime<::chrono::Utc>>> {
+                Ok(self.engine.failures_since(account, since).await?)
+            }
+
+            async fn clear(&self, account: &str) -> ::todo_core::Result<()> {
+                Ok(self.engine.clear_failures(account).await?)
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl ::todo_core::ports::EventLog for $store {
+            fn topic_names(&self) -> &::todo_core::events::TopicNames {
+                &self.engine.topics
+            }
+
+            async fn subscribe(
+                &self,
+                group: &str,
+                topics: &[String],
+                start: ::todo_core::ports::StartFrom,
+            ) -> ::todo_core::Result<Box<dyn ::todo_core::ports::Subscription>> {
+                Ok(self.engine.subscribe(group, topics, start).await?)
+            }
+
+            async fn append(
+                &self,
+                topic: &str,
+                key: Option<&str>,
+                payload: &[u8],
+                headers: &[(String, String)],
+            ) -> ::todo_core::Result<()> {
+                let record = $crate::rows::EventRow::raw(topic, key, payload, headers);
+                Ok(self
+                    .engine
+                    .append(record, ::std::time::Duration::ZERO)
+                    .await?)
+            }
+
+            async fn ping(&self) -> ::todo_core::Result<()> {
+                Ok(self.engine.ping().await?)
+            }
+        }
+    };
+}
+pub(crate) use impl_store;

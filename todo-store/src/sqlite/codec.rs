@@ -1,0 +1,53 @@
+//! SQLite encodings: times as INTEGER microseconds, ids as hyphenated TEXT, tags
+//! and JSON as TEXT.
+
+use chrono::{DateTime, Utc};
+use sqlx::query::Query;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{Row, Sqlite, SqliteConnection};
+use uuid::Uuid;
+
+use crate::error::{Result, StoreError};
+use crate::rows::{RowExt, common_getters, decode_error};
+use crate::sql::{Arg, Stmt, bind_args, impl_exec};
+
+fn query(stmt: &Stmt) -> Query<'_, Sqlite, SqliteArguments<'_>> {
+    bind_args!(stmt, q, {
+        Arg::Uuid(v) => q.bind(v.hyphenated().to_string()),
+        Arg::OptUuid(v) => q.bind(v.map(|u| u.hyphenated().to_string())),
+        Arg::Time(t) => q.bind(t.timestamp_micros()),
+        Arg::OptTime(t) => q.bind(t.map(|t| t.timestamp_micros())),
+        Arg::Tags(tags) => q.bind(serde_json::Value::from(tags.clone()).to_string()),
+        Arg::Json(v) => q.bind(v.to_string()),
+    })
+}
+
+impl_exec!(SqliteConnection, SqliteRow);
+
+impl RowExt for SqliteRow {
+    common_getters!();
+
+    fn opt_uuid(&self, col: &str) -> Result<Option<Uuid>> {
+        let text: Option<String> = self.try_get(col).map_err(|e| decode_error(col, &e))?;
+        text.map(|s| {
+            Uuid::parse_str(&s).map_err(|e| StoreError::corrupt(format!("column {col}: {e}")))
+        })
+        .transpose()
+    }
+
+    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>> {
+        let micros: Option<i64> = self.try_get(col).map_err(|e| decode_error(col, &e))?;
+        micros
+            .map(|m| {
+                DateTime::from_timestamp_micros(m).ok_or_else(|| {
+                    StoreError::corrupt(format!("column {col}: {m} µs is out of range"))
+                })
+            })
+            .transpose()
+    }
+
+    fn tags(&self, col: &str) -> Result<Vec<String>> {
+        let json: String = self.try_get(col).map_err(|e| decode_error(col, &e))?;
+        serde_json::from_str(&json).map_err(|e| StoreError::corrupt(format!("column {col}: {e}")))
+    }
+}

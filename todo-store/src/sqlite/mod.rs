@@ -1,0 +1,246 @@
+//! SQLite: the store of the embedded single-process mode, a WAL file holding the
+//! tasks, the users and the durable event log.
+
+mod codec;
+mod log;
+
+use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
+use todo_core::ports::StartFrom;
+use tokio::sync::{Notify, OwnedMutexGuard, Semaphore};
+
+use self::log::SqliteLogSource;
+use crate::StoreOptions;
+use crate::engine::{Backend, Engine, impl_store};
+use crate::error::{Result, StoreError};
+use crate::sql::{Dialect, Stmt};
+
+/// How long a statement waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Tasks, users, login attempts and the embedded event log in one SQLite file.
+///
+/// One process owns the file: writers take turns in this process, and consumer
+/// groups are exclusive among the subscribers of this process. Cloning is cheap
+/// and shares the pool.
+#[derive(Clone)]
+pub struct SqliteStore {
+    engine: Arc<Engine<SqliteBackend>>,
+}
+
+impl_store!(SqliteStore);
+
+impl SqliteStore {
+    /// Opens `sqlite://path/todo.db` (created with its directory if missing),
+    /// `sqlite:relative.db` or `sqlite::memory:`.
+    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self> {
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let parsed = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::UnsupportedUrl(format!("{url}: {e}")))?;
+        Self::open_with(parsed, memory, options).await
+    }
+
+    /// Opens (and creates if missing, with its directory) the database file at `path`.
+    pub async fn open(path: impl AsRef<Path>, options: &StoreOptions) -> Result<Self> {
+        Self::open_with(SqliteConnectOptions::new().filename(path), false, options).await
+    }
+
+    async fn open_with(
+        connect: SqliteConnectOptions,
+        memory: bool,
+        options: &StoreOptions,
+    ) -> Result<Self> {
+        let connect = connect.foreign_keys(true).busy_timeout(BUSY_TIMEOUT);
+        let (connect, pool, key) = if memory {
+            // One connection: an in-memory database lives as long as its connections,
+            // and each new private one would be a different, empty database.
+            let key = connect.get_filename().display().to_string();
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+            (connect, pool, key)
+        } else {
+            // WAL lets readers run beside the writer. synchronous=FULL, not NORMAL: in WAL
+            // mode NORMAL does not sync the WAL at commit, so a power loss can undo
+            // transactions already reported committed, i.e. lose outbox events.
+            let connect = connect
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full);
+            let key = prepare_file(connect.get_filename())?;
+            (
+                connect,
+                SqlitePoolOptions::new().max_connections(options.max_connections.max(1)),
+                key,
+            )
+        };
+        let pool = pool.connect_with(connect).await?;
+        let backend = SqliteBackend {
+            pool,
+            file: FileState::of(&key),
+        };
+        Ok(Self {
+            engine: Engine::shared(backend, options),
+        })
+    }
+
+    /// The connection pool, for tables of other crates in the same file.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.engine.backend.pool
+    }
+}
+
+/// Creates the directory of the database file; returns the file's canonical path,
+/// which names it in this process's registry.
+fn prepare_file(path: &Path) -> Result<String> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|source| StoreError::Directory {
+        path: dir.clone(),
+        source,
+    })?;
+    let dir = dir.canonicalize().map_err(|source| StoreError::Directory {
+        path: dir.clone(),
+        source,
+    })?;
+    Ok(dir
+        .join(path.file_name().unwrap_or_default())
+        .display()
+        .to_string())
+}
+
+/// What the handles of one database file share in this process.
+pub(crate) struct FileState {
+    /// Signalled after every commit that appended to the event log.
+    appended: Arc<Notify>,
+    /// This process's turn to write: SQLite has one writer at a time anyway, and
+    /// waiting here is fair and cheaper than retrying on SQLITE_BUSY.
+    write_turn: Arc<tokio::sync::Mutex<()>>,
+    /// One permit per consumer group: its active member holds it.
+    groups: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// The state of every database file open in this process, by canonical path.
+static FILES: LazyLock<Mutex<HashMap<String, Weak<FileState>>>> = LazyLock::new(Default::default);
+
+impl FileState {
+    fn of(key: &str) -> Arc<FileState> {
+        let mut files = FILES.lock().unwrap_or_else(PoisonError::into_inner);
+        files.retain(|_, state| state.strong_count() > 0);
+        if let Some(state) = files.get(key).and_then(Weak::upgrade) {
+            return state;
+        }
+        let state = Arc::new(FileState {
+            appended: Arc::new(Notify::new()),
+            write_turn: Arc::new(tokio::sync::Mutex::new(())),
+            groups: Mutex::new(HashMap::new()),
+        });
+        files.insert(key.to_owned(), Arc::downgrade(&state));
+        state
+    }
+
+    /// The permit of consumer group `group`.
+    fn group(&self, group: &str) -> Arc<Semaphore> {
+        let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
+        groups
+            .entry(group.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(1)))
+            .clone()
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct SqliteBackend {
+    pool: SqlitePool,
+    file: Arc<FileState>,
+}
+
+/// A write transaction, begun `IMMEDIATE` (the write lock up front, so it never
+/// fails midway to upgrade a read lock), holding this process's write turn.
+pub(crate) struct SqliteWriteTx {
+    tx: Transaction<'static, Sqlite>,
+    turn: OwnedMutexGuard<()>,
+}
+
+impl Deref for SqliteWriteTx {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for SqliteWriteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+}
+
+#[async_trait]
+impl Backend for SqliteBackend {
+    type Connection = SqliteConnection;
+    type Conn = PoolConnection<Sqlite>;
+    type WriteTx = SqliteWriteTx;
+    type Source = SqliteLogSource;
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    async fn connection(&self) -> Result<PoolConnection<Sqlite>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    async fn begin_write(&self) -> Result<SqliteWriteTx> {
+        let turn = self.file.write_turn.clone().lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(SqliteWriteTx { tx, turn })
+    }
+
+    async fn commit_write(&self, tx: SqliteWriteTx, appended: bool) -> Result<()> {
+        let SqliteWriteTx { tx, turn } = tx;
+        tx.commit().await?;
+        drop(turn);
+        if appended {
+            self.file.appended.notify_waiters();
+        }
+        Ok(())
+    }
+
+    async fn rollback_write(&self, tx: SqliteWriteTx) {
+        let SqliteWriteTx { tx, turn } = tx;
+        if let Err(e) = tx.rollback().await {
+            tracing::warn!(error = %e, "rollback failed");
+        }
+        drop(turn);
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        sqlx::migrate!("migrations/sqlite").run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn join_group(&self, group: &str, start: StartFrom) -> Stmt {
+        log::join_group(group, start)
+    }
+
+    fn log_source(&self, group: &str, topics: &[String]) -> SqliteLogSource {
+        SqliteLogSource::new(self, group, topics)
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests of todo-store: the todo-core contract suites and the
+//! store's own guarantees, on SQLite (temporary files) and PostgreSQL (a fresh
+//! database per test on the server of `DATABASE_URL`).
+
+mod postgres;
+mod sqlite;
+mod support;

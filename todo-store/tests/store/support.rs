@@ -1,0 +1,232 @@
+//! Shared test helpers: temporary directories, fresh PostgreSQL databases, and
+//! checks that both backends must pass.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::{Connection, Executor, PgConnection};
+use todo_core::events::Topic;
+use todo_core::ports::{EventLog, StartFrom};
+
+/// How to get a PostgreSQL server for these tests.
+const HOW: &str = "PostgreSQL tests need DATABASE_URL, a server URL whose user may CREATE DATABASE: \
+                   start a throwaway server with `export $(scripts/pg-local start)` (it prints \
+                   DATABASE_URL=...; `eval \"export $(scripts/pg-local start)\"` works too) \
+                   and run the tests again";
+
+/// A directory under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("todo-store-test-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("create a temp dir");
+        Self(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh database `todo_test_<random>` on the server of `DATABASE_URL`, dropped
+/// (with its connections) when this value is.
+pub struct PgDb {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl PgDb {
+    pub async fn create() -> Self {
+        let admin_url = std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| panic!("DATABASE_URL is not set. {HOW}"));
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to DATABASE_URL={admin_url}: {e}. {HOW}"));
+        let name = format!("todo_test_{}", uuid::Uuid::new_v4().simple());
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create a test database");
+        let _ = admin.close().await;
+        let (base, params) = match admin_url.split_once('?') {
+            Some((b, p)) => (b, format!("?{p}")),
+            None => (admin_url.as_str(), String::new()),
+        };
+        let server = base.rsplit_once('/').map_or(base, |(server, _db)| server);
+        Self {
+            url: format!("{server}/{name}{params}"),
+            admin_url,
+            name,
+        }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let (url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs outside async: a thread with its own runtime does the work.
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let mut admin = PgConnection::connect(&url).await?;
+                admin
+                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await?;
+                admin.close().await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}: {dropped:?}", self.name);
+        }
+    }
+}
+
+fn n_of(payload: &[u8]) -> String {
+    String::from_utf8_lossy(payload).into_owned()
+}
+
+/// One active member per consumer group: a second subscriber waits as a standby
+/// until the first goes away, then resumes from the group's committed position.
+pub async fn groups_are_exclusive(log: Arc<dyn EventLog>) {
+    let topic = log.topic_names().name(Topic::TaskUpdates);
+    for n in 0..3 {
+        log.append(&topic, Some("k"), format!("{n}").as_bytes(), &[])
+            .await
+            .expect("append");
+    }
+    let topics = std::slice::from_ref(&topic);
+    let wait = Duration::from_secs(20);
+    let mut first = log
+        .subscribe("exclusive", topics, StartFrom::Earliest)
+        .await
+        .expect("subscribe");
+    let r0 = tokio::time::timeout(wait, first.next())
+        .await
+        .expect("record 0 arrives")
+        .expect("read");
+    assert_eq!(n_of(&r0.payload), "0");
+    first.commit(&r0).await.expect("commit");
+    let r1 = tokio::time::timeout(wait, first.next())
+        .await
+        .expect("record 1 arrives")
+        .expect("read");
+    assert_eq!(n_of(&r1.payload), "1");
+
+    let mut second = log
+        .subscribe("exclusive", topics, StartFrom::Earliest)
+        .await
+        .expect("subscribe a standby");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1500), second.next())
+            .await
+            .is_err(),
+        "a second member must wait while the first is active"
+    );
+    drop(first);
+    let r = tokio::time::timeout(wait, second.next())
+        .await
+        .expect("the standby takes over")
+        .expect("read");
+    assert_eq!(
+        n_of(&r.payload),
+        "1",
+        "the standby resumes after the committed record"
+    );
+}
+
+/// `writers` tasks append `per_writer` records each (30% of them holding their
+/// transaction open 0 to 50 ms before the commit) while a consumer reads and
+/// commits: every record must arrive exactly once, each writer's in order. Returns
+/// the measured figures.
+pub async fn concurrent_appends(
+    store: todo_store::Store,
+    writers: usize,
+    per_writer: usize,
+) -> String {
+    use rand::{Rng, SeedableRng};
+
+    let log = store.event_log();
+    let topic = log.topic_names().name(Topic::TaskUpdates);
+    let total = writers * per_writer;
+    let consumer = {
+        let (log, topic) = (log.clone(), topic.clone());
+        tokio::spawn(async move {
+            let mut sub = log
+                .subscribe("concurrent", &[topic], StartFrom::Earliest)
+                .await
+                .expect("subscribe");
+            let mut expected = vec![0usize; writers];
+            for _ in 0..total {
+                let r = tokio::time::timeout(Duration::from_secs(60), sub.next())
+                    .await
+                    .expect("every record arrives")
+                    .expect("read");
+                let text = n_of(&r.payload);
+                let (w, n) = text.split_once(':').expect("writer:n");
+                let (w, n): (usize, usize) = (w.parse().expect("writer"), n.parse().expect("n"));
+                assert_eq!(
+                    n, expected[w],
+                    "writer {w}: record {n} arrived where {} was due: a record was skipped, repeated or reordered",
+                    expected[w]
+                );
+                expected[w] += 1;
+                sub.commit(&r).await.expect("commit");
+            }
+            sub
+        })
+    };
+    let started = std::time::Instant::now();
+    let mut handles = Vec::new();
+    for w in 0..writers {
+        let (store, topic) = (store.clone(), topic.clone());
+        handles.push(tokio::spawn(async move {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(w as u64);
+            for n in 0..per_writer {
+                let hold = if rng.gen_bool(0.3) {
+                    Duration::from_millis(rng.gen_range(0..=50))
+                } else {
+                    Duration::ZERO
+                };
+                let payload = format!("{w}:{n}");
+                store
+                    .append_holding(&topic, payload.as_bytes(), hold)
+                    .await
+                    .expect("append");
+            }
+        }));
+    }
+    for h in handles {
+        h.await.expect("writer");
+    }
+    let written = started.elapsed();
+    let mut sub = tokio::time::timeout(Duration::from_secs(120), consumer)
+        .await
+        .expect("the consumer reads every record")
+        .expect("consumer");
+    let read = started.elapsed();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1500), sub.next())
+            .await
+            .is_err(),
+        "nothing is delivered beyond the appended records"
+    );
+    format!(
+        "{total} appends by {writers} writers in {written:.2?} ({:.0} appends/s); all read {:.2?} after the start",
+        total as f64 / written.as_secs_f64(),
+        read
+    )
+}

@@ -10,6 +10,7 @@ use todo_core::memory::MemoryStore;
 use todo_services::app::{self, Ports};
 use todo_services::http::auth::JwtKeys;
 use todo_services::services::{self, HttpWebhookSender, ServiceSet, WebhookConfig};
+use todo_store::testing::{PgDb, TempDir};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -20,6 +21,45 @@ pub const JWT_SECRET: &[u8] = b"integration-test-secret-0123456789abcdef";
 #[derive(Clone, Copy, Debug)]
 pub enum Backend {
     Memory,
+    /// A SQLite file in a temp dir, its table the event log: the embedded mode.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server of `DATABASE_URL`, its table the event log.
+    Postgres,
+}
+
+/// Keeps a test database alive as long as an app (and its restarts) use it.
+pub enum DbGuard {
+    None,
+    Dir(TempDir),
+    Pg(PgDb),
+}
+
+impl DbGuard {
+    fn url(&self) -> Option<String> {
+        match self {
+            DbGuard::None => None,
+            DbGuard::Dir(d) => Some(d.sqlite_url()),
+            DbGuard::Pg(p) => Some(p.url.clone()),
+        }
+    }
+}
+
+/// The ports of a migrated store at `url`.
+pub async fn store_ports(url: &str) -> Ports {
+    let store = todo_store::connect(url).await.unwrap_or_else(|e| panic!("connect {url}: {e}"));
+    store.migrate().await.expect("migrate");
+    // TODO(store2): audit, reminders and conversations move to the SQL store.
+    let memory = Arc::new(MemoryStore::new());
+    Ports {
+        tasks: store.tasks(),
+        users: store.users(),
+        login_attempts: store.login_attempts(),
+        audit: memory.clone(),
+        reminders: memory.clone(),
+        conversations: memory,
+        log: store.event_log(),
+        clock: Arc::new(todo_core::ports::SystemClock),
+    }
 }
 
 /// A running app and a client for it. Dropping it stops its services.
@@ -29,6 +69,8 @@ pub struct TestApp {
     pub ports: Ports,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
+    pub db: Arc<DbGuard>,
+    opts: AppOptions,
 }
 
 impl Drop for TestApp {
@@ -68,18 +110,36 @@ impl TestApp {
     }
 
     pub async fn start(backend: Backend, opts: AppOptions) -> TestApp {
-        let ports = match backend {
-            Backend::Memory => Ports::from_one(Arc::new(MemoryStore::new())),
+        let db = match backend {
+            Backend::Memory => DbGuard::None,
+            Backend::Sqlite => DbGuard::Dir(TempDir::new()),
+            Backend::Postgres => DbGuard::Pg(PgDb::create().await),
         };
-        Self::on_ports(ports, opts).await
+        let ports = match db.url() {
+            None => Ports::from_one(Arc::new(MemoryStore::new())),
+            Some(url) => store_ports(&url).await,
+        };
+        Self::on_ports(ports, Arc::new(db), opts).await
     }
 
-    /// Serves an app on `ports` (e.g. a restart on the same database).
-    pub async fn on_ports(ports: Ports, opts: AppOptions) -> TestApp {
+    /// Stops this app and starts a new one on the same database, as a process
+    /// restart would (the memory backend keeps its ports).
+    pub async fn restart(self) -> TestApp {
+        let (db, opts) = (self.db.clone(), self.opts.clone());
+        let old_ports = self.stop().await;
+        let ports = match db.url() {
+            None => old_ports,
+            Some(url) => store_ports(&url).await,
+        };
+        Self::on_ports(ports, db, opts).await
+    }
+
+    /// Serves an app on `ports`.
+    pub async fn on_ports(ports: Ports, db: Arc<DbGuard>, opts: AppOptions) -> TestApp {
         let state = app::state(&ports, JwtKeys::new(JWT_SECRET, 3600), None, vec![]);
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
-        let webhook = opts.webhook.map(|(url, secret)| WebhookConfig {
+        let webhook = opts.webhook.clone().map(|(url, secret)| WebhookConfig {
             url,
             secret,
             sender: Arc::new(HttpWebhookSender::default()),
@@ -93,7 +153,7 @@ impl TestApp {
         tracker.spawn(async move {
             axum::serve(listener, router).with_graceful_shutdown(token.cancelled_owned()).await.expect("serve");
         });
-        TestApp { addr, client: reqwest::Client::new(), ports, shutdown, tracker }
+        TestApp { addr, client: reqwest::Client::new(), ports, shutdown, tracker, db, opts }
     }
 
     /// Stops the services and the server and waits until they have.
@@ -189,6 +249,16 @@ macro_rules! on_every_backend {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn memory() {
                     super::$name($crate::Backend::Memory).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::Backend::Postgres).await
                 }
             }
         )*

@@ -58,6 +58,8 @@ mod rows;
 mod sql;
 mod sqlite;
 mod subscription;
+#[cfg(feature = "test-util")]
+pub mod testing;
 
 use std::sync::Arc;
 
@@ -79,10 +81,7 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self {
-            topic_names: TopicNames::default(),
-            max_connections: 10,
-        }
+        Self { topic_names: TopicNames::default(), max_connections: 10 }
     }
 }
 

@@ -1,0 +1,436 @@
+//! `ChatService`: a sentence in, tool calls run against the user's tasks, a short
+//! friendly reply out; every message and tool call kept in the conversation.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Datelike, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::chat::{self, AddTaskArgs, Command, ListTasksArgs, TaskRef, UpdateTaskArgs};
+use crate::domain::query::{SortSpec, StatusFilter, TaskQuery};
+use crate::domain::{
+    Action, Conversation, ConversationId, Message, Role, Status, Task, TaskId, Timezone, UserId, ValidationError,
+};
+use crate::ports::{Clock, ConversationStore, UserRepository};
+use crate::service::{NewTask, TaskPatch, TaskService};
+use crate::{Error, Result};
+
+/// Longest accepted chat message, in characters.
+pub const MESSAGE_MAX_CHARS: usize = chat::MAX_MESSAGE_CHARS;
+/// Tasks shown in one chat listing.
+const LISTING_MAX: u32 = 20;
+/// Candidates offered when a title matches several tasks.
+const CANDIDATES_MAX: u32 = 5;
+
+/// `POST /api/v1/chat`.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatRequest {
+    /// 1..=2000 characters.
+    pub message: String,
+    /// Continue this conversation; a new one starts without it.
+    #[serde(default)]
+    pub conversation_id: Option<ConversationId>,
+}
+
+/// The assistant's answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChatResponse {
+    pub conversation_id: ConversationId,
+    pub reply: String,
+    /// The tool calls made, with their arguments and results.
+    pub actions: Vec<Action>,
+}
+
+/// Turns a sentence into a command. The rule-based interpreter is the default;
+/// an LLM-backed one may stand in front of it.
+#[async_trait]
+pub trait Interpreter: Send + Sync {
+    async fn interpret(&self, message: &str, now: DateTime<Utc>, tz: Tz) -> Command;
+}
+
+/// [`chat::parse`]: deterministic, no network.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RuleBasedInterpreter;
+
+#[async_trait]
+impl Interpreter for RuleBasedInterpreter {
+    async fn interpret(&self, message: &str, now: DateTime<Utc>, tz: Tz) -> Command {
+        chat::parse(message, now, tz)
+    }
+}
+
+/// Chat over a user's tasks.
+#[derive(Clone)]
+pub struct ChatService {
+    tasks: TaskService,
+    users: Arc<dyn UserRepository>,
+    conversations: Arc<dyn ConversationStore>,
+    clock: Arc<dyn Clock>,
+    interpreter: Arc<dyn Interpreter>,
+}
+
+/// The outcome of one command: what to say, what was done, and (for listings)
+/// which tasks "task N" now means.
+struct Outcome {
+    reply: String,
+    actions: Vec<Action>,
+    listing: Option<Vec<TaskId>>,
+}
+
+impl Outcome {
+    fn say(reply: impl Into<String>) -> Self {
+        Self { reply: reply.into(), actions: vec![], listing: None }
+    }
+}
+
+impl ChatService {
+    pub fn new(
+        tasks: TaskService,
+        users: Arc<dyn UserRepository>,
+        conversations: Arc<dyn ConversationStore>,
+        clock: Arc<dyn Clock>,
+        interpreter: Arc<dyn Interpreter>,
+    ) -> Self {
+        Self { tasks, users, conversations, clock, interpreter }
+    }
+
+    /// Handles one message of `user_id`.
+    pub async fn send(&self, user_id: UserId, req: ChatRequest) -> Result<ChatResponse> {
+        let message = req.message.trim();
+        if message.is_empty() {
+            return Err(ValidationError::new("message", "message must not be empty").into());
+        }
+        let n = req.message.chars().count();
+        if n > MESSAGE_MAX_CHARS {
+            return Err(ValidationError::new("message", format!("message is {n} characters; the limit is {MESSAGE_MAX_CHARS}")).into());
+        }
+        let now = self.clock.now();
+        let tz = self.users.by_id(user_id).await?.ok_or(Error::NotFound("user"))?.timezone;
+        let mut conversation = match req.conversation_id {
+            Some(id) => self.conversations.get(user_id, id).await?.ok_or(Error::NotFound("conversation"))?,
+            None => {
+                let c = Conversation { id: ConversationId::new(), user_id, created_at: now, updated_at: now, last_listing: vec![] };
+                self.conversations.create(&c).await?;
+                c
+            }
+        };
+        let user_msg = Message {
+            seq: 0,
+            conversation_id: conversation.id,
+            role: Role::User,
+            content: message.to_owned(),
+            actions: vec![],
+            created_at: now,
+        };
+        self.conversations.append(user_id, &user_msg).await?;
+
+        let command = self.interpreter.interpret(message, now, tz.tz()).await;
+        let outcome = self.run(user_id, tz, &conversation, command).await?;
+
+        let reply_msg = Message {
+            seq: 0,
+            conversation_id: conversation.id,
+            role: Role::Assistant,
+            content: outcome.reply.clone(),
+            actions: outcome.actions.clone(),
+            created_at: self.clock.now(),
+        };
+        self.conversations.append(user_id, &reply_msg).await?;
+        if let Some(listing) = outcome.listing {
+            conversation.last_listing = listing;
+        }
+        conversation.updated_at = self.clock.now();
+        self.conversations.save(&conversation).await?;
+        Ok(ChatResponse { conversation_id: conversation.id, reply: outcome.reply, actions: outcome.actions })
+    }
+
+    /// The messages of one of the user's conversations, oldest first.
+    pub async fn messages(&self, user_id: UserId, id: ConversationId, after_seq: i64, limit: u32) -> Result<Vec<Message>> {
+        self.conversations.get(user_id, id).await?.ok_or(Error::NotFound("conversation"))?;
+        self.conversations.messages(user_id, id, after_seq, limit).await
+    }
+
+    async fn run(&self, user: UserId, tz: Timezone, conv: &Conversation, command: Command) -> Result<Outcome> {
+        let args = serde_json::to_value(&command).map(|v| v["args"].clone()).unwrap_or(Value::Null);
+        let action = |tool: &str, result: Value| Action { tool: tool.to_owned(), args: args.clone(), result };
+        match command {
+            Command::AddTask(a) => {
+                let created = self.tasks.create(user, new_task(a)).await;
+                Ok(match created {
+                    Ok(task) => Outcome {
+                        reply: format!("Added {}.", describe(&task, tz, self.clock.now())),
+                        actions: vec![action("add_task", task_json(&task))],
+                        listing: None,
+                    },
+                    Err(Error::Validation(v)) => refused(action("add_task", error_json(&v.message)), &v.message),
+                    Err(e) => return Err(e),
+                })
+            }
+            Command::ListTasks(l) => self.list(user, tz, l, action).await,
+            Command::CompleteTask(r) => {
+                let task = match self.resolve(user, tz, conv, &r.task).await? {
+                    Ok(t) => t,
+                    Err(outcome) => return Ok(outcome),
+                };
+                if task.status == Status::Completed {
+                    return Ok(Outcome::say(format!("'{}' is already done.", task.title)));
+                }
+                let done = self.tasks.complete(user, task.id, None).await?;
+                let next = if done.recurrence.is_some() { " The next one will appear shortly." } else { "" };
+                Ok(Outcome {
+                    reply: format!("Marked '{}' as done.{next}", done.title),
+                    actions: vec![action("complete_task", task_json(&done))],
+                    listing: None,
+                })
+            }
+            Command::DeleteTask(r) => {
+                let task = match self.resolve(user, tz, conv, &r.task).await? {
+                    Ok(t) => t,
+                    Err(outcome) => return Ok(outcome),
+                };
+                self.tasks.delete(user, task.id, None).await?;
+                Ok(Outcome {
+                    reply: format!("Deleted '{}'.", task.title),
+                    actions: vec![action("delete_task", json!({"deleted": task.id}))],
+                    listing: None,
+                })
+            }
+            Command::UpdateTask(u) => {
+                let task = match self.resolve(user, tz, conv, &u.task).await? {
+                    Ok(t) => t,
+                    Err(outcome) => return Ok(outcome),
+                };
+                self.update(user, tz, task, u, action).await
+            }
+            Command::Help(_) => Ok(Outcome { reply: chat::HELP.to_owned(), actions: vec![action("help", json!({}))], listing: None }),
+            Command::Unknown(c) => Ok(Outcome::say(c.reply)),
+        }
+    }
+
+    async fn list(&self, user: UserId, tz: Timezone, l: ListTasksArgs, action: impl Fn(&str, Value) -> Action) -> Result<Outcome> {
+        let now = self.clock.now();
+        let mut q = TaskQuery::new(user, now);
+        q.status = l.status;
+        q.priority = l.priority;
+        q.tag = l.tag.clone();
+        q.due_after = l.due_after;
+        q.due_before = l.due_before;
+        q.overdue = l.overdue;
+        q.text = l.query.as_deref().map(str::to_lowercase);
+        q.limit = LISTING_MAX;
+        q.sort = SortSpec::default();
+        let page = self.tasks.list(&q).await?;
+        let items = page.items;
+        let what = match l.status {
+            StatusFilter::Pending => "pending tasks",
+            StatusFilter::Completed => "completed tasks",
+            StatusFilter::All => "tasks",
+        };
+        let reply = if items.is_empty() {
+            format!("You have no {what}{}.", if is_filtered(&l) { " matching that" } else { "" })
+        } else {
+            let mut s = match items.len() {
+                1 => format!("You have 1 {}:", what.trim_end_matches('s')),
+                n => format!("You have {n}{} {what}:", if page.next_cursor.is_some() { "+" } else { "" }),
+            };
+            for (i, t) in items.iter().enumerate() {
+                s.push_str(&format!("\n{}. {}", i + 1, describe(t, tz, now)));
+            }
+            s
+        };
+        let result = json!({ "items": items.iter().map(task_json).collect::<Vec<_>>() });
+        Ok(Outcome { reply, actions: vec![action("list_tasks", result)], listing: Some(items.iter().map(|t| t.id).collect()) })
+    }
+
+    async fn update(
+        &self,
+        user: UserId,
+        tz: Timezone,
+        task: Task,
+        u: UpdateTaskArgs,
+        action: impl Fn(&str, Value) -> Action,
+    ) -> Result<Outcome> {
+        let mut patch = TaskPatch {
+            title: u.title.clone(),
+            priority: u.priority,
+            due_at: u.due_at,
+            all_day: u.all_day,
+            remind_at: u.remind_at,
+            recurrence: u.recurrence.clone().map(|r| r.map(|r| r.to_recurrence())),
+            ..TaskPatch::default()
+        };
+        if !u.tags_add.is_empty() || !u.tags_remove.is_empty() {
+            match task.tags.with(u.tags_add.iter().cloned()) {
+                Ok(tags) => patch.tags = Some(tags.without(u.tags_remove.iter())),
+                Err(v) => return Ok(refused(action("update_task", error_json(&v.message)), &v.message)),
+            }
+        }
+        let mut updated = match self.tasks.update(user, task.id, patch, None).await {
+            Ok(t) => t,
+            Err(Error::Validation(v)) => return Ok(refused(action("update_task", error_json(&v.message)), &v.message)),
+            Err(e) => return Err(e),
+        };
+        match u.status {
+            Some(Status::Completed) => updated = self.tasks.complete(user, task.id, None).await?,
+            Some(Status::Pending) => updated = self.tasks.reopen(user, task.id, None).await?,
+            None => {}
+        }
+        Ok(Outcome {
+            reply: format!("Updated {}.", describe(&updated, tz, self.clock.now())),
+            actions: vec![action("update_task", task_json(&updated))],
+            listing: None,
+        })
+    }
+
+    /// The task a reference names, among the user's own: `Err(outcome)` when it
+    /// names none or several (the outcome asks which).
+    async fn resolve(&self, user: UserId, tz: Timezone, conv: &Conversation, r: &TaskRef) -> Result<std::result::Result<Task, Outcome>> {
+        let id = match r {
+            TaskRef::Index(n) => match conv.last_listing.get((*n as usize).wrapping_sub(1)) {
+                Some(id) => *id,
+                None if conv.last_listing.is_empty() => {
+                    return Ok(Err(Outcome::say(format!(
+                        "I don't know which task {n} you mean yet: say \"show my tasks\" first, then refer to a task by its number."
+                    ))));
+                }
+                None => {
+                    return Ok(Err(Outcome::say(format!(
+                        "Your last list had {} task{}; there is no task {n}.",
+                        conv.last_listing.len(),
+                        if conv.last_listing.len() == 1 { "" } else { "s" }
+                    ))));
+                }
+            },
+            TaskRef::Id(id) => *id,
+            TaskRef::Title(title) => return self.by_title(user, tz, title).await,
+        };
+        match self.tasks.get(user, id).await {
+            Ok(t) => Ok(Ok(t)),
+            Err(Error::NotFound(_)) => Ok(Err(Outcome::say("I couldn't find that task; it may have been deleted."))),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The one pending task whose title best matches `title`: an exact
+    /// (case-insensitive) title first, else the tasks whose title contains it.
+    async fn by_title(&self, user: UserId, tz: Timezone, title: &str) -> Result<std::result::Result<Task, Outcome>> {
+        let now = self.clock.now();
+        let mut q = TaskQuery::new(user, now);
+        q.text = TaskQuery::parse_text(title).ok().flatten();
+        q.limit = 200;
+        let wanted = title.trim().to_lowercase();
+        let hits: Vec<Task> =
+            self.tasks.list(&q).await?.items.into_iter().filter(|t| t.title.as_str().to_lowercase().contains(&wanted)).collect();
+        let exact: Vec<&Task> = hits.iter().filter(|t| t.title.as_str().to_lowercase() == wanted).collect();
+        match (exact.as_slice(), hits.as_slice()) {
+            ([one], _) | ([], [one]) => Ok(Ok((*one).clone())),
+            ([], []) => Ok(Err(Outcome::say(format!("I couldn't find a pending task called '{}'.", title.trim())))),
+            (_, many) => {
+                let shown: Vec<&Task> = many.iter().take(CANDIDATES_MAX as usize).collect();
+                let mut reply = format!("Several tasks match '{}'. Which one?", title.trim());
+                for (i, t) in shown.iter().enumerate() {
+                    reply.push_str(&format!("\n{}. {}", i + 1, describe(t, tz, now)));
+                }
+                Ok(Err(Outcome { reply, actions: vec![], listing: Some(shown.iter().map(|t| t.id).collect()) }))
+            }
+        }
+    }
+}
+
+fn is_filtered(l: &ListTasksArgs) -> bool {
+    l.priority.is_some() || l.tag.is_some() || l.due_after.is_some() || l.due_before.is_some() || l.overdue || l.query.is_some()
+}
+
+fn refused(action: Action, message: &str) -> Outcome {
+    Outcome { reply: format!("I couldn't do that: {message}."), actions: vec![action], listing: None }
+}
+
+fn new_task(a: AddTaskArgs) -> NewTask {
+    NewTask {
+        priority: a.priority,
+        tags: (!a.tags.is_empty()).then_some(a.tags),
+        due_at: a.due.map(|d| d.due_at),
+        all_day: a.due.map(|d| d.all_day),
+        remind_at: a.remind_at,
+        recurrence: a.recurrence.map(|r| r.to_recurrence()),
+        repeat_from: a.repeat_from,
+        ..NewTask::titled(a.title)
+    }
+}
+
+fn task_json(t: &Task) -> Value {
+    serde_json::to_value(t).unwrap_or(Value::Null)
+}
+
+fn error_json(message: &str) -> Value {
+    json!({ "error": message })
+}
+
+/// `'buy milk' for tomorrow 5:00 PM, high priority, every week` in the user's time zone.
+pub fn describe(t: &Task, tz: Timezone, now: DateTime<Utc>) -> String {
+    let mut s = format!("'{}'", t.title);
+    if let Some(due) = t.due_at {
+        s.push_str(" for ");
+        s.push_str(&when(due, t.all_day, tz, now));
+    }
+    if t.priority != crate::domain::Priority::Medium {
+        s.push_str(&format!(", {} priority", t.priority));
+    }
+    if let Some(r) = &t.recurrence {
+        s.push_str(&format!(", repeating ({})", r));
+    }
+    if let Some(remind) = t.remind_at
+        && t.is_pending()
+    {
+        s.push_str(&format!(", reminder {}", when(remind, false, tz, now)));
+    }
+    if !t.tags.is_empty() {
+        let tags: Vec<String> = t.tags.iter().map(|g| format!("#{g}")).collect();
+        s.push_str(&format!(" {}", tags.join(" ")));
+    }
+    if t.status == Status::Completed {
+        s.push_str(" (done)");
+    }
+    s
+}
+
+/// `today 5:00 PM`, `tomorrow`, `Friday 9:30 AM`, `Dec 3`, `Jan 4, 2027 8:00 AM`.
+pub fn when(t: DateTime<Utc>, all_day: bool, tz: Timezone, now: DateTime<Utc>) -> String {
+    let local = t.with_timezone(&tz.tz());
+    let today = now.with_timezone(&tz.tz()).date_naive();
+    let day = local.date_naive();
+    let days = (day - today).num_days();
+    let date = match days {
+        0 => "today".to_owned(),
+        1 => "tomorrow".to_owned(),
+        -1 => "yesterday".to_owned(),
+        2..=6 => local.format("%A").to_string(),
+        _ if local.year() == today.year() => local.format("%b %-d").to_string(),
+        _ => local.format("%b %-d, %Y").to_string(),
+    };
+    if all_day { date } else { format!("{date} {}", local.format("%-I:%M %p")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_naturally() {
+        let now: DateTime<Utc> = "2026-11-26T09:00:00Z".parse().unwrap();
+        let utc = Timezone::default();
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(when(at("2026-11-26T17:00:00Z"), false, utc, now), "today 5:00 PM");
+        assert_eq!(when(at("2026-11-27T00:00:00Z"), true, utc, now), "tomorrow");
+        assert_eq!(when(at("2026-11-30T09:30:00Z"), false, utc, now), "Monday 9:30 AM");
+        assert_eq!(when(at("2026-12-25T00:00:00Z"), true, utc, now), "Dec 25");
+        assert_eq!(when(at("2027-01-04T08:00:00Z"), false, utc, now), "Jan 4, 2027 8:00 AM");
+        let ny = Timezone::parse("America/New_York").unwrap();
+        assert_eq!(when(at("2026-11-27T23:00:00Z"), false, ny, now), "tomorrow 6:00 PM");
+    }
+}

@@ -2,6 +2,8 @@
 //! title can be cut out of the original text with its casing and inner
 //! punctuation ("stand-up", "mom's") intact.
 
+use std::borrow::Cow;
+
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -15,9 +17,9 @@ pub(crate) enum Kind {
 
 #[derive(Clone, Debug)]
 pub(crate) struct Token<'a> {
-    pub raw: &'a str,
-    /// Lowercased, with typographic apostrophes straightened.
-    pub norm: String,
+    /// Lowercased, with typographic apostrophes straightened (borrowed when
+    /// already so: most words are).
+    pub norm: Cow<'a, str>,
     pub start: usize,
     pub end: usize,
     pub kind: Kind,
@@ -27,11 +29,14 @@ pub(crate) struct Token<'a> {
 
 /// Characters peeled off the front of a whitespace-separated chunk. `#`, `!` and
 /// `@` stay attached: they mean something to the word they prefix.
-const LEADING: &[char] = &['(', '[', '{', '<', '\'', '‘', '’', ',', ';', '*', '_', '~', '`'];
+const LEADING: &[char] = &[
+    '-', '–', '—', '(', '[', '{', '<', '\'', '‘', '’', ',', ';', '*', '_', '~', '`',
+];
 /// Characters peeled off the end of a chunk; `.` so that "dec." and "p.m." read
 /// as "dec" and "p.m".
 const TRAILING: &[char] = &[
-    ')', ']', '}', '>', '\'', '‘', '’', ',', ';', ':', '!', '?', '.', '*', '_', '~', '`', '…',
+    '-', '–', '—', ')', ']', '}', '>', '\'', '‘', '’', ',', ';', ':', '!', '?', '.', '*', '_', '~',
+    '`', '…',
 ];
 const QUOTES: &[char] = &['"', '“', '”', '„', '«', '»'];
 
@@ -46,7 +51,10 @@ impl<'a> Sentence<'a> {
     pub fn new(text: &'a str) -> Self {
         let mut toks = Vec::new();
         let mut chunk_start = None;
-        for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        for (i, c) in text
+            .char_indices()
+            .chain(std::iter::once((text.len(), ' ')))
+        {
             if c.is_whitespace() || c.is_control() {
                 if let Some(s) = chunk_start.take() {
                     push_chunk(text, s, i, &mut toks);
@@ -68,7 +76,7 @@ impl<'a> Sentence<'a> {
         self.toks
             .get(i)
             .filter(|t| t.kind == Kind::Word && !t.quoted)
-            .map(|t| t.norm.as_str())
+            .map(|t| t.norm.as_ref())
     }
 
     pub fn is(&self, i: usize, word: &str) -> bool {
@@ -92,6 +100,13 @@ impl<'a> Sentence<'a> {
         self.toks.get(i).is_some_and(|t| t.kind == Kind::Punct(c))
     }
 
+    /// Punctuation at `i` other than a quote (quotes delimit literal text and stay).
+    pub fn is_mark(&self, i: usize) -> bool {
+        self.toks
+            .get(i)
+            .is_some_and(|t| matches!(t.kind, Kind::Punct(_)))
+    }
+
     /// Any punctuation or quote at `i`.
     pub fn is_any_punct(&self, i: usize) -> bool {
         self.toks.get(i).is_some_and(|t| t.kind != Kind::Word)
@@ -108,33 +123,56 @@ impl<'a> Sentence<'a> {
 
 fn push_chunk<'a>(text: &'a str, mut s: usize, mut e: usize, out: &mut Vec<Token<'a>>) {
     let mut tail = Vec::new();
-    loop {
-        let Some(c) = text[s..e].chars().next() else { break };
-        if !(LEADING.contains(&c) || QUOTES.contains(&c)) {
-            break;
-        }
+    while let Some(c) = text[s..e]
+        .chars()
+        .next()
+        .filter(|c| LEADING.contains(c) || QUOTES.contains(c))
+    {
         out.push(punct(text, s, s + c.len_utf8(), c));
         s += c.len_utf8();
     }
-    loop {
-        let Some(c) = text[s..e].chars().next_back() else { break };
-        if !(TRAILING.contains(&c) || QUOTES.contains(&c)) {
-            break;
-        }
+    while let Some(c) = text[s..e]
+        .chars()
+        .next_back()
+        .filter(|c| TRAILING.contains(c) || QUOTES.contains(c))
+    {
         tail.push(punct(text, e - c.len_utf8(), e, c));
         e -= c.len_utf8();
     }
     if s < e {
         let raw = &text[s..e];
-        let norm = raw.to_lowercase().replace(['’', '‘'], "'");
-        out.push(Token { raw, norm, start: s, end: e, kind: Kind::Word, quoted: false });
+        let norm = if raw
+            .chars()
+            .any(|c| c.is_uppercase() || c == '’' || c == '‘')
+        {
+            Cow::Owned(raw.to_lowercase().replace(['’', '‘'], "'"))
+        } else {
+            Cow::Borrowed(raw)
+        };
+        out.push(Token {
+            norm,
+            start: s,
+            end: e,
+            kind: Kind::Word,
+            quoted: false,
+        });
     }
     out.extend(tail.into_iter().rev());
 }
 
 fn punct(text: &str, s: usize, e: usize, c: char) -> Token<'_> {
-    let kind = if QUOTES.contains(&c) { Kind::Quote } else { Kind::Punct(c) };
-    Token { raw: &text[s..e], norm: c.to_string(), start: s, end: e, kind, quoted: false }
+    let kind = if QUOTES.contains(&c) {
+        Kind::Quote
+    } else {
+        Kind::Punct(c)
+    };
+    Token {
+        norm: Cow::Borrowed(&text[s..e]),
+        start: s,
+        end: e,
+        kind,
+        quoted: false,
+    }
 }
 
 /// Marks the words between pairs of quotes; an unpaired quote quotes nothing.
@@ -157,13 +195,23 @@ mod tests {
     use super::*;
 
     fn words(s: &str) -> Vec<String> {
-        Sentence::new(s).toks.iter().map(|t| t.norm.clone()).collect()
+        Sentence::new(s)
+            .toks
+            .iter()
+            .map(|t| t.norm.to_string())
+            .collect()
     }
 
     #[test]
     fn peels_edge_punctuation_only() {
-        assert_eq!(words("What's due, today?"), ["what's", "due", ",", "today", "?"]);
-        assert_eq!(words("add stand-up at 9:30am (urgent)."), ["add", "stand-up", "at", "9:30am", "(", "urgent", ")", "."]);
+        assert_eq!(
+            words("What's due, today?"),
+            ["what's", "due", ",", "today", "?"]
+        );
+        assert_eq!(
+            words("add stand-up at 9:30am (urgent)."),
+            ["add", "stand-up", "at", "9:30am", "(", "urgent", ")", "."]
+        );
         assert_eq!(words("#work #2 5 p.m."), ["#work", "#2", "5", "p.m", "."]);
     }
 

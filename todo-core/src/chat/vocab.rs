@@ -70,10 +70,34 @@ pub(crate) fn month(w: &str) -> Option<u32> {
 }
 
 const UNITS: [&str; 20] = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
 ];
-const TENS: [(&str, u32); 5] = [("twenty", 20), ("thirty", 30), ("forty", 40), ("fifty", 50), ("sixty", 60)];
+const TENS: [(&str, u32); 5] = [
+    ("twenty", 20),
+    ("thirty", 30),
+    ("forty", 40),
+    ("fifty", 50),
+    ("sixty", 60),
+];
 
 /// A cardinal written in digits or words up to sixty ("3", "three", "forty-five").
 pub(crate) fn cardinal(w: &str) -> Option<u32> {
@@ -88,13 +112,33 @@ pub(crate) fn cardinal(w: &str) -> Option<u32> {
     }
     let (tens, unit) = w.split_once('-')?;
     let (_, t) = TENS.iter().find(|(name, _)| *name == tens)?;
-    let u = UNITS.iter().position(|x| *x == unit).filter(|u| (1..10).contains(u))?;
+    let u = UNITS
+        .iter()
+        .position(|x| *x == unit)
+        .filter(|u| (1..10).contains(u))?;
     Some(t + u32::try_from(u).ok()?)
 }
 
 const ORDINALS: [&str; 20] = [
-    "zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
-    "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth",
+    "zeroth",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
     "nineteenth",
 ];
 
@@ -119,14 +163,19 @@ pub(crate) fn ordinal(w: &str) -> Option<u32> {
         "thirty" => 30,
         _ => return None,
     };
-    let u = ORDINALS.iter().position(|o| *o == unit).filter(|u| (1..10).contains(u))?;
+    let u = ORDINALS
+        .iter()
+        .position(|o| *o == unit)
+        .filter(|u| (1..10).contains(u))?;
     Some(t + u32::try_from(u).ok()?)
 }
 
 /// A priority adjective: "high", "urgent", "p1", "normal", "low" ...
 pub(crate) fn priority(w: &str) -> Option<Priority> {
     let p = match w {
-        "high" | "urgent" | "important" | "p1" | "top" | "highest" | "critical" | "1" => Priority::High,
+        "high" | "urgent" | "important" | "p1" | "top" | "highest" | "critical" | "1" => {
+            Priority::High
+        }
         "medium" | "normal" | "p2" | "mid" | "moderate" | "2" => Priority::Medium,
         "low" | "p3" | "p4" | "lowest" | "minor" | "3" => Priority::Low,
         _ => return None,
@@ -140,8 +189,27 @@ pub(crate) fn is_reserved(w: &str) -> bool {
     weekday(w, true).is_some()
         || matches!(
             w,
-            "remind" | "every" | "due" | "at" | "on" | "by" | "today" | "tomorrow" | "tonight" | "next" | "this"
-                | "in" | "priority" | "with" | "to" | "and" | "from" | "for" | "tagged" | "before" | "until"
+            "remind"
+                | "every"
+                | "due"
+                | "at"
+                | "on"
+                | "by"
+                | "today"
+                | "tomorrow"
+                | "tonight"
+                | "next"
+                | "this"
+                | "in"
+                | "priority"
+                | "with"
+                | "to"
+                | "and"
+                | "from"
+                | "for"
+                | "tagged"
+                | "before"
+                | "until"
         )
 }
 

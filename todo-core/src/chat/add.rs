@@ -1,0 +1,366 @@
+//! `add_task`: "add buy milk tomorrow at 5pm", "remind me to call mom at 6pm",
+//! "I need to renew my passport", and sentences without a verb that carry a
+//! date, a priority or a tag ("buy milk tomorrow").
+
+use std::ops::Range;
+
+use chrono::Timelike;
+
+use super::command::{AddTaskArgs, Command, DueAt};
+use super::datetime::{Ctx, Due};
+use super::extract::{Reminder, Slots, extract};
+use super::lexer::Sentence;
+use super::reply;
+use crate::domain::{RepeatFrom, Tags, TaskTitle, task::TAGS_MAX};
+
+/// Phrases that open a task and are not part of it.
+const OPENERS: &[&[&str]] = &[
+    &["remember", "to"],
+    &["don't", "forget", "to"],
+    &["dont", "forget", "to"],
+    &["do", "not", "forget", "to"],
+    &["don't", "let", "me", "forget", "to"],
+    &["i", "need", "to"],
+    &["i", "have", "to"],
+    &["i've", "got", "to"],
+    &["i", "got", "to"],
+    &["i", "gotta"],
+    &["i", "must"],
+    &["i", "should"],
+    &["need", "to"],
+    &["have", "to"],
+    &["gotta"],
+    &["must"],
+    &["make", "sure", "to"],
+    &["make", "sure", "i"],
+    &["note", "to", "self"],
+];
+
+/// Nouns for "a task": "add a new task to ...", "create a todo: ...".
+const TASK_NOUNS: &[&str] = &["task", "todo", "to-do", "item", "entry", "note", "reminder"];
+
+/// Verbs a to-do item usually starts with: a sentence starting with one is a
+/// task even without "add" ("buy milk", "call the bank").
+const TASK_VERBS: &[&str] = &[
+    "buy",
+    "call",
+    "email",
+    "e-mail",
+    "text",
+    "phone",
+    "ring",
+    "pay",
+    "book",
+    "clean",
+    "wash",
+    "fix",
+    "repair",
+    "pick",
+    "send",
+    "write",
+    "read",
+    "submit",
+    "prepare",
+    "cook",
+    "water",
+    "feed",
+    "walk",
+    "visit",
+    "meet",
+    "order",
+    "return",
+    "renew",
+    "review",
+    "file",
+    "print",
+    "sign",
+    "mail",
+    "post",
+    "ship",
+    "pack",
+    "plan",
+    "organize",
+    "organise",
+    "take",
+    "bring",
+    "get",
+    "go",
+    "learn",
+    "study",
+    "practice",
+    "practise",
+    "research",
+    "contact",
+    "reply",
+    "respond",
+    "follow",
+    "ask",
+    "collect",
+    "deliver",
+    "grab",
+    "make",
+    "bake",
+    "mow",
+    "vacuum",
+    "iron",
+    "tidy",
+    "sort",
+    "charge",
+    "install",
+    "backup",
+    "upload",
+    "download",
+    "apply",
+    "register",
+    "attend",
+    "wrap",
+    "shop",
+    "exercise",
+    "run",
+    "jog",
+    "stretch",
+    "meditate",
+    "drink",
+    "eat",
+    "watch",
+    "listen",
+    "finish",
+    "start",
+    "draft",
+    "prep",
+    "refill",
+    "replace",
+    "hang",
+    "paint",
+    "empty",
+    "check",
+    "dust",
+    "mop",
+    "sweep",
+    "recycle",
+    "donate",
+    "sell",
+    "schedule",
+    "confirm",
+    "cancel",
+    "invite",
+    "thank",
+    "congratulate",
+    "wish",
+    "celebrate",
+    "change",
+    "update",
+    "upgrade",
+    "test",
+    "deploy",
+    "merge",
+    "push",
+    "publish",
+    "share",
+    "translate",
+    "print",
+    "scan",
+    "fax",
+    "pray",
+    "phone",
+    "top",
+    "fill",
+    "unpack",
+    "load",
+];
+
+/// "add ...", "create a task to ...", "new task: ...", "remember to ...".
+pub(crate) fn explicit(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Command> {
+    let (j, remind) = opener(s, i, end)?;
+    let end = trim_list_suffix(s, j, end);
+    Some(build(s, j..end, ctx, remind))
+}
+
+/// Where the task starts after its opening words, and whether they asked for
+/// a reminder ("add a reminder to ...").
+fn opener(s: &Sentence, i: usize, end: usize) -> Option<(usize, bool)> {
+    if let Some(j) = OPENERS.iter().find_map(|o| s.seq(i, o)) {
+        let j = if s.is_punct(j, ':') { j + 1 } else { j };
+        return Some((j, false));
+    }
+    let w = s.w(i)?;
+    // "todo: buy milk", "task - call bob"
+    if matches!(w, "todo" | "to-do" | "task" | "note" | "reminder")
+        && (s.is_punct(i + 1, ':') || s.is(i + 1, "-"))
+    {
+        return Some((i + 2, w == "reminder"));
+    }
+    let (noun_end, remind) = task_noun(s, i + 1);
+    match w {
+        "add" | "append" => {
+            // "add to my list: buy milk"
+            if let Some(k) = [
+                &["to", "my", "list"][..],
+                &["to", "the", "list"],
+                &["to", "list"],
+                &["to", "my", "todo", "list"],
+                &["to", "my", "tasks"],
+            ]
+            .iter()
+            .find_map(|t| s.seq(i + 1, t))
+            {
+                return Some((if s.is_punct(k, ':') { k + 1 } else { k }, false));
+            }
+            Some((noun_end.unwrap_or(i + 1), remind))
+        }
+        "create" | "new" | "make" | "insert" | "set" | "put" | "schedule" | "log" | "jot" => {
+            if let Some(k) = noun_end {
+                return Some((k, remind));
+            }
+            match w {
+                "schedule" => Some((
+                    if s.is_any(i + 1, &["a", "an"]) {
+                        i + 2
+                    } else {
+                        i + 1
+                    },
+                    false,
+                )),
+                "put" if trim_list_suffix(s, i + 1, end) < end => Some((i + 1, false)),
+                "jot" if s.is(i + 1, "down") => Some((i + 2, false)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// "a new task to", "task:", "a reminder to", "a todo called": returns where the
+/// task's own words start, if a task noun was there.
+fn task_noun(s: &Sentence, i: usize) -> (Option<usize>, bool) {
+    let mut k = i;
+    while s.is_any(k, &["a", "an", "the", "new", "another", "one", "quick"]) {
+        k += 1;
+    }
+    let Some(noun) = s.w(k).filter(|w| TASK_NOUNS.contains(w)) else {
+        return (None, false);
+    };
+    let remind = noun == "reminder";
+    k += 1;
+    if s.is_punct(k, ':')
+        || s.is_punct(k, ',')
+        || s.is_any(
+            k,
+            &[
+                "to", "called", "named", "titled", "for", "that", "saying", "about", "-", "of",
+            ],
+        )
+    {
+        k += 1;
+    }
+    (Some(k), remind)
+}
+
+/// Drops "to my list", "on my to-do list", "to the shopping list" at the end of an add.
+fn trim_list_suffix(s: &Sentence, a: usize, end: usize) -> usize {
+    let mut b = end;
+    while b > a && s.is_any_punct(b - 1) {
+        b -= 1;
+    }
+    if b == a || !s.is_any(b - 1, &["list", "tasks", "todos", "to-dos"]) {
+        return end;
+    }
+    // Up to two words naming the list: "todo", "to do", "shopping".
+    let mut k = b - 1;
+    for _ in 0..2 {
+        if k >= a + 2 && s.seq(k - 2, &["to", "do"]).is_some() {
+            k -= 2;
+        } else if k > a && !s.is_any(k - 1, &["my", "the", "our", "to", "on", "in", "onto"]) {
+            k -= 1;
+        }
+    }
+    if k > a && s.is_any(k - 1, &["my", "the", "our"]) {
+        k -= 1;
+    }
+    if k > a && s.is_any(k - 1, &["to", "on", "in", "onto"]) {
+        return k - 1;
+    }
+    end
+}
+
+/// A sentence without an opening verb: a task if it starts like one or carries
+/// a date, recurrence, priority or tag; `None` otherwise.
+pub(crate) fn implicit(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Command> {
+    let starts_like_task = s.w(i).is_some_and(|w| TASK_VERBS.contains(&w));
+    let slots = extract(s, i..end, ctx);
+    if !(starts_like_task || slots.has_any()) || slots.title(s).is_empty() {
+        return None;
+    }
+    Some(build_from(s, slots, ctx, false))
+}
+
+/// Builds the `add_task` for the task described by `range`. `remind` asks for a
+/// reminder at the due time unless the sentence says otherwise.
+pub(crate) fn build(s: &Sentence, range: Range<usize>, ctx: &Ctx, remind: bool) -> Command {
+    build_from(s, extract(s, range, ctx), ctx, remind)
+}
+
+fn build_from(s: &Sentence, mut slots: Slots, ctx: &Ctx, remind: bool) -> Command {
+    // "remind me at 5pm to call mom": the "to" introduced the task.
+    slots.drop_leading(s, &["to", "about", "that", "of"]);
+    let title = slots.title(s);
+    if title.is_empty() {
+        return Command::unknown(reply::NO_TITLE);
+    }
+    let Ok(title) = TaskTitle::parse(&title) else {
+        return Command::unknown(reply::TITLE_TOO_LONG);
+    };
+    if let (Some(spec), Some(first)) = (slots.rule.as_mut(), slots.when.time) {
+        // "daily at 8am and 8pm": one rule, several hours at the same minute.
+        let period = slots.when.period;
+        let same_minute = slots.extra_times.iter().all(|c| c.minute == first.minute);
+        if !slots.extra_times.is_empty() && same_minute && !first.end_of_day {
+            spec.hours = std::iter::once(&first)
+                .chain(&slots.extra_times)
+                .map(|c| c.time(period).hour())
+                .collect();
+            spec.hours.sort_unstable();
+            spec.hours.dedup();
+        }
+    }
+    let rule = slots
+        .rule
+        .as_ref()
+        .and_then(|spec| Some((spec, spec.to_rule(ctx)?)));
+    let due: Option<Due> = match &rule {
+        Some((spec, _)) => spec.first_due(&slots.when, ctx),
+        None => slots.when.resolve(ctx),
+    };
+    let reminder = slots.reminder.or(remind.then_some(Reminder::AtDue));
+    let remind_at = match (reminder, due) {
+        (Some(Reminder::AtDue), Some(d)) => Some(d.at),
+        (Some(Reminder::Before(span)), Some(d)) => span.before(d.at, ctx),
+        (Some(Reminder::At(w)), Some(d)) => w
+            .resolve_on(d.at.with_timezone(&ctx.tz).date_naive(), ctx)
+            .map(|r| r.at),
+        (Some(Reminder::At(w)), None) => w.resolve(ctx).map(|r| r.at),
+        _ => None,
+    };
+    let tags = Tags::try_from(
+        slots
+            .tags
+            .iter()
+            .take(TAGS_MAX)
+            .cloned()
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
+    let from_completion = rule.as_ref().is_some_and(|(spec, _)| spec.from_completion);
+    Command::AddTask(AddTaskArgs {
+        title,
+        due: due.map(|d| DueAt {
+            due_at: d.at,
+            all_day: d.all_day,
+        }),
+        remind_at,
+        priority: slots.priority,
+        tags,
+        recurrence: rule.map(|(_, text)| text),
+        repeat_from: from_completion.then_some(RepeatFrom::Completion),
+    })
+}

@@ -1,0 +1,280 @@
+//! What the interpreter produces: one tool call, `{"intent": ..., "args": {...}}`,
+//! with arguments typed by the domain (a parsed title, tags, priority, rule).
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::domain::{
+    Description, Priority, Recurrence, RepeatFrom, Status, StatusFilter, Tag, Tags, TaskId,
+    TaskTitle, ValidationError,
+};
+
+/// The tool a sentence asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    AddTask,
+    ListTasks,
+    CompleteTask,
+    DeleteTask,
+    UpdateTask,
+    Help,
+    Unknown,
+}
+
+impl Intent {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Intent::AddTask => "add_task",
+            Intent::ListTasks => "list_tasks",
+            Intent::CompleteTask => "complete_task",
+            Intent::DeleteTask => "delete_task",
+            Intent::UpdateTask => "update_task",
+            Intent::Help => "help",
+            Intent::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Intent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One interpreted sentence. Serializes as `{"intent": "add_task", "args": {...}}`;
+/// absent optional arguments are left out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "intent", content = "args", rename_all = "snake_case")]
+pub enum Command {
+    AddTask(AddTaskArgs),
+    ListTasks(ListTasksArgs),
+    CompleteTask(RefArgs),
+    DeleteTask(RefArgs),
+    UpdateTask(UpdateTaskArgs),
+    Help(NoArgs),
+    /// Not understood, or too ambiguous to act on; `args` is `{}` and the
+    /// clarifying question is in [`Command::reply`].
+    Unknown(Clarification),
+}
+
+impl Command {
+    pub fn intent(&self) -> Intent {
+        match self {
+            Command::AddTask(_) => Intent::AddTask,
+            Command::ListTasks(_) => Intent::ListTasks,
+            Command::CompleteTask(_) => Intent::CompleteTask,
+            Command::DeleteTask(_) => Intent::DeleteTask,
+            Command::UpdateTask(_) => Intent::UpdateTask,
+            Command::Help(_) => Intent::Help,
+            Command::Unknown(_) => Intent::Unknown,
+        }
+    }
+
+    /// The clarifying question for an `unknown` command, to show the user.
+    pub fn reply(&self) -> Option<&str> {
+        match self {
+            Command::Unknown(c) => Some(&c.reply),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn unknown(reply: impl Into<String>) -> Self {
+        Command::Unknown(Clarification {
+            reply: reply.into(),
+        })
+    }
+}
+
+/// Which task a command is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskRef {
+    /// Position in the user's last listing, 1-based.
+    Index(u32),
+    Id(TaskId),
+    /// A title, or the words of one, to look up.
+    Title(String),
+}
+
+/// A task's due time: `all_day` when the user gave a date without a time
+/// (`due_at` is then local midnight of that date).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueAt {
+    pub due_at: DateTime<Utc>,
+    pub all_day: bool,
+}
+
+/// An RFC 5545 RRULE as the user meant it, without the `RRULE:` prefix.
+///
+/// Always accepted by [`Recurrence::parse`]. Kept as written rather than as
+/// the domain's canonical text because the `rrule` crate (0.14) prints
+/// `BYDAY=1MO` ("the first Monday") as `BYDAY=MO` ("every Monday").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RecurrenceRule(String);
+
+impl RecurrenceRule {
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        Recurrence::parse(s)?;
+        let t = s.trim().to_ascii_uppercase();
+        Ok(Self(t.strip_prefix("RRULE:").unwrap_or(&t).to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The domain value.
+    pub fn to_recurrence(&self) -> Recurrence {
+        // Checked when this value was made.
+        Recurrence::parse(&self.0)
+            .unwrap_or_else(|_| unreachable!("a RecurrenceRule is a valid Recurrence"))
+    }
+}
+
+impl TryFrom<String> for RecurrenceRule {
+    type Error = ValidationError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<RecurrenceRule> for String {
+    fn from(r: RecurrenceRule) -> Self {
+        r.0
+    }
+}
+
+/// `add_task`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AddTaskArgs {
+    pub title: TaskTitle,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<DueAt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remind_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurrence: Option<RecurrenceRule>,
+    /// Only `completion` is ever written ("every! 3 days"); `due` is the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_from: Option<RepeatFrom>,
+}
+
+/// `list_tasks`: filters, all optional but `status` (pending unless asked otherwise).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListTasksArgs {
+    #[serde(default)]
+    pub status: StatusFilter,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<Tag>,
+    /// Inclusive lower bound on `due_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_after: Option<DateTime<Utc>>,
+    /// Exclusive upper bound on `due_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_before: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub overdue: bool,
+    /// Words searched in titles and descriptions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+}
+
+/// `complete_task` and `delete_task`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefArgs {
+    #[serde(rename = "ref")]
+    pub task: TaskRef,
+}
+
+/// `update_task`: only the fields to change. A field set to `null` is cleared
+/// (`"due_at": null` removes the due date).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UpdateTaskArgs {
+    #[serde(rename = "ref")]
+    pub task: TaskRef,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<TaskTitle>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Description>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "patch"
+    )]
+    pub due_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_day: Option<bool>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "patch"
+    )]
+    pub remind_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags_add: Vec<Tag>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags_remove: Vec<Tag>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "patch"
+    )]
+    pub recurrence: Option<Option<RecurrenceRule>>,
+}
+
+impl UpdateTaskArgs {
+    pub(crate) fn of(task: TaskRef) -> Self {
+        Self {
+            task,
+            title: None,
+            description: None,
+            due_at: None,
+            all_day: None,
+            remind_at: None,
+            priority: None,
+            status: None,
+            tags_add: Vec::new(),
+            tags_remove: Vec::new(),
+            recurrence: None,
+        }
+    }
+
+    /// Whether anything would change.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::of(self.task.clone())
+    }
+}
+
+/// A present field is `Some`, even when it is `null` (which means "clear it").
+fn patch<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Arguments of `help`: none.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoArgs {}
+
+/// Arguments of `unknown`: none on the wire; the question to ask back.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clarification {
+    #[serde(skip)]
+    pub reply: String,
+}

@@ -42,6 +42,14 @@ pub enum Command {
     },
 }
 
+/// The command line of a service binary: settings only.
+#[derive(Debug, Parser)]
+#[command(version, about = "A todo-events service; settings from the environment or flags.", after_help = AFTER_HELP)]
+pub struct ServiceCli {
+    #[command(flatten)]
+    pub config: Config,
+}
+
 /// Text or JSON log lines.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -53,9 +61,10 @@ pub enum LogFormat {
 /// Every setting of the services.
 #[derive(Clone, Args)]
 pub struct Config {
-    /// Address the HTTP server listens on.
-    #[arg(long, env = "TODO_BIND", default_value = "127.0.0.1:8000", global = true)]
-    pub bind: SocketAddr,
+    /// Address the HTTP server listens on [default: 127.0.0.1:8000; the service
+    /// binaries: chat-api 8000, sync 8001, audit 8002, notification 8003, recurring 8004].
+    #[arg(long, env = "TODO_BIND", global = true)]
+    pub bind: Option<SocketAddr>,
 
     /// Directory of the embedded database, event log and generated secrets.
     #[arg(long, env = "TODO_DATA_DIR", default_value = "./todo-data", global = true)]
@@ -90,6 +99,31 @@ pub struct Config {
     #[arg(long, env = "TODO_CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
 
+    /// URL that fired reminders are also POSTed to (signed; see NOTIFY_WEBHOOK_SECRET).
+    #[arg(long, env = "NOTIFY_WEBHOOK_URL", global = true)]
+    pub notify_webhook_url: Option<String>,
+
+    /// HMAC-SHA256 key of the `X-Todo-Signature` header of webhook requests.
+    #[arg(long, env = "NOTIFY_WEBHOOK_SECRET", hide_env_values = true, global = true)]
+    pub notify_webhook_secret: Option<String>,
+
+    /// OpenAI-compatible chat-completions endpoint (e.g. https://api.openai.com/v1,
+    /// http://localhost:11434/v1 for Ollama). Unset: the rule-based interpreter only.
+    #[arg(long, env = "LLM_BASE_URL", global = true)]
+    pub llm_base_url: Option<String>,
+
+    /// Model name sent to the LLM endpoint.
+    #[arg(long, env = "LLM_MODEL", default_value = "gpt-4o-mini", global = true)]
+    pub llm_model: String,
+
+    /// Bearer key for the LLM endpoint.
+    #[arg(long, env = "LLM_API_KEY", hide_env_values = true, global = true)]
+    pub llm_api_key: Option<String>,
+
+    /// Seconds to wait for the LLM before falling back to the rule-based interpreter.
+    #[arg(long, env = "LLM_TIMEOUT_SECS", default_value_t = 10, global = true)]
+    pub llm_timeout_secs: u64,
+
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -105,6 +139,8 @@ impl std::fmt::Debug for Config {
             .field("kafka_bootstrap_servers", &self.kafka_bootstrap_servers)
             .field("kafka_topic_prefix", &self.kafka_topic_prefix)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("notify_webhook_url", &self.notify_webhook_url)
+            .field("llm_base_url", &self.llm_base_url)
             .field("log_format", &self.log_format)
             .finish_non_exhaustive()
     }

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod config;
 pub mod http;
+pub mod llm;
 pub mod services;
 pub mod state;
 pub mod telemetry;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use todo_core::ports::EventLog;
 use todo_core::service::audit::AuditService;
+use todo_core::service::chat::ChatService;
 use todo_core::service::notification::NotificationService;
 use todo_core::service::sync::SyncHub;
 use todo_core::service::{AccountService, TaskService};
@@ -16,6 +17,7 @@ use crate::http::auth::JwtKeys;
 pub struct AppState {
     pub tasks: TaskService,
     pub accounts: AccountService,
+    pub chat: ChatService,
     pub audit: AuditService,
     pub notifications: NotificationService,
     /// Live-update fan-out to WebSocket clients.

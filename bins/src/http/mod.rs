@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod chat;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -23,6 +24,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use self::error::ApiError;
+use crate::app::Role;
 use crate::state::AppState;
 
 /// Largest accepted request body.
@@ -30,15 +32,26 @@ pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// The whole API of the all-in-one process.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .merge(health::routes())
-        .merge(auth::routes())
-        .merge(tasks::routes())
-        .merge(audit::routes())
-        .merge(notifications::routes())
-        .merge(ws::routes())
-        .merge(openapi::routes());
-    with_middleware(api, state)
+    router_for(Role::All, state)
+}
+
+/// The endpoints of one process: every one for `todo serve`, each service its own.
+pub fn router_for(role: Role, state: AppState) -> Router {
+    let has = |roles: &[Role]| role == Role::All || roles.contains(&role);
+    let mut routes = Router::new().merge(health::routes());
+    if has(&[Role::ChatApi]) {
+        routes = routes.merge(auth::routes()).merge(tasks::routes()).merge(chat::routes()).merge(openapi::routes());
+    }
+    if has(&[Role::Audit]) {
+        routes = routes.merge(audit::routes());
+    }
+    if has(&[Role::Notification]) {
+        routes = routes.merge(notifications::routes());
+    }
+    if has(&[Role::Sync]) {
+        routes = routes.merge(ws::routes());
+    }
+    with_middleware(routes, state)
 }
 
 /// The shared middleware stack: JSON errors for unknown routes and methods, body

@@ -17,9 +17,10 @@ use crate::state::AppState;
         super::tasks::list, super::tasks::create, super::tasks::read, super::tasks::update,
         super::tasks::complete, super::tasks::reopen, super::tasks::remove,
         super::audit::list, super::audit::verify, super::notifications::list,
+        super::chat::chat, super::chat::messages,
     ),
     modifiers(&BearerAuth),
-    tags((name = "tasks"), (name = "auth"), (name = "audit"), (name = "notifications"), (name = "operations"))
+    tags((name = "tasks"), (name = "auth"), (name = "chat"), (name = "audit"), (name = "notifications"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -8,7 +8,7 @@
 //! become instants through [`local_datetime`], which handles DST gaps and folds.
 //!
 //! The pieces' grammars live in `calendar` (dates), `clock` (times of day) and
-//! `span` (lengths of time). Defaults chosen here (see CONVENTIONS.md): morning
+//! `span` (lengths of time). Defaults chosen here (see docs/chat.md): morning
 //! 09:00, afternoon 15:00, evening 18:00, night and tonight 20:00; a bare time
 //! already past today means tomorrow; midnight is the end of the named day.
 

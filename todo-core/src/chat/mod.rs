@@ -19,7 +19,7 @@
 //! ```
 //!
 //! The argument conventions are DESIGN §7 and `tests/data/chat-examples.jsonl`;
-//! the choices made beyond them are in `CONVENTIONS.md` beside this file.
+//! the choices made beyond them are in `docs/chat.md` at the repository root.
 //!
 //! How it works: the message is split into tokens that remember their place in
 //! the original text (`lexer`); the opening words pick the intent (`intent`);

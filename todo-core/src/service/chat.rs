@@ -257,6 +257,7 @@ impl ChatService {
     ) -> Result<Outcome> {
         let mut patch = TaskPatch {
             title: u.title.clone(),
+            description: u.description.clone(),
             priority: u.priority,
             due_at: u.due_at,
             all_day: u.all_day,
@@ -327,11 +328,12 @@ impl ChatService {
         let hits: Vec<Task> =
             self.tasks.list(&q).await?.items.into_iter().filter(|t| t.title.as_str().to_lowercase().contains(&wanted)).collect();
         let exact: Vec<&Task> = hits.iter().filter(|t| t.title.as_str().to_lowercase() == wanted).collect();
-        match (exact.as_slice(), hits.as_slice()) {
+        let all: Vec<&Task> = hits.iter().collect();
+        match (exact.as_slice(), all.as_slice()) {
             ([one], _) | ([], [one]) => Ok(Ok((*one).clone())),
             ([], []) => Ok(Err(Outcome::say(format!("I couldn't find a pending task called '{}'.", title.trim())))),
             (_, many) => {
-                let shown: Vec<&Task> = many.iter().take(CANDIDATES_MAX as usize).collect();
+                let shown: Vec<&Task> = many.iter().copied().take(CANDIDATES_MAX as usize).collect();
                 let mut reply = format!("Several tasks match '{}'. Which one?", title.trim());
                 for (i, t) in shown.iter().enumerate() {
                     reply.push_str(&format!("\n{}. {}", i + 1, describe(t, tz, now)));

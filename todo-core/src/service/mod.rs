@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod chat;
 pub mod notification;
 pub mod recurring;
 pub mod sync;

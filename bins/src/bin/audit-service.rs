@@ -1,0 +1,6 @@
+//! `audit-service`: one of the five todo-events services. Settings: `audit-service --help`.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    todo_services::app::service_main(todo_services::app::Role::Audit).await
+}

@@ -1,0 +1,6 @@
+//! `recurring-task-service`: one of the five todo-events services. Settings: `recurring-task-service --help`.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    todo_services::app::service_main(todo_services::app::Role::RecurringTask).await
+}

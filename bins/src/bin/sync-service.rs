@@ -1,0 +1,6 @@
+//! `sync-service`: one of the five todo-events services. Settings: `sync-service --help`.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    todo_services::app::service_main(todo_services::app::Role::Sync).await
+}

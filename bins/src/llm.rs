@@ -1,0 +1,231 @@
+//! The optional LLM interpreter: the same five tools (plus `help`), offered as
+//! OpenAI-compatible function-calling tools to `POST {LLM_BASE_URL}/chat/completions`
+//! (OpenAI, Ollama, llama.cpp server, vLLM). Any failure — timeout, HTTP error, no
+//! or malformed tool call, arguments that do not validate — falls back to the
+//! rule-based interpreter, so the chat never depends on the model being up.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde_json::{Value, json};
+use todo_core::chat::{Clarification, Command};
+use todo_core::service::chat::{Interpreter, RuleBasedInterpreter};
+use tracing::warn;
+
+/// Talks to an OpenAI-compatible chat-completions endpoint.
+pub struct LlmInterpreter {
+    client: reqwest::Client,
+    url: String,
+    model: String,
+    api_key: Option<String>,
+    timeout: Duration,
+    fallback: RuleBasedInterpreter,
+}
+
+impl std::fmt::Debug for LlmInterpreter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmInterpreter").field("url", &self.url).field("model", &self.model).finish_non_exhaustive()
+    }
+}
+
+impl LlmInterpreter {
+    /// `base_url` like `https://api.openai.com/v1` (without `/chat/completions`).
+    pub fn new(base_url: &str, model: String, api_key: Option<String>, timeout: Duration) -> Self {
+        let client = reqwest::Client::builder().timeout(timeout).build().expect("a reqwest client with static settings");
+        let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
+        Self { client, url, model, api_key, timeout, fallback: RuleBasedInterpreter }
+    }
+
+    async fn ask(&self, message: &str, now: DateTime<Utc>, tz: Tz) -> Result<Command, String> {
+        let body = json!({
+            "model": self.model,
+            "temperature": 0,
+            "messages": [
+                {"role": "system", "content": system_prompt(now, tz)},
+                {"role": "user", "content": message},
+            ],
+            "tools": tools(),
+            "tool_choice": "auto",
+        });
+        let mut req = self.client.post(&self.url).json(&body);
+        if let Some(key) = &self.api_key {
+            req = req.bearer_auth(key);
+        }
+        let res = req.send().await.map_err(|e| format!("request failed: {e}"))?;
+        if !res.status().is_success() {
+            return Err(format!("endpoint answered {}", res.status()));
+        }
+        let reply: Value = res.json().await.map_err(|e| format!("unreadable answer: {e}"))?;
+        command_from(&reply)
+    }
+}
+
+/// The command in a chat-completions answer: its first tool call, or its text as
+/// a clarifying question.
+pub fn command_from(reply: &Value) -> Result<Command, String> {
+    let message = &reply["choices"][0]["message"];
+    if let Some(call) = message["tool_calls"].as_array().and_then(|c| c.first()) {
+        let name = call["function"]["name"].as_str().ok_or("tool call without a name")?;
+        let args: Value = match &call["function"]["arguments"] {
+            Value::String(s) if s.trim().is_empty() => json!({}),
+            Value::String(s) => serde_json::from_str(s).map_err(|e| format!("arguments are not JSON: {e}"))?,
+            v @ Value::Object(_) => v.clone(),
+            _ => json!({}),
+        };
+        if !TOOLS.contains(&name) {
+            return Err(format!("unknown tool {name:?}"));
+        }
+        return serde_json::from_value(json!({"intent": name, "args": args})).map_err(|e| format!("invalid {name} arguments: {e}"));
+    }
+    match message["content"].as_str() {
+        Some(text) if !text.trim().is_empty() => Ok(Command::Unknown(Clarification { reply: text.trim().to_owned() })),
+        _ => Err("no tool call and no text".to_owned()),
+    }
+}
+
+#[async_trait]
+impl Interpreter for LlmInterpreter {
+    async fn interpret(&self, message: &str, now: DateTime<Utc>, tz: Tz) -> Command {
+        let outcome = tokio::time::timeout(self.timeout, self.ask(message, now, tz)).await;
+        let error = match outcome {
+            Ok(Ok(command)) => {
+                metrics::counter!("todo_llm_requests_total", "outcome" => "ok").increment(1);
+                return command;
+            }
+            Ok(Err(e)) => e,
+            Err(_) => format!("no answer within {:?}", self.timeout),
+        };
+        metrics::counter!("todo_llm_requests_total", "outcome" => "fallback").increment(1);
+        warn!(error = %error, "LLM interpreter failed; using the rule-based one");
+        self.fallback.interpret(message, now, tz).await
+    }
+}
+
+/// The tools, by name.
+pub const TOOLS: [&str; 6] = ["add_task", "list_tasks", "complete_task", "delete_task", "update_task", "help"];
+
+fn system_prompt(now: DateTime<Utc>, tz: Tz) -> String {
+    format!(
+        "You manage the user's to-do list by calling exactly one tool per message. \
+         The current time is {now} (UTC); the user's time zone is {tz}. \
+         Datetimes are RFC 3339 UTC with Z. A date without a time sets all_day true and due_at to local midnight. \
+         Recurrence is an RFC 5545 RRULE without the RRULE: prefix (e.g. FREQ=WEEKLY;BYDAY=MO). \
+         A task reference is {{\"index\": N}} (position in the last listing), {{\"id\": uuid}} or {{\"title\": text}}. \
+         If the request is unclear or would delete several tasks, call no tool and ask a short question instead.",
+        now = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
+}
+
+fn datetime() -> Value {
+    json!({"type": "string", "format": "date-time"})
+}
+
+fn task_ref() -> Value {
+    json!({
+        "type": "object",
+        "description": "Which task: exactly one of index, id, title.",
+        "properties": {
+            "index": {"type": "integer", "minimum": 1},
+            "id": {"type": "string", "format": "uuid"},
+            "title": {"type": "string"}
+        }
+    })
+}
+
+fn priority() -> Value {
+    json!({"type": "string", "enum": ["low", "medium", "high"]})
+}
+
+fn tool(name: &str, description: &str, properties: Value, required: &[&str]) -> Value {
+    json!({"type": "function", "function": {
+        "name": name,
+        "description": description,
+        "parameters": {"type": "object", "properties": properties, "required": required, "additionalProperties": false}
+    }})
+}
+
+/// The function-calling schemas of the tools; their property names are those of
+/// the todo-core argument types (a test holds them together).
+pub fn tools() -> Value {
+    let tags = json!({"type": "array", "items": {"type": "string", "pattern": "^[a-z0-9_-]{1,32}$"}});
+    json!([
+        tool("add_task", "Add a task.", json!({
+            "title": {"type": "string", "minLength": 1, "maxLength": 200},
+            "due_at": datetime(), "all_day": {"type": "boolean"}, "remind_at": datetime(),
+            "priority": priority(), "tags": tags,
+            "recurrence": {"type": "string", "description": "RFC 5545 RRULE"},
+            "repeat_from": {"type": "string", "enum": ["due", "completion"]}
+        }), &["title"]),
+        tool("list_tasks", "List the user's tasks with optional filters.", json!({
+            "status": {"type": "string", "enum": ["pending", "completed", "all"]},
+            "priority": priority(), "tag": {"type": "string"},
+            "due_after": datetime(), "due_before": datetime(), "overdue": {"type": "boolean"},
+            "query": {"type": "string", "description": "words to search for"}
+        }), &[]),
+        tool("complete_task", "Mark a task as done.", json!({"ref": task_ref()}), &["ref"]),
+        tool("delete_task", "Delete one task.", json!({"ref": task_ref()}), &["ref"]),
+        tool("update_task", "Change a task; null clears a field.", json!({
+            "ref": task_ref(), "title": {"type": "string"}, "description": {"type": "string"},
+            "due_at": {"type": ["string", "null"], "format": "date-time"}, "all_day": {"type": "boolean"},
+            "remind_at": {"type": ["string", "null"], "format": "date-time"}, "priority": priority(),
+            "status": {"type": "string", "enum": ["pending", "completed"]},
+            "tags_add": tags.clone(), "tags_remove": tags,
+            "recurrence": {"type": ["string", "null"]}
+        }), &["ref"]),
+        tool("help", "Explain what the assistant can do.", json!({}), &[]),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn properties(tool: &str) -> BTreeSet<String> {
+        let tools = tools();
+        let t = tools.as_array().unwrap().iter().find(|t| t["function"]["name"] == tool).unwrap();
+        t["function"]["parameters"]["properties"].as_object().unwrap().keys().cloned().collect()
+    }
+
+    /// Every argument the rule-based interpreter can produce is offered to the model
+    /// under the same name, and the model's arguments deserialize into the same types.
+    #[test]
+    fn tool_schemas_match_the_argument_types() {
+        let now: DateTime<Utc> = "2026-11-26T09:00:00Z".parse().unwrap();
+        let samples = [
+            "remind me to pay rent on the 1st of every month at 9am #home urgent",
+            "add stretch every! 3 days",
+            "what's due this week tagged work high priority",
+            "search for dentist overdue",
+            "mark task 2 as done",
+            "delete task 4",
+            "move task 2 to friday at 4pm",
+            "tag task 5 with home",
+            "help",
+        ];
+        for s in samples {
+            let cmd = todo_core::chat::parse(s, now, Tz::UTC);
+            let v = serde_json::to_value(&cmd).unwrap();
+            let name = v["intent"].as_str().unwrap();
+            let schema = properties(name);
+            for key in v["args"].as_object().unwrap().keys() {
+                assert!(schema.contains(key), "{name}: argument {key} missing from the tool schema");
+            }
+            let reply = json!({"choices": [{"message": {"tool_calls": [{"function": {"name": name, "arguments": v["args"].to_string()}}]}}]});
+            assert_eq!(command_from(&reply).unwrap(), cmd, "{s}");
+        }
+    }
+
+    #[test]
+    fn text_answers_are_questions_and_bad_calls_fail() {
+        let ask = json!({"choices": [{"message": {"content": "Which task?"}}]});
+        assert_eq!(command_from(&ask).unwrap().reply(), Some("Which task?"));
+        let bad = json!({"choices": [{"message": {"tool_calls": [{"function": {"name": "add_task", "arguments": "{\"title\": \"\"}"}}]}}]});
+        assert!(command_from(&bad).is_err());
+        let unknown = json!({"choices": [{"message": {"tool_calls": [{"function": {"name": "rm_rf", "arguments": "{}"}}]}}]});
+        assert!(command_from(&unknown).is_err());
+        assert!(command_from(&json!({})).is_err());
+    }
+}

@@ -25,8 +25,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, redact_url};
-use crate::services::{HttpWebhookSender, ServiceSet, WebhookConfig};
 use crate::http::auth::{JWT_SECRET_MIN_BYTES, JwtKeys};
+use crate::services::{HttpWebhookSender, ServiceSet, WebhookConfig};
 use crate::state::AppState;
 
 /// The CloudEvents `source` of events produced by the API.
@@ -85,7 +85,8 @@ pub fn state_with(
     cors_origins: Vec<String>,
     interpreter: Arc<dyn Interpreter>,
 ) -> AppState {
-    let tasks = TaskService::new(ports.tasks.clone(), ports.users.clone(), ports.clock.clone(), EventFactory::new(API_SOURCE));
+    let tasks =
+        TaskService::new(ports.tasks.clone(), ports.users.clone(), ports.clock.clone(), EventFactory::new(API_SOURCE));
     AppState {
         chat: ChatService::new(
             tasks.clone(),
@@ -246,10 +247,7 @@ pub struct Infra {
 
 /// The database URL: `DATABASE_URL`, or SQLite in the data dir.
 pub fn database_url(config: &Config) -> String {
-    config
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", config.data_dir.join("todo.db").display()))
+    config.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", config.data_dir.join("todo.db").display()))
 }
 
 /// Connects the database (migrating it) and, when configured, Kafka (creating
@@ -326,7 +324,7 @@ pub async fn run(role: Role, config: Config) -> anyhow::Result<()> {
     let tracker = TaskTracker::new();
     crate::services::start(&ports, &state.hub, role.services(), webhook(&config)?, &tracker, &shutdown);
     if let (Some(kafka), true) = (&infra.kafka, role.writes_events()) {
-        let relay = OutboxRelay::new(infra.sql_log.clone(), kafka.producer().clone(), RelayConfig::default());
+        let relay = OutboxRelay::new(infra.sql_log.clone(), (**kafka).clone(), RelayConfig::default());
         let token = shutdown.clone();
         tracker.spawn(async move {
             if let Err(e) = relay.run(token).await {
@@ -385,7 +383,9 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
 /// `todo parse`: prints the interpretation of one sentence as JSON.
 pub fn parse_command(now: Option<&str>, tz: &str, sentence: &str) -> anyhow::Result<()> {
     let now = match now {
-        Some(n) => chrono::DateTime::parse_from_rfc3339(n).context("--now must be RFC 3339")?.with_timezone(&chrono::Utc),
+        Some(n) => {
+            chrono::DateTime::parse_from_rfc3339(n).context("--now must be RFC 3339")?.with_timezone(&chrono::Utc)
+        }
         None => chrono::Utc::now(),
     };
     let tz: chrono_tz::Tz = tz.parse().map_err(|_| anyhow::anyhow!("--tz {tz:?} is not an IANA time zone"))?;

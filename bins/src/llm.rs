@@ -33,7 +33,8 @@ impl std::fmt::Debug for LlmInterpreter {
 impl LlmInterpreter {
     /// `base_url` like `https://api.openai.com/v1` (without `/chat/completions`).
     pub fn new(base_url: &str, model: String, api_key: Option<String>, timeout: Duration) -> Self {
-        let client = reqwest::Client::builder().timeout(timeout).build().expect("a reqwest client with static settings");
+        let client =
+            reqwest::Client::builder().timeout(timeout).build().expect("a reqwest client with static settings");
         let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
         Self { client, url, model, api_key, timeout, fallback: RuleBasedInterpreter }
     }
@@ -77,7 +78,8 @@ pub fn command_from(reply: &Value) -> Result<Command, String> {
         if !TOOLS.contains(&name) {
             return Err(format!("unknown tool {name:?}"));
         }
-        return serde_json::from_value(json!({"intent": name, "args": args})).map_err(|e| format!("invalid {name} arguments: {e}"));
+        return serde_json::from_value(json!({"intent": name, "args": args}))
+            .map_err(|e| format!("invalid {name} arguments: {e}"));
     }
     match message["content"].as_str() {
         Some(text) if !text.trim().is_empty() => Ok(Command::Unknown(Clarification { reply: text.trim().to_owned() })),
@@ -151,29 +153,44 @@ fn tool(name: &str, description: &str, properties: Value, required: &[&str]) -> 
 pub fn tools() -> Value {
     let tags = json!({"type": "array", "items": {"type": "string", "pattern": "^[a-z0-9_-]{1,32}$"}});
     json!([
-        tool("add_task", "Add a task.", json!({
-            "title": {"type": "string", "minLength": 1, "maxLength": 200},
-            "due_at": datetime(), "all_day": {"type": "boolean"}, "remind_at": datetime(),
-            "priority": priority(), "tags": tags,
-            "recurrence": {"type": "string", "description": "RFC 5545 RRULE"},
-            "repeat_from": {"type": "string", "enum": ["due", "completion"]}
-        }), &["title"]),
-        tool("list_tasks", "List the user's tasks with optional filters.", json!({
-            "status": {"type": "string", "enum": ["pending", "completed", "all"]},
-            "priority": priority(), "tag": {"type": "string"},
-            "due_after": datetime(), "due_before": datetime(), "overdue": {"type": "boolean"},
-            "query": {"type": "string", "description": "words to search for"}
-        }), &[]),
+        tool(
+            "add_task",
+            "Add a task.",
+            json!({
+                "title": {"type": "string", "minLength": 1, "maxLength": 200},
+                "due_at": datetime(), "all_day": {"type": "boolean"}, "remind_at": datetime(),
+                "priority": priority(), "tags": tags,
+                "recurrence": {"type": "string", "description": "RFC 5545 RRULE"},
+                "repeat_from": {"type": "string", "enum": ["due", "completion"]}
+            }),
+            &["title"]
+        ),
+        tool(
+            "list_tasks",
+            "List the user's tasks with optional filters.",
+            json!({
+                "status": {"type": "string", "enum": ["pending", "completed", "all"]},
+                "priority": priority(), "tag": {"type": "string"},
+                "due_after": datetime(), "due_before": datetime(), "overdue": {"type": "boolean"},
+                "query": {"type": "string", "description": "words to search for"}
+            }),
+            &[]
+        ),
         tool("complete_task", "Mark a task as done.", json!({"ref": task_ref()}), &["ref"]),
         tool("delete_task", "Delete one task.", json!({"ref": task_ref()}), &["ref"]),
-        tool("update_task", "Change a task; null clears a field.", json!({
-            "ref": task_ref(), "title": {"type": "string"}, "description": {"type": "string"},
-            "due_at": {"type": ["string", "null"], "format": "date-time"}, "all_day": {"type": "boolean"},
-            "remind_at": {"type": ["string", "null"], "format": "date-time"}, "priority": priority(),
-            "status": {"type": "string", "enum": ["pending", "completed"]},
-            "tags_add": tags.clone(), "tags_remove": tags,
-            "recurrence": {"type": ["string", "null"]}
-        }), &["ref"]),
+        tool(
+            "update_task",
+            "Change a task; null clears a field.",
+            json!({
+                "ref": task_ref(), "title": {"type": "string"}, "description": {"type": "string"},
+                "due_at": {"type": ["string", "null"], "format": "date-time"}, "all_day": {"type": "boolean"},
+                "remind_at": {"type": ["string", "null"], "format": "date-time"}, "priority": priority(),
+                "status": {"type": "string", "enum": ["pending", "completed"]},
+                "tags_add": tags.clone(), "tags_remove": tags,
+                "recurrence": {"type": ["string", "null"]}
+            }),
+            &["ref"]
+        ),
         tool("help", "Explain what the assistant can do.", json!({}), &[]),
     ])
 }
@@ -224,7 +241,8 @@ mod tests {
         assert_eq!(command_from(&ask).unwrap().reply(), Some("Which task?"));
         let bad = json!({"choices": [{"message": {"tool_calls": [{"function": {"name": "add_task", "arguments": "{\"title\": \"\"}"}}]}}]});
         assert!(command_from(&bad).is_err());
-        let unknown = json!({"choices": [{"message": {"tool_calls": [{"function": {"name": "rm_rf", "arguments": "{}"}}]}}]});
+        let unknown =
+            json!({"choices": [{"message": {"tool_calls": [{"function": {"name": "rm_rf", "arguments": "{}"}}]}}]});
         assert!(command_from(&unknown).is_err());
         assert!(command_from(&json!({})).is_err());
     }

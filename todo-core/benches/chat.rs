@@ -7,10 +7,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::Value;
 
 fn examples() -> Vec<(String, DateTime<Utc>, chrono_tz::Tz)> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/chat-examples.jsonl"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/chat-examples.jsonl");
     let text = std::fs::read_to_string(path).expect("read chat-examples.jsonl");
     text.lines()
         .filter(|l| !l.trim().is_empty())

@@ -99,7 +99,7 @@ pub async fn run(
         let mut failures = 0u32;
         loop {
             let record = tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
+                () = shutdown.cancelled() => return close(sub).await,
                 r = sub.next() => r,
             };
             let record = match record {
@@ -108,14 +108,14 @@ pub async fn run(
                     failures += 1;
                     warn!(error = %e, "reading the log failed; retrying");
                     tokio::select! {
-                        () = shutdown.cancelled() => return Ok(()),
+                        () = shutdown.cancelled() => return close(sub).await,
                         () = tokio::time::sleep(retry.backoff(failures)) => continue,
                     }
                 }
             };
             failures = 0;
             let outcome = process(&*log, &*handler, &group, &record, retry, &shutdown).await;
-            let Some(outcome) = outcome else { return Ok(()) };
+            let Some(outcome) = outcome else { return close(sub).await };
             metrics::counter!("todo_consumer_records_total", "group" => group.clone(), "outcome" => outcome_label(&outcome))
                 .increment(1);
             commit(&mut *sub, &record, retry, &shutdown).await;
@@ -123,6 +123,14 @@ pub async fn run(
     }
     .instrument(span)
     .await
+}
+
+/// Leaves the group; a failure to do so cleanly only means redelivery.
+async fn close(sub: Box<dyn Subscription>) -> Result<()> {
+    if let Err(e) = sub.close().await {
+        warn!(error = %e, "leaving the consumer group failed");
+    }
+    Ok(())
 }
 
 fn outcome_label(o: &Outcome) -> &'static str {

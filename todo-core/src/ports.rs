@@ -173,14 +173,22 @@ pub trait EventLog: Send + Sync {
 }
 
 /// A consumer group member's stream of records. Records of one key arrive in order.
+/// Consumer groups may be exclusive (the SQL log: one active member, others wait)
+/// or partitioned (Kafka): either way, each record is delivered to one member.
 #[async_trait]
 pub trait Subscription: Send {
-    /// The next record; waits until there is one.
+    /// The next record; waits until there is one. Cancel-safe: dropping the
+    /// future (in a `select!`) loses no record.
     async fn next(&mut self) -> Result<Record>;
 
     /// Marks `record` (and everything before it in its partition) as processed by
     /// the group. Call only after the record's effect is durable.
     async fn commit(&mut self, record: &Record) -> Result<()>;
+
+    /// Leaves the group cleanly, committing what was marked (default: nothing to do).
+    async fn close(self: Box<Self>) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Headers of a dead-lettered record.

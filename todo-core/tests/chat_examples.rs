@@ -13,10 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 fn norm_dt(v: &Value) -> Value {
-    match v
-        .as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-    {
+    match v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
         Some(d) => Value::from(d.with_timezone(&Utc).timestamp()),
         None => v.clone(),
     }
@@ -24,11 +21,7 @@ fn norm_dt(v: &Value) -> Value {
 
 fn norm_rrule(v: &Value) -> Option<BTreeMap<String, String>> {
     let s = v.as_str()?.trim();
-    let s = if s.to_uppercase().starts_with("RRULE:") {
-        &s[6..]
-    } else {
-        s
-    };
+    let s = if s.to_uppercase().starts_with("RRULE:") { &s[6..] } else { s };
     let mut d = BTreeMap::new();
     for part in s.split(';') {
         if let Some((k, val)) = part.split_once('=') {
@@ -50,11 +43,7 @@ fn norm_rrule(v: &Value) -> Option<BTreeMap<String, String>> {
 
 fn norm_text(v: &Value) -> Value {
     match v.as_str() {
-        Some(s) => Value::from(
-            s.trim()
-                .trim_matches(|c| ".,!?;:".contains(c))
-                .to_lowercase(),
-        ),
+        Some(s) => Value::from(s.trim().trim_matches(|c| ".,!?;:".contains(c)).to_lowercase()),
         None => v.clone(),
     }
 }
@@ -84,9 +73,7 @@ fn same(key: &str, want: &Value, got: &Value) -> bool {
                 return false;
             };
             let n = |m: &serde_json::Map<String, Value>| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), norm_text(v)))
-                    .collect::<BTreeMap<_, _>>()
+                m.iter().map(|(k, v)| (k.clone(), norm_text(v))).collect::<BTreeMap<_, _>>()
             };
             n(w) == n(g)
         }
@@ -101,25 +88,13 @@ fn score(file: &str) -> (usize, Vec<String>) {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     let mut failures = Vec::new();
     let mut n = 0;
-    for (line_no, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
+    for (line_no, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         n += 1;
-        let case: Value =
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("{file}:{}: {e}", line_no + 1));
-        let now: DateTime<Utc> = case["now"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .expect("now");
-        let tz: chrono_tz::Tz = case["tz"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .expect("tz");
+        let case: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{file}:{}: {e}", line_no + 1));
+        let now: DateTime<Utc> = case["now"].as_str().and_then(|s| s.parse().ok()).expect("now");
+        let tz: chrono_tz::Tz = case["tz"].as_str().and_then(|s| s.parse().ok()).expect("tz");
         let message = case["message"].as_str().expect("message");
-        let got =
-            serde_json::to_value(todo_core::chat::parse(message, now, tz)).expect("serializes");
+        let got = serde_json::to_value(todo_core::chat::parse(message, now, tz)).expect("serializes");
         let empty = serde_json::Map::new();
         let args = got["args"].as_object().unwrap_or(&empty);
         let mut bad: Vec<&str> = Vec::new();
@@ -153,11 +128,7 @@ fn check(file: &str, min_percent: f64) {
     for f in &failures {
         println!("MISS {f}");
     }
-    assert!(
-        pct >= min_percent,
-        "{file}: {ok}/{n} ({pct:.1}%) is below {min_percent}%:\n{}",
-        failures.join("\n")
-    );
+    assert!(pct >= min_percent, "{file}: {ok}/{n} ({pct:.1}%) is below {min_percent}%:\n{}", failures.join("\n"));
 }
 
 #[test]

@@ -148,10 +148,7 @@ fn sentence() -> impl Strategy<Value = String> {
 /// Checks what a command promises: a proposed task is valid in the domain.
 fn check_valid(cmd: &Command) {
     let json = serde_json::to_value(cmd).expect("serializes");
-    assert!(
-        json["intent"].is_string() && json["args"].is_object(),
-        "{json}"
-    );
+    assert!(json["intent"].is_string() && json["args"].is_object(), "{json}");
     match cmd {
         Command::AddTask(a) => {
             assert_eq!(TaskTitle::parse(a.title.as_str()).as_ref(), Ok(&a.title));
@@ -196,17 +193,9 @@ proptest! {
 
 #[test]
 fn long_messages_do_not_panic() {
-    for unit in [
-        "every monday and ",
-        "in 3 days ",
-        "#a ",
-        "1 hour and ",
-        "\"",
-        "remind me to ",
-        "é",
-        "🦀 ",
-        "tomorrow at 5pm ",
-    ] {
+    for unit in
+        ["every monday and ", "in 3 days ", "#a ", "1 hour and ", "\"", "remind me to ", "é", "🦀 ", "tomorrow at 5pm "]
+    {
         let text = unit.repeat(2_000 / unit.chars().count() + 1);
         check_valid(&chat::parse(&text, now(), chrono_tz::Europe::Berlin));
     }
@@ -228,20 +217,9 @@ fn timing_corpus() -> Vec<String> {
     .collect();
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     for _ in 0..200 {
-        out.push(
-            sentence()
-                .new_tree(&mut runner)
-                .expect("generates")
-                .current(),
-        );
+        out.push(sentence().new_tree(&mut runner).expect("generates").current());
     }
-    for unit in [
-        "every monday and ",
-        "in 3 days ",
-        "#a ",
-        "word ",
-        "tomorrow at 5pm ",
-    ] {
+    for unit in ["every monday and ", "in 3 days ", "#a ", "word ", "tomorrow at 5pm "] {
         out.push(unit.repeat(2_000 / unit.len()));
     }
     out
@@ -285,26 +263,14 @@ fn generated_tasks_round_trip_through_the_domain() {
         ("remind me to ", " every weekday at 9:30am"),
         ("add ", " on the 1st of every month"),
         ("", " next friday high priority #work #errands"),
-        (
-            "add ",
-            " every other week starting next monday and remind me 1 hour before",
-        ),
+        ("add ", " every other week starting next monday and remind me 1 hour before"),
     ];
-    let titles = [
-        "buy milk",
-        "call the plumber",
-        "stand-up meeting",
-        "Renew PASSPORT",
-        "x",
-        "pay 50€ to Zoë",
-    ];
+    let titles = ["buy milk", "call the plumber", "stand-up meeting", "Renew PASSPORT", "x", "pay 50€ to Zoë"];
     for (pre, post) in templates {
         for title in titles {
             let msg = format!("{pre}{title}{post}");
             let cmd = chat::parse(&msg, now(), chrono_tz::America::New_York);
-            let Command::AddTask(a) = &cmd else {
-                panic!("{msg:?} is an add: {cmd:?}")
-            };
+            let Command::AddTask(a) = &cmd else { panic!("{msg:?} is an add: {cmd:?}") };
             assert_eq!(a.title.as_str(), title, "{msg:?}");
             check_valid(&cmd);
         }

@@ -18,10 +18,7 @@ const METADATA_WAIT: Duration = Duration::from_secs(30);
 /// The physical names of every topic this system uses: `task-events`,
 /// `reminders`, `task-updates` and their `.dlq` topics, under `names`' prefix.
 pub fn all_topic_names(names: &TopicNames) -> Vec<String> {
-    Topic::ALL
-        .into_iter()
-        .flat_map(|t| [names.name(t), names.dlq(t)])
-        .collect()
+    Topic::ALL.into_iter().flat_map(|t| [names.name(t), names.dlq(t)]).collect()
 }
 
 /// Creates the catalog topics and their dead-letter topics (with the configured
@@ -48,11 +45,7 @@ pub async fn create_topics(config: &KafkaConfig, names: &[String]) -> Result<()>
     let new_topics: Vec<NewTopic<'_>> = names
         .iter()
         .map(|name| {
-            let topic = NewTopic::new(
-                name,
-                config.partitions,
-                TopicReplication::Fixed(config.replication_factor),
-            );
+            let topic = NewTopic::new(name, config.partitions, TopicReplication::Fixed(config.replication_factor));
             match min_isr {
                 Some((k, v)) => topic.set(k, v),
                 None => topic,
@@ -62,10 +55,7 @@ pub async fn create_topics(config: &KafkaConfig, names: &[String]) -> Result<()>
     let options = AdminOptions::new()
         .request_timeout(Some(config.request_timeout))
         .operation_timeout(Some(config.request_timeout));
-    let results = admin
-        .create_topics(&new_topics, &options)
-        .await
-        .map_err(KafkaError::client("create topics"))?;
+    let results = admin.create_topics(&new_topics, &options).await.map_err(KafkaError::client("create topics"))?;
     for result in results {
         match result {
             Ok(name) => {
@@ -75,13 +65,7 @@ pub async fn create_topics(config: &KafkaConfig, names: &[String]) -> Result<()>
             Err((topic, code)) => return Err(KafkaError::CreateTopic { topic, code }),
         }
     }
-    wait_for_metadata(
-        admin,
-        names.to_vec(),
-        config.partitions,
-        config.request_timeout,
-    )
-    .await
+    wait_for_metadata(admin, names.to_vec(), config.partitions, config.request_timeout).await
 }
 
 /// Polls metadata until every topic has a leader for each of its partitions.

@@ -93,16 +93,7 @@ impl fmt::Debug for KafkaConfig {
         let properties: BTreeMap<&str, &str> = self
             .properties
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str(),
-                    if is_secret(k) {
-                        "<redacted>"
-                    } else {
-                        v.as_str()
-                    },
-                )
-            })
+            .map(|(k, v)| (k.as_str(), if is_secret(k) { "<redacted>" } else { v.as_str() }))
             .collect();
         f.debug_struct("KafkaConfig")
             .field("bootstrap_servers", &self.bootstrap_servers)
@@ -121,28 +112,17 @@ impl fmt::Debug for KafkaConfig {
 /// Whether a librdkafka property holds a secret (never logged or printed).
 pub(crate) fn is_secret(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    ["password", "secret", "key", "token", "jaas", "credential"]
-        .iter()
-        .any(|s| key.contains(s))
+    ["password", "secret", "key", "token", "jaas", "credential"].iter().any(|s| key.contains(s))
 }
 
 /// Properties the guarantees rest on: always set by this crate.
-const FORCED: [&str; 6] = [
-    "enable.idempotence",
-    "acks",
-    "enable.auto.offset.store",
-    "enable.auto.commit",
-    "group.id",
-    "auto.offset.reset",
-];
+const FORCED: [&str; 6] =
+    ["enable.idempotence", "acks", "enable.auto.offset.store", "enable.auto.commit", "group.id", "auto.offset.reset"];
 
 impl KafkaConfig {
     /// A default configuration for the brokers at `bootstrap_servers`.
     pub fn new(bootstrap_servers: impl Into<String>) -> Self {
-        Self {
-            bootstrap_servers: bootstrap_servers.into(),
-            ..Self::default()
-        }
+        Self { bootstrap_servers: bootstrap_servers.into(), ..Self::default() }
     }
 
     /// Reads the `KAFKA_*` environment variables (see each field), defaults for
@@ -153,11 +133,7 @@ impl KafkaConfig {
 
     /// Like [`KafkaConfig::from_env`], reading variables through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let mut c = Self::default();
         if let Some(v) = get(env::BOOTSTRAP_SERVERS) {
             c.bootstrap_servers = v;
@@ -221,8 +197,7 @@ impl KafkaConfig {
     /// Settings shared by every client, then the extra properties.
     fn client_config(&self, defaults: &[(&str, String)]) -> ClientConfig {
         let mut cfg = ClientConfig::new();
-        cfg.set("bootstrap.servers", &self.bootstrap_servers)
-            .set("client.id", &self.client_id);
+        cfg.set("bootstrap.servers", &self.bootstrap_servers).set("client.id", &self.client_id);
         for (k, v) in defaults {
             cfg.set(*k, v);
         }
@@ -265,16 +240,13 @@ impl KafkaConfig {
             ("statistics.interval.ms", "5000".to_owned()),
             ("reconnect.backoff.max.ms", "1000".to_owned()),
         ]);
-        cfg.set("group.id", group)
-            .set("enable.auto.commit", "true")
-            .set("enable.auto.offset.store", "false")
-            .set(
-                "auto.offset.reset",
-                match start {
-                    StartFrom::Earliest => "earliest",
-                    StartFrom::Latest => "latest",
-                },
-            );
+        cfg.set("group.id", group).set("enable.auto.commit", "true").set("enable.auto.offset.store", "false").set(
+            "auto.offset.reset",
+            match start {
+                StartFrom::Earliest => "earliest",
+                StartFrom::Latest => "latest",
+            },
+        );
         cfg
     }
 
@@ -296,29 +268,18 @@ fn millis(name: &str, v: &str) -> Result<Duration> {
         .ok()
         .filter(|n| *n > 0)
         .map(Duration::from_millis)
-        .ok_or_else(|| {
-            KafkaError::Config(format!(
-                "{name}={v:?}: expected a positive number of milliseconds"
-            ))
-        })
+        .ok_or_else(|| KafkaError::Config(format!("{name}={v:?}: expected a positive number of milliseconds")))
 }
 
 /// `key=value` pairs separated by `;` or newlines; blank entries and `#` comments skipped.
 fn parse_properties(s: &str) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
-    let entries = s
-        .split([';', '\n'])
-        .map(str::trim)
-        .filter(|e| !e.is_empty() && !e.starts_with('#'));
+    let entries = s.split([';', '\n']).map(str::trim).filter(|e| !e.is_empty() && !e.starts_with('#'));
     for (i, entry) in entries.enumerate() {
         // The entry itself is not echoed: it may hold a secret.
-        let (k, v) = entry.split_once('=').ok_or_else(|| {
-            KafkaError::Config(format!(
-                "{}: entry {} is not key=value",
-                env::PROPERTIES,
-                i + 1
-            ))
-        })?;
+        let (k, v) = entry
+            .split_once('=')
+            .ok_or_else(|| KafkaError::Config(format!("{}: entry {} is not key=value", env::PROPERTIES, i + 1)))?;
         out.insert(k.trim().to_owned(), v.trim().to_owned());
     }
     Ok(out)
@@ -331,10 +292,7 @@ mod tests {
     use super::*;
 
     fn from(vars: &[(&str, &str)]) -> Result<KafkaConfig> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         KafkaConfig::from_lookup(|k| vars.get(k).cloned())
     }
 
@@ -361,36 +319,24 @@ mod tests {
             ("KAFKA_SESSION_TIMEOUT_MS", "6000"),
             ("KAFKA_REQUEST_TIMEOUT_MS", "2000"),
             ("KAFKA_FLUSH_TIMEOUT_MS", "1000"),
-            (
-                "KAFKA_PROPERTIES",
-                "security.protocol=SASL_SSL; sasl.password = hunter2\ncompression.type=lz4;",
-            ),
+            ("KAFKA_PROPERTIES", "security.protocol=SASL_SSL; sasl.password = hunter2\ncompression.type=lz4;"),
         ])
         .unwrap();
         assert_eq!(c.bootstrap_servers, "b1:9092,b2:9092");
-        assert_eq!(
-            c.topic_names().name(todo_core::events::Topic::TaskEvents),
-            "staging.task-events"
-        );
+        assert_eq!(c.topic_names().name(todo_core::events::Topic::TaskEvents), "staging.task-events");
         assert_eq!((c.partitions, c.replication_factor), (12, 3));
         assert_eq!(c.client_id, "chat-api");
         assert_eq!(c.session_timeout, Duration::from_millis(6000));
         assert_eq!(c.request_timeout, Duration::from_millis(2000));
         assert_eq!(c.flush_timeout, Duration::from_millis(1000));
-        assert_eq!(
-            c.properties.get("sasl.password").map(String::as_str),
-            Some("hunter2")
-        );
+        assert_eq!(c.properties.get("sasl.password").map(String::as_str), Some("hunter2"));
         assert_eq!(c.properties.len(), 3);
     }
 
     #[test]
     fn bad_values_are_config_errors() {
-        for (k, v) in [
-            ("KAFKA_PARTITIONS", "0"),
-            ("KAFKA_REPLICATION_FACTOR", "x"),
-            ("KAFKA_SESSION_TIMEOUT_MS", "-5"),
-        ] {
+        for (k, v) in [("KAFKA_PARTITIONS", "0"), ("KAFKA_REPLICATION_FACTOR", "x"), ("KAFKA_SESSION_TIMEOUT_MS", "-5")]
+        {
             let e = from(&[(k, v)]).unwrap_err();
             assert!(matches!(&e, KafkaError::Config(m) if m.contains(k)), "{e}");
         }
@@ -409,10 +355,7 @@ mod tests {
         for secret in ["hunter2", "s3cr3t", "BEGIN"] {
             assert!(!shown.contains(secret), "{shown}");
         }
-        assert!(
-            shown.contains("linger.ms") && shown.contains("20"),
-            "{shown}"
-        );
+        assert!(shown.contains("linger.ms") && shown.contains("20"), "{shown}");
     }
 
     #[test]
@@ -429,25 +372,15 @@ mod tests {
         let producer = c.producer_config();
         assert_eq!(producer.get("acks"), Some("all"));
         assert_eq!(producer.get("enable.idempotence"), Some("true"));
-        assert_eq!(
-            producer.get("linger.ms"),
-            Some("50"),
-            "tuning defaults can be overridden"
-        );
+        assert_eq!(producer.get("linger.ms"), Some("50"), "tuning defaults can be overridden");
     }
 
     #[test]
     fn heartbeat_fits_the_session() {
         let c = KafkaConfig::default().with_session_timeout(Duration::from_millis(6000));
+        assert_eq!(c.consumer_config("g", StartFrom::Earliest).get("heartbeat.interval.ms"), Some("2000"));
         assert_eq!(
-            c.consumer_config("g", StartFrom::Earliest)
-                .get("heartbeat.interval.ms"),
-            Some("2000")
-        );
-        assert_eq!(
-            KafkaConfig::default()
-                .consumer_config("g", StartFrom::Earliest)
-                .get("heartbeat.interval.ms"),
+            KafkaConfig::default().consumer_config("g", StartFrom::Earliest).get("heartbeat.interval.ms"),
             Some("3000")
         );
     }

@@ -8,9 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
-};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
 use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::statistics::Statistics;
@@ -74,32 +72,20 @@ pub struct KafkaSubscription {
 
 impl std::fmt::Debug for KafkaSubscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KafkaSubscription")
-            .field("group", &self.group)
-            .finish_non_exhaustive()
+        f.debug_struct("KafkaSubscription").field("group", &self.group).finish_non_exhaustive()
     }
 }
 
 impl KafkaSubscription {
     /// Joins `group` on `topics`; the partition assignment arrives asynchronously.
-    pub(crate) fn new(
-        config: &KafkaConfig,
-        group: &str,
-        topics: &[String],
-        start: StartFrom,
-    ) -> Result<Self> {
-        let ctx = ConsumerCtx {
-            group: group.to_owned(),
-            lag_reported: Mutex::new(BTreeSet::new()),
-        };
+    pub(crate) fn new(config: &KafkaConfig, group: &str, topics: &[String], start: StartFrom) -> Result<Self> {
+        let ctx = ConsumerCtx { group: group.to_owned(), lag_reported: Mutex::new(BTreeSet::new()) };
         let consumer: StreamConsumer<ConsumerCtx> = config
             .consumer_config(group, start)
             .create_with_context(ctx)
             .map_err(KafkaError::creating("create consumer"))?;
         let names: Vec<&str> = topics.iter().map(String::as_str).collect();
-        consumer
-            .subscribe(&names)
-            .map_err(KafkaError::client("subscribe"))?;
+        consumer.subscribe(&names).map_err(KafkaError::client("subscribe"))?;
         debug!(group, ?topics, ?start, "subscribed");
         Ok(Self {
             consumer: Some(consumer),
@@ -114,9 +100,7 @@ impl KafkaSubscription {
     }
 
     fn consumer(&self) -> &StreamConsumer<ConsumerCtx> {
-        self.consumer
-            .as_ref()
-            .expect("a subscription is open until dropped")
+        self.consumer.as_ref().expect("a subscription is open until dropped")
     }
 
     /// Commits the stored offsets and leaves the group without blocking the
@@ -155,15 +139,13 @@ fn close(consumer: StreamConsumer<ConsumerCtx>, group: &str) {
 /// unreachable, and a `Drop` must not hang on that.
 fn close_bounded(consumer: StreamConsumer<ConsumerCtx>, group: &str, limit: Duration) {
     let (done, finished) = std::sync::mpsc::channel::<()>();
-    let closing = std::thread::Builder::new()
-        .name("kafka-close".to_owned())
-        .spawn({
-            let group = group.to_owned();
-            move || {
-                close(consumer, &group);
-                let _ = done.send(());
-            }
-        });
+    let closing = std::thread::Builder::new().name("kafka-close".to_owned()).spawn({
+        let group = group.to_owned();
+        move || {
+            close(consumer, &group);
+            let _ = done.send(());
+        }
+    });
     match closing {
         Ok(thread) => match finished.recv_timeout(limit) {
             Ok(()) => {
@@ -217,11 +199,12 @@ impl Subscription for KafkaSubscription {
     /// or when the subscription closes). A partition revoked by a rebalance
     /// since the record was read cannot be stored (librdkafka #3774): not an
     /// error, its new owner gets the record again.
+    async fn close(self: Box<Self>) -> todo_core::Result<()> {
+        KafkaSubscription::close(*self).await.map_err(Into::into)
+    }
+
     async fn commit(&mut self, record: &Record) -> todo_core::Result<()> {
-        match self
-            .consumer()
-            .store_offset(&record.topic, record.partition, record.offset)
-        {
+        match self.consumer().store_offset(&record.topic, record.partition, record.offset) {
             Ok(()) => Ok(()),
             Err(e)
                 if matches!(
@@ -243,12 +226,7 @@ fn to_record(m: &BorrowedMessage<'_>) -> Record {
         .map(|hs| {
             hs.iter()
                 .map(|h| {
-                    (
-                        h.key.to_owned(),
-                        h.value
-                            .map(|v| String::from_utf8_lossy(v).into_owned())
-                            .unwrap_or_default(),
-                    )
+                    (h.key.to_owned(), h.value.map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default())
                 })
                 .collect()
         })
@@ -278,18 +256,11 @@ mod tests {
     async fn closing_while_the_cluster_is_down_does_not_hang() {
         let mock = MockCluster::new(1).expect("mock cluster");
         mock.create_topic("t", 1, 1).expect("topic");
-        let config =
-            KafkaConfig::new(mock.bootstrap_servers()).with_session_timeout(Duration::from_secs(6));
+        let config = KafkaConfig::new(mock.bootstrap_servers()).with_session_timeout(Duration::from_secs(6));
         let log = KafkaEventLog::new(config).expect("client");
         log.append("t", Some("k"), b"x", &[]).await.expect("append");
-        let mut sub = log
-            .subscribe("g", &["t".to_owned()], StartFrom::Earliest)
-            .await
-            .expect("subscribe");
-        let r = tokio::time::timeout(Duration::from_secs(20), sub.next())
-            .await
-            .expect("record")
-            .expect("read");
+        let mut sub = log.subscribe("g", &["t".to_owned()], StartFrom::Earliest).await.expect("subscribe");
+        let r = tokio::time::timeout(Duration::from_secs(20), sub.next()).await.expect("record").expect("read");
         sub.commit(&r).await.expect("commit");
         mock.broker_down(1).expect("down");
         let started = Instant::now();

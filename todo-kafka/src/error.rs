@@ -26,10 +26,7 @@ pub enum KafkaError {
     Timeout { op: &'static str, timeout: Duration },
     /// The broker refused to create a topic.
     #[error("creating topic {topic} failed: {code}")]
-    CreateTopic {
-        topic: String,
-        code: RDKafkaErrorCode,
-    },
+    CreateTopic { topic: String, code: RDKafkaErrorCode },
     /// The source event log of the outbox relay failed.
     #[error("outbox relay source: {0}")]
     Source(#[source] todo_core::Error),
@@ -49,11 +46,7 @@ impl KafkaError {
     pub(crate) fn creating(op: &'static str) -> impl FnOnce(RdKafkaError) -> KafkaError {
         move |source| match source {
             RdKafkaError::ClientConfig(_, desc, key, _value) => {
-                let why = if crate::config::is_secret(&key) {
-                    "invalid value (not shown)".to_owned()
-                } else {
-                    desc
-                };
+                let why = if crate::config::is_secret(&key) { "invalid value (not shown)".to_owned() } else { desc };
                 KafkaError::Config(format!("{key}: {why}"))
             }
             source => KafkaError::Client { op, source },
@@ -75,10 +68,7 @@ impl KafkaError {
         match self {
             KafkaError::Timeout { .. } => true,
             KafkaError::Source(e) => e.is_transient(),
-            KafkaError::Client {
-                source: RdKafkaError::Canceled,
-                ..
-            } => true,
+            KafkaError::Client { source: RdKafkaError::Canceled, .. } => true,
             _ => self.code().is_some_and(is_transient_code),
         }
     }
@@ -136,54 +126,28 @@ mod tests {
 
     #[test]
     fn unreachable_broker_is_unavailable() {
-        let e = KafkaError::client("produce")(RdKafkaError::MessageProduction(
-            RDKafkaErrorCode::MessageTimedOut,
-        ));
+        let e = KafkaError::client("produce")(RdKafkaError::MessageProduction(RDKafkaErrorCode::MessageTimedOut));
         assert!(e.is_transient());
-        assert!(matches!(
-            todo_core::Error::from(e),
-            todo_core::Error::Unavailable(_)
-        ));
-        let e = KafkaError::Timeout {
-            op: "ping",
-            timeout: Duration::from_secs(1),
-        };
-        assert!(matches!(
-            todo_core::Error::from(e),
-            todo_core::Error::Unavailable(_)
-        ));
-        let e = KafkaError::client("metadata")(RdKafkaError::MetadataFetch(
-            RDKafkaErrorCode::AllBrokersDown,
-        ));
-        assert!(matches!(
-            todo_core::Error::from(e),
-            todo_core::Error::Unavailable(_)
-        ));
+        assert!(matches!(todo_core::Error::from(e), todo_core::Error::Unavailable(_)));
+        let e = KafkaError::Timeout { op: "ping", timeout: Duration::from_secs(1) };
+        assert!(matches!(todo_core::Error::from(e), todo_core::Error::Unavailable(_)));
+        let e = KafkaError::client("metadata")(RdKafkaError::MetadataFetch(RDKafkaErrorCode::AllBrokersDown));
+        assert!(matches!(todo_core::Error::from(e), todo_core::Error::Unavailable(_)));
     }
 
     #[test]
     fn a_wrong_request_is_internal() {
-        let e = KafkaError::client("produce")(RdKafkaError::MessageProduction(
-            RDKafkaErrorCode::MessageSizeTooLarge,
-        ));
+        let e = KafkaError::client("produce")(RdKafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge));
         assert!(!e.is_transient());
-        assert!(matches!(
-            todo_core::Error::from(e),
-            todo_core::Error::Internal(_)
-        ));
+        assert!(matches!(todo_core::Error::from(e), todo_core::Error::Internal(_)));
         let e = KafkaError::Config("KAFKA_PARTITIONS: not a number".into());
-        assert!(matches!(
-            todo_core::Error::from(e),
-            todo_core::Error::Internal(_)
-        ));
+        assert!(matches!(todo_core::Error::from(e), todo_core::Error::Internal(_)));
     }
 
     #[test]
     fn source_errors_pass_through() {
         let e = KafkaError::Source(todo_core::Error::Unavailable("db down".into()));
         assert!(e.is_transient());
-        assert!(
-            matches!(todo_core::Error::from(e), todo_core::Error::Unavailable(m) if m == "db down")
-        );
+        assert!(matches!(todo_core::Error::from(e), todo_core::Error::Unavailable(m) if m == "db down"));
     }
 }

@@ -36,9 +36,7 @@ struct Inner {
 
 impl std::fmt::Debug for KafkaEventLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KafkaEventLog")
-            .field("config", &self.inner.config)
-            .finish_non_exhaustive()
+        f.debug_struct("KafkaEventLog").field("config", &self.inner.config).finish_non_exhaustive()
     }
 }
 
@@ -48,13 +46,7 @@ impl KafkaEventLog {
     pub fn new(config: KafkaConfig) -> Result<Self> {
         let producer = KafkaProducer::new(&config)?;
         let names = config.topic_names();
-        Ok(Self {
-            inner: Arc::new(Inner {
-                config,
-                names,
-                producer,
-            }),
-        })
+        Ok(Self { inner: Arc::new(Inner { config, names, producer }) })
     }
 
     /// The configuration this log was built from.
@@ -70,22 +62,14 @@ impl KafkaEventLog {
 
     /// Like [`EventLog::subscribe`], with the concrete type, whose
     /// [`KafkaSubscription::close`] leaves the group without blocking.
-    pub fn subscribe_kafka(
-        &self,
-        group: &str,
-        topics: &[String],
-        start: StartFrom,
-    ) -> Result<KafkaSubscription> {
+    pub fn subscribe_kafka(&self, group: &str, topics: &[String], start: StartFrom) -> Result<KafkaSubscription> {
         KafkaSubscription::new(&self.inner.config, group, topics, start)
     }
 
     /// Waits until every record queued by this log's producer is acknowledged
     /// or failed, at most [`KafkaConfig::flush_timeout`].
     pub async fn flush(&self) -> Result<()> {
-        self.inner
-            .producer
-            .flush(self.inner.config.flush_timeout)
-            .await
+        self.inner.producer.flush(self.inner.config.flush_timeout).await
     }
 }
 
@@ -119,17 +103,8 @@ impl EventLog for KafkaEventLog {
         payload: &[u8],
         headers: &[(String, String)],
     ) -> todo_core::Result<()> {
-        let delivered = self
-            .inner
-            .producer
-            .send(topic, key, payload, headers)
-            .await?;
-        debug!(
-            topic,
-            partition = delivered.partition,
-            offset = delivered.offset,
-            "appended"
-        );
+        let delivered = self.inner.producer.send(topic, key, payload, headers).await?;
+        debug!(topic, partition = delivered.partition, offset = delivered.offset, "appended");
         if topic.ends_with(".dlq") {
             ::metrics::counter!(metrics::DLQ_TOTAL, "topic" => topic.to_owned()).increment(1);
         }
@@ -138,10 +113,6 @@ impl EventLog for KafkaEventLog {
 
     /// Fetches cluster metadata within [`KafkaConfig::request_timeout`].
     async fn ping(&self) -> todo_core::Result<()> {
-        Ok(self
-            .inner
-            .producer
-            .ping(self.inner.config.request_timeout)
-            .await?)
+        Ok(self.inner.producer.ping(self.inner.config.request_timeout).await?)
     }
 }

@@ -26,41 +26,21 @@ pub const DLQ_TOTAL: &str = "todo_kafka_dlq_total";
 
 /// Registers descriptions and units of every metric of this crate.
 pub fn describe() {
-    describe_counter!(
-        RELAY_PUBLISHED_TOTAL,
-        Unit::Count,
-        "outbox records published to kafka and acknowledged"
-    );
+    describe_counter!(RELAY_PUBLISHED_TOTAL, Unit::Count, "outbox records published to kafka and acknowledged");
     describe_histogram!(
         RELAY_PUBLISH_LATENCY_SECONDS,
         Unit::Seconds,
         "time from producing an outbox record to its acknowledgement"
     );
-    describe_counter!(
-        RELAY_ERRORS_TOTAL,
-        Unit::Count,
-        "outbox relay failures by kind (produce, source, commit)"
-    );
-    describe_gauge!(
-        RELAY_IN_FLIGHT,
-        Unit::Count,
-        "outbox records produced and not yet acknowledged"
-    );
-    describe_counter!(
-        CONSUMED_TOTAL,
-        Unit::Count,
-        "kafka records delivered to consumers"
-    );
+    describe_counter!(RELAY_ERRORS_TOTAL, Unit::Count, "outbox relay failures by kind (produce, source, commit)");
+    describe_gauge!(RELAY_IN_FLIGHT, Unit::Count, "outbox records produced and not yet acknowledged");
+    describe_counter!(CONSUMED_TOTAL, Unit::Count, "kafka records delivered to consumers");
     describe_gauge!(
         CONSUMER_LAG,
         Unit::Count,
         "records between a consumer group's position and the high watermark, per partition"
     );
-    describe_counter!(
-        DLQ_TOTAL,
-        Unit::Count,
-        "records written to dead-letter topics"
-    );
+    describe_counter!(DLQ_TOTAL, Unit::Count, "records written to dead-letter topics");
 }
 
 /// Lag per assigned partition in one librdkafka statistics sample:
@@ -123,10 +103,7 @@ mod tests {
 
     #[test]
     fn lag_is_high_watermark_minus_position() {
-        let mut topic = Topic {
-            topic: "t".to_owned(),
-            ..Topic::default()
-        };
+        let mut topic = Topic { topic: "t".to_owned(), ..Topic::default() };
         for p in [
             partition(-1, "active", 100, 0, -1001),
             partition(0, "active", 100, 40, 20),

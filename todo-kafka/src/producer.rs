@@ -45,10 +45,7 @@ impl Future for PendingDelivery {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         Pin::new(&mut self.inner).poll(cx).map(|r| match r {
-            Ok(Ok(d)) => Ok(Delivered {
-                partition: d.partition,
-                offset: d.offset,
-            }),
+            Ok(Ok(d)) => Ok(Delivered { partition: d.partition, offset: d.offset }),
             Ok(Err((e, _message))) => Err(KafkaError::client("produce")(e)),
             // The producer was dropped (purged) before reporting.
             Err(_canceled) => Err(KafkaError::client("produce")(RdKafkaError::Canceled)),
@@ -75,10 +72,7 @@ pub(crate) fn log_librdkafka(level: RDKafkaLogLevel, fac: &str, message: &str) {
     match level {
         // A failed connection (facility FAIL) is retried by librdkafka: a warning.
         RDKafkaLogLevel::Error if fac == "FAIL" => warn!(target: "librdkafka", fac, "{message}"),
-        RDKafkaLogLevel::Emerg
-        | RDKafkaLogLevel::Alert
-        | RDKafkaLogLevel::Critical
-        | RDKafkaLogLevel::Error => {
+        RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error => {
             error!(target: "librdkafka", fac, "{message}");
         }
         RDKafkaLogLevel::Warning => warn!(target: "librdkafka", fac, "{message}"),
@@ -114,19 +108,14 @@ pub struct KafkaProducer {
 
 impl std::fmt::Debug for KafkaProducer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KafkaProducer")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_struct("KafkaProducer").field("config", &self.config).finish_non_exhaustive()
     }
 }
 
 impl KafkaProducer {
     /// A producer for the brokers of `config`. Connects lazily.
     pub fn new(config: &KafkaConfig) -> Result<Self> {
-        Ok(Self {
-            inner: RwLock::new(create(config)?),
-            config: config.clone(),
-        })
+        Ok(Self { inner: RwLock::new(create(config)?), config: config.clone() })
     }
 
     fn current(&self) -> Inner {
@@ -148,9 +137,7 @@ impl KafkaProducer {
         let producer = self.current();
         let mut wait = Duration::from_millis(1);
         loop {
-            let mut record = FutureRecord::<str, [u8]>::to(topic)
-                .payload(payload)
-                .headers(owned_headers(&headers));
+            let mut record = FutureRecord::<str, [u8]>::to(topic).payload(payload).headers(owned_headers(&headers));
             if let Some(key) = key {
                 record = record.key(key);
             }
@@ -217,10 +204,7 @@ impl KafkaProducer {
             .await
             .map_err(|e| KafkaError::Internal(format!("flush task: {e}")))?
             .map_err(|e| match e.rdkafka_error_code() {
-                Some(RDKafkaErrorCode::OperationTimedOut) => KafkaError::Timeout {
-                    op: "flush",
-                    timeout,
-                },
+                Some(RDKafkaErrorCode::OperationTimedOut) => KafkaError::Timeout { op: "flush", timeout },
                 _ => KafkaError::client("flush")(e),
             })
     }
@@ -228,18 +212,13 @@ impl KafkaProducer {
     /// Fetches cluster metadata (on a blocking thread), at most `timeout`.
     pub(crate) async fn ping(&self, timeout: Duration) -> Result<()> {
         let producer = self.current();
-        tokio::task::spawn_blocking(move || {
-            producer.client().fetch_metadata(None, timeout).map(|_| ())
-        })
-        .await
-        .map_err(|e| KafkaError::Internal(format!("metadata task: {e}")))?
-        .map_err(|e| match e.rdkafka_error_code() {
-            Some(RDKafkaErrorCode::OperationTimedOut) => KafkaError::Timeout {
-                op: "metadata",
-                timeout,
-            },
-            _ => KafkaError::client("metadata")(e),
-        })
+        tokio::task::spawn_blocking(move || producer.client().fetch_metadata(None, timeout).map(|_| ()))
+            .await
+            .map_err(|e| KafkaError::Internal(format!("metadata task: {e}")))?
+            .map_err(|e| match e.rdkafka_error_code() {
+                Some(RDKafkaErrorCode::OperationTimedOut) => KafkaError::Timeout { op: "metadata", timeout },
+                _ => KafkaError::client("metadata")(e),
+            })
     }
 }
 
@@ -259,30 +238,18 @@ impl Drop for KafkaProducer {
 }
 
 fn create(config: &KafkaConfig) -> Result<Inner> {
-    config
-        .producer_config()
-        .create_with_context(TracingContext)
-        .map_err(KafkaError::creating("create producer"))
+    config.producer_config().create_with_context(TracingContext).map_err(KafkaError::creating("create producer"))
 }
 
 fn owned_headers(headers: &[(String, String)]) -> OwnedHeaders {
-    headers.iter().fold(
-        OwnedHeaders::new_with_capacity(headers.len()),
-        |h, (k, v)| {
-            h.insert(Header {
-                key: k.as_str(),
-                value: Some(v.as_bytes()),
-            })
-        },
-    )
+    headers.iter().fold(OwnedHeaders::new_with_capacity(headers.len()), |h, (k, v)| {
+        h.insert(Header { key: k.as_str(), value: Some(v.as_bytes()) })
+    })
 }
 
 /// `headers`, plus `ce_type` and `ce_id` from `payload` when it is a CloudEvent
 /// and they are missing.
-pub fn with_cloudevent_headers(
-    payload: &[u8],
-    headers: &[(String, String)],
-) -> Vec<(String, String)> {
+pub fn with_cloudevent_headers(payload: &[u8], headers: &[(String, String)]) -> Vec<(String, String)> {
     let has = |name: &str| headers.iter().any(|(k, _)| k == name);
     let mut out = headers.to_vec();
     if has(headers::CE_TYPE) && has(headers::CE_ID) {
@@ -307,14 +274,7 @@ mod tests {
     use super::*;
 
     fn event() -> CloudEvent {
-        CloudEvent::new(
-            "/t",
-            EventType::TaskChanged,
-            None,
-            chrono::Utc::now(),
-            UserId::new(),
-            serde_json::json!({}),
-        )
+        CloudEvent::new("/t", EventType::TaskChanged, None, chrono::Utc::now(), UserId::new(), serde_json::json!({}))
     }
 
     #[test]

@@ -68,9 +68,7 @@ impl Default for RelayConfig {
 
 impl RelayConfig {
     fn backoff(&self, failures: u32) -> Duration {
-        self.initial_backoff
-            .saturating_mul(1 << failures.saturating_sub(1).min(16))
-            .min(self.max_backoff)
+        self.initial_backoff.saturating_mul(1 << failures.saturating_sub(1).min(16)).min(self.max_backoff)
     }
 }
 
@@ -156,12 +154,7 @@ struct Pipeline {
 impl OutboxRelay {
     /// A relay from `source` to the topics of `target`.
     pub fn new(source: Arc<dyn EventLog>, target: KafkaEventLog, config: RelayConfig) -> Self {
-        Self {
-            source,
-            target,
-            config,
-            counters: Arc::default(),
-        }
+        Self { source, target, config, counters: Arc::default() }
     }
 
     /// A snapshot of the counters.
@@ -257,19 +250,12 @@ impl OutboxRelay {
         self.commit(&sub, &mut p).await;
         ::metrics::gauge!(metrics::RELAY_IN_FLIGHT).set(0.0);
         let stats = self.stats();
-        info!(
-            published = stats.published,
-            committed = stats.committed,
-            "outbox relay stopped"
-        );
+        info!(published = stats.published, committed = stats.committed, "outbox relay stopped");
         Ok(stats)
     }
 
     /// Subscribes to the catalog topics of the source; `None` on shutdown.
-    async fn subscribe(
-        &self,
-        shutdown: &CancellationToken,
-    ) -> Result<Option<Box<dyn Subscription>>> {
+    async fn subscribe(&self, shutdown: &CancellationToken) -> Result<Option<Box<dyn Subscription>>> {
         let names = self.source.topic_names();
         let topics: Vec<String> = Topic::ALL.into_iter().map(|t| names.name(t)).collect();
         let mut failures = 0;
@@ -282,8 +268,7 @@ impl OutboxRelay {
                 Ok(sub) => return Ok(Some(sub)),
                 Err(e) if e.is_transient() => {
                     failures += 1;
-                    ::metrics::counter!(metrics::RELAY_ERRORS_TOTAL, "kind" => "source")
-                        .increment(1);
+                    ::metrics::counter!(metrics::RELAY_ERRORS_TOTAL, "kind" => "source").increment(1);
                     warn!(error = %e, attempt = failures, "subscribing to the outbox failed; retrying");
                     if !sleep_or_cancel(self.config.backoff(failures), shutdown).await {
                         return Ok(None);
@@ -308,37 +293,19 @@ impl OutboxRelay {
     async fn produce(&self, record: Record, first_sent: Option<Instant>) -> InFlight {
         let target_topic = self.target_topic(&record.topic);
         let delivery = self.send(&target_topic, &record).await;
-        InFlight {
-            record,
-            target_topic,
-            first_sent: first_sent.unwrap_or_else(Instant::now),
-            delivery,
-        }
+        InFlight { record, target_topic, first_sent: first_sent.unwrap_or_else(Instant::now), delivery }
     }
 
     /// Queues `record` on `topic`; the producer adds `ce_type` / `ce_id`.
     async fn send(&self, topic: &str, record: &Record) -> Delivery {
-        match self
-            .target
-            .producer()
-            .enqueue(
-                topic,
-                record.key.as_deref(),
-                &record.payload,
-                &record.headers,
-            )
-            .await
-        {
+        match self.target.producer().enqueue(topic, record.key.as_deref(), &record.payload, &record.headers).await {
             Ok(pending) => Box::pin(pending),
             Err(e) => Box::pin(std::future::ready(Err(e))),
         }
     }
 
     fn acked(&self, p: &mut Pipeline, delivered: Delivered) {
-        let entry = p
-            .in_flight
-            .pop_front()
-            .expect("an acknowledged record is in flight");
+        let entry = p.in_flight.pop_front().expect("an acknowledged record is in flight");
         p.produce_failures = 0;
         let topic = entry.target_topic;
         ::metrics::counter!(metrics::RELAY_PUBLISHED_TOTAL, "topic" => topic.clone()).increment(1);
@@ -364,12 +331,7 @@ impl OutboxRelay {
 
     /// The oldest record in flight failed: let the others settle, wait, and
     /// produce all of them again in order. `false` if shutdown came meanwhile.
-    async fn retry_from_failure(
-        &self,
-        p: &mut Pipeline,
-        e: &KafkaError,
-        shutdown: &CancellationToken,
-    ) -> bool {
+    async fn retry_from_failure(&self, p: &mut Pipeline, e: &KafkaError, shutdown: &CancellationToken) -> bool {
         p.produce_failures += 1;
         ::metrics::counter!(metrics::RELAY_ERRORS_TOTAL, "kind" => "produce").increment(1);
         let front = p.in_flight.front().expect("a failed record is in flight");
@@ -388,9 +350,7 @@ impl OutboxRelay {
             return false;
         }
         let failed: Vec<InFlight> = p.in_flight.drain(..).collect();
-        self.counters
-            .retried
-            .fetch_add(failed.len() as u64, Ordering::Relaxed);
+        self.counters.retried.fetch_add(failed.len() as u64, Ordering::Relaxed);
         for entry in failed {
             let again = self.produce(entry.record, Some(entry.first_sent)).await;
             p.in_flight.push_back(again);
@@ -423,8 +383,7 @@ impl OutboxRelay {
 
     fn commit_due(&self, p: &Pipeline) -> bool {
         p.uncommitted >= self.config.commit_every as u64
-            || p.oldest_uncommitted
-                .is_some_and(|t| t.elapsed() >= self.config.commit_interval)
+            || p.oldest_uncommitted.is_some_and(|t| t.elapsed() >= self.config.commit_interval)
     }
 
     /// Commits the source position of each partition up to its newest
@@ -444,9 +403,7 @@ impl OutboxRelay {
             }
         }
         if failed.is_empty() {
-            self.counters
-                .committed
-                .fetch_add(p.uncommitted, Ordering::Relaxed);
+            self.counters.committed.fetch_add(p.uncommitted, Ordering::Relaxed);
             p.uncommitted = 0;
             p.oldest_uncommitted = None;
         } else {
@@ -527,25 +484,10 @@ mod tests {
         let users: Vec<UserId> = (0..7).map(|_| UserId::new()).collect();
         for n in 0..N {
             let user = users[n % users.len()];
-            let ty = [
-                EventType::TaskCreated,
-                EventType::ReminderScheduled,
-                EventType::TaskChanged,
-            ][n % 3];
-            let event = CloudEvent::new(
-                "/t",
-                ty,
-                None,
-                chrono::Utc::now(),
-                user,
-                serde_json::json!({ "n": n }),
-            );
+            let ty = [EventType::TaskCreated, EventType::ReminderScheduled, EventType::TaskChanged][n % 3];
+            let event = CloudEvent::new("/t", ty, None, chrono::Utc::now(), user, serde_json::json!({ "n": n }));
             let change = Change {
-                events: vec![OutboxEvent {
-                    topic: ty.topic(),
-                    key: user.to_string(),
-                    event,
-                }],
+                events: vec![OutboxEvent { topic: ty.topic(), key: user.to_string(), event }],
                 ..Change::default()
             };
             outbox.commit(change).await.expect("outbox");
@@ -562,11 +504,7 @@ mod tests {
             max_backoff: Duration::from_millis(200),
             ..RelayConfig::default()
         };
-        let relay = Arc::new(OutboxRelay::new(
-            outbox.clone(),
-            target.clone(),
-            relay_config,
-        ));
+        let relay = Arc::new(OutboxRelay::new(outbox.clone(), target.clone(), relay_config));
         let shutdown = CancellationToken::new();
         let task = tokio::spawn({
             let (relay, shutdown) = (relay.clone(), shutdown.clone());
@@ -574,25 +512,13 @@ mod tests {
         });
         let deadline = Instant::now() + Duration::from_secs(20);
         while relay.stats().retried < 100 {
-            assert!(
-                Instant::now() < deadline,
-                "no retries while the broker is down: {:?}",
-                relay.stats()
-            );
+            assert!(Instant::now() < deadline, "no retries while the broker is down: {:?}", relay.stats());
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        assert_eq!(
-            relay.stats().committed,
-            0,
-            "nothing committed while nothing is acknowledged"
-        );
+        assert_eq!(relay.stats().committed, 0, "nothing committed while nothing is acknowledged");
         mock.broker_up(1).expect("broker up");
         while relay.stats().committed < N as u64 {
-            assert!(
-                Instant::now() < deadline,
-                "relay did not recover: {:?}",
-                relay.stats()
-            );
+            assert!(Instant::now() < deadline, "relay did not recover: {:?}", relay.stats());
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         shutdown.cancel();
@@ -600,17 +526,11 @@ mod tests {
         assert!(stats.retried > 0);
 
         let topics: Vec<String> = Topic::ALL.into_iter().map(|t| names.name(t)).collect();
-        let mut sub = target
-            .subscribe("check", &topics, StartFrom::Earliest)
-            .await
-            .expect("subscribe");
+        let mut sub = target.subscribe("check", &topics, StartFrom::Earliest).await.expect("subscribe");
         let mut seen = HashSet::new();
         let mut last: HashMap<(String, String), u64> = HashMap::new();
         while seen.len() < N {
-            let r = tokio::time::timeout(Duration::from_secs(20), sub.next())
-                .await
-                .expect("record")
-                .expect("read");
+            let r = tokio::time::timeout(Duration::from_secs(20), sub.next()).await.expect("record").expect("read");
             let ev = CloudEvent::from_json_bytes(&r.payload).expect("event");
             if seen.insert(ev.id) {
                 let n = ev.data["n"].as_u64().expect("n");

@@ -22,7 +22,11 @@ pub fn routes() -> Router<AppState> {
 /// for and answers in a sentence or two.
 #[utoipa::path(post, path = "/api/v1/chat", tag = "chat", request_body = ChatRequest, security(("bearer" = [])),
     responses((status = 200, body = ChatResponse), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn chat(State(state): State<AppState>, AuthUser(user): AuthUser, Json(req): Json<ChatRequest>) -> ApiResult<Json<ChatResponse>> {
+async fn chat(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Json(req): Json<ChatRequest>,
+) -> ApiResult<Json<ChatResponse>> {
     Ok(Json(state.chat.send(user, req).await?))
 }
 

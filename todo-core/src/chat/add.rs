@@ -185,9 +185,7 @@ fn opener(s: &Sentence, i: usize, end: usize) -> Option<(usize, bool)> {
     }
     let w = s.w(i)?;
     // "todo: buy milk", "task - call bob"
-    if matches!(w, "todo" | "to-do" | "task" | "note" | "reminder")
-        && (s.is_punct(i + 1, ':') || s.is(i + 1, "-"))
-    {
+    if matches!(w, "todo" | "to-do" | "task" | "note" | "reminder") && (s.is_punct(i + 1, ':') || s.is(i + 1, "-")) {
         return Some((i + 2, w == "reminder"));
     }
     let (noun_end, remind) = task_noun(s, i + 1);
@@ -213,14 +211,7 @@ fn opener(s: &Sentence, i: usize, end: usize) -> Option<(usize, bool)> {
                 return Some((k, remind));
             }
             match w {
-                "schedule" => Some((
-                    if s.is_any(i + 1, &["a", "an"]) {
-                        i + 2
-                    } else {
-                        i + 1
-                    },
-                    false,
-                )),
+                "schedule" => Some((if s.is_any(i + 1, &["a", "an"]) { i + 2 } else { i + 1 }, false)),
                 "put" if trim_list_suffix(s, i + 1, end) < end => Some((i + 1, false)),
                 "jot" if s.is(i + 1, "down") => Some((i + 2, false)),
                 _ => None,
@@ -244,12 +235,7 @@ fn task_noun(s: &Sentence, i: usize) -> (Option<usize>, bool) {
     k += 1;
     if s.is_punct(k, ':')
         || s.is_punct(k, ',')
-        || s.is_any(
-            k,
-            &[
-                "to", "called", "named", "titled", "for", "that", "saying", "about", "-", "of",
-            ],
-        )
+        || s.is_any(k, &["to", "called", "named", "titled", "for", "that", "saying", "about", "-", "of"])
     {
         k += 1;
     }
@@ -315,18 +301,12 @@ fn build_from(s: &Sentence, mut slots: Slots, ctx: &Ctx, remind: bool) -> Comman
         let period = slots.when.period;
         let same_minute = slots.extra_times.iter().all(|c| c.minute == first.minute);
         if !slots.extra_times.is_empty() && same_minute && !first.end_of_day {
-            spec.hours = std::iter::once(&first)
-                .chain(&slots.extra_times)
-                .map(|c| c.time(period).hour())
-                .collect();
+            spec.hours = std::iter::once(&first).chain(&slots.extra_times).map(|c| c.time(period).hour()).collect();
             spec.hours.sort_unstable();
             spec.hours.dedup();
         }
     }
-    let rule = slots
-        .rule
-        .as_ref()
-        .and_then(|spec| Some((spec, spec.to_rule(ctx)?)));
+    let rule = slots.rule.as_ref().and_then(|spec| Some((spec, spec.to_rule(ctx)?)));
     let due: Option<Due> = match &rule {
         Some((spec, _)) => spec.first_due(&slots.when, ctx),
         None => slots.when.resolve(ctx),
@@ -335,28 +315,15 @@ fn build_from(s: &Sentence, mut slots: Slots, ctx: &Ctx, remind: bool) -> Comman
     let remind_at = match (reminder, due) {
         (Some(Reminder::AtDue), Some(d)) => Some(d.at),
         (Some(Reminder::Before(span)), Some(d)) => span.before(d.at, ctx),
-        (Some(Reminder::At(w)), Some(d)) => w
-            .resolve_on(d.at.with_timezone(&ctx.tz).date_naive(), ctx)
-            .map(|r| r.at),
+        (Some(Reminder::At(w)), Some(d)) => w.resolve_on(d.at.with_timezone(&ctx.tz).date_naive(), ctx).map(|r| r.at),
         (Some(Reminder::At(w)), None) => w.resolve(ctx).map(|r| r.at),
         _ => None,
     };
-    let tags = Tags::try_from(
-        slots
-            .tags
-            .iter()
-            .take(TAGS_MAX)
-            .cloned()
-            .collect::<Vec<_>>(),
-    )
-    .unwrap_or_default();
+    let tags = Tags::try_from(slots.tags.iter().take(TAGS_MAX).cloned().collect::<Vec<_>>()).unwrap_or_default();
     let from_completion = rule.as_ref().is_some_and(|(spec, _)| spec.from_completion);
     Command::AddTask(AddTaskArgs {
         title,
-        due: due.map(|d| DueAt {
-            due_at: d.at,
-            all_day: d.all_day,
-        }),
+        due: due.map(|d| DueAt { due_at: d.at, all_day: d.all_day }),
         remind_at,
         priority: slots.priority,
         tags,

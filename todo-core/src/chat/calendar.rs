@@ -14,12 +14,7 @@ use super::vocab;
 
 /// A calendar date. `prep` says a preposition came before, which makes a bare
 /// weekday certain.
-pub(crate) fn date_at(
-    s: &Sentence,
-    i: usize,
-    ctx: &Ctx,
-    prep: bool,
-) -> Option<(Piece, usize, Strength)> {
+pub(crate) fn date_at(s: &Sentence, i: usize, ctx: &Ctx, prep: bool) -> Option<(Piece, usize, Strength)> {
     let w = s.w(i)?;
     let today = ctx.today;
     let strong = |p: Piece, j: usize| Some((p, j, Strength::Strong));
@@ -81,33 +76,22 @@ fn named_day_at(s: &Sentence, i: usize, ctx: &Ctx, prep: bool) -> Option<(Piece,
         let mut k = j + 1;
         let d = if mode.is_none() && s.seq(k, &["next", "week"]).is_some() {
             k += 2;
-            ctx.monday()
-                .checked_add_days(Days::new(7 + u64::from(wd.num_days_from_monday())))?
+            ctx.monday().checked_add_days(Days::new(7 + u64::from(wd.num_days_from_monday())))?
         } else if mode.is_none() && s.seq(k, &["this", "week"]).is_some() {
             k += 2;
-            ctx.monday()
-                .checked_add_days(Days::new(u64::from(wd.num_days_from_monday())))?
+            ctx.monday().checked_add_days(Days::new(u64::from(wd.num_days_from_monday())))?
         } else {
             // A weekday, with or without "next", is the first such day after
             // today; "this friday" may be today.
-            let ahead =
-                (7 + wd.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
-            let ahead = if ahead == 0 && mode != Some("this") {
-                7
-            } else {
-                ahead
-            };
+            let ahead = (7 + wd.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
+            let ahead = if ahead == 0 && mode != Some("this") { 7 } else { ahead };
             ctx.plus_days(u64::from(ahead))?
         };
         let (p, k) = match s.w(k).and_then(Period::from_word) {
             Some(p) => (Piece::DatePeriod(d, p), k + 1),
             None => (Piece::Date(d), k),
         };
-        let strength = if lead || k > j + 1 {
-            Strength::Strong
-        } else {
-            Strength::Weak
-        };
+        let strength = if lead || k > j + 1 { Strength::Strong } else { Strength::Weak };
         return Some((p, k, strength));
     }
     let strong = |d: NaiveDate, k: usize| Some((Piece::Date(d), k, Strength::Strong));
@@ -117,11 +101,9 @@ fn named_day_at(s: &Sentence, i: usize, ctx: &Ctx, prep: bool) -> Option<(Piece,
     match (mode, w) {
         (Some("next"), "week") => strong(ctx.monday().checked_add_days(Days::new(7))?, j + 1),
         (Some("this"), "week") => strong(ctx.monday().checked_add_days(Days::new(6))?, j + 1),
-        (Some("next"), "month") => strong(
-            NaiveDate::from_ymd_opt(today.year(), today.month(), 1)?
-                .checked_add_months(Months::new(1))?,
-            j + 1,
-        ),
+        (Some("next"), "month") => {
+            strong(NaiveDate::from_ymd_opt(today.year(), today.month(), 1)?.checked_add_months(Months::new(1))?, j + 1)
+        }
         (Some("next"), "year") => strong(NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)?, j + 1),
         (Some("this"), "weekend") => strong(weekend(ctx, 0)?, j + 1),
         (Some("next"), "weekend") => strong(weekend(ctx, 7)?, j + 1),
@@ -133,11 +115,7 @@ fn named_day_at(s: &Sentence, i: usize, ctx: &Ctx, prep: bool) -> Option<(Piece,
 /// Saturday of this week (or today, on a Sunday), plus `extra` days.
 fn weekend(ctx: &Ctx, extra: u64) -> Option<NaiveDate> {
     let sat = ctx.monday().checked_add_days(Days::new(5 + extra))?;
-    Some(if extra == 0 && ctx.today > sat {
-        ctx.today
-    } else {
-        sat
-    })
+    Some(if extra == 0 && ctx.today > sat { ctx.today } else { sat })
 }
 
 /// "end of the month", "the end of next week", "end of year", "eom", "end of day" (today).
@@ -148,17 +126,9 @@ fn end_of_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usize)> {
     if s.seq(j, &["last", "day", "of"]).is_some() {
         let k = j + 3;
         let next = s.is(k, "next");
-        let k = if s.is_any(k, &["the", "this", "next"]) {
-            k + 1
-        } else {
-            k
-        };
+        let k = if s.is_any(k, &["the", "this", "next"]) { k + 1 } else { k };
         if s.is(k, "month") {
-            let base = if next {
-                today.checked_add_months(Months::new(1))?
-            } else {
-                today
-            };
+            let base = if next { today.checked_add_months(Months::new(1))? } else { today };
             return Some((last_of_month(base)?, k + 1));
         }
         return None;
@@ -182,17 +152,11 @@ fn end_of_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usize)> {
     let d = match s.w(j)? {
         "day" | "today" => today,
         "month" => {
-            let base = if next {
-                today.checked_add_months(Months::new(1))?
-            } else {
-                today
-            };
+            let base = if next { today.checked_add_months(Months::new(1))? } else { today };
             last_of_month(base)?
         }
         // The week's last day: weeks run Monday to Sunday.
-        "week" => ctx
-            .monday()
-            .checked_add_days(Days::new(if next { 13 } else { 6 }))?,
+        "week" => ctx.monday().checked_add_days(Days::new(if next { 13 } else { 6 }))?,
         "year" => NaiveDate::from_ymd_opt(today.year() + i32::from(next), 12, 31)?,
         _ => return None,
     };
@@ -201,9 +165,7 @@ fn end_of_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usize)> {
 
 /// The last day of `d`'s month.
 pub(crate) fn last_of_month(d: NaiveDate) -> Option<NaiveDate> {
-    NaiveDate::from_ymd_opt(d.year(), d.month(), 1)?
-        .checked_add_months(Months::new(1))?
-        .pred_opt()
+    NaiveDate::from_ymd_opt(d.year(), d.month(), 1)?.checked_add_months(Months::new(1))?.pred_opt()
 }
 
 /// Dates written with a month or as numbers: "December 3", "Dec 3rd, 2027",
@@ -242,9 +204,7 @@ fn calendar_date_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usi
     {
         let (skip, end) = if let Some(e) = s.seq(j + 1, &["of", "next", "month"]) {
             (1, e)
-        } else if let Some(e) = s
-            .seq(j + 1, &["of", "the", "month"])
-            .or_else(|| s.seq(j + 1, &["of", "this", "month"]))
+        } else if let Some(e) = s.seq(j + 1, &["of", "the", "month"]).or_else(|| s.seq(j + 1, &["of", "this", "month"]))
         {
             (0, e)
         } else if s.is(j + 1, "of") {
@@ -267,19 +227,12 @@ fn calendar_date_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usi
 fn nth_weekday_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usize)> {
     let j = if s.is(i, "the") { i + 1 } else { i };
     let w = s.w(j)?;
-    let n: i32 = if w == "last" {
-        -1
-    } else {
-        i32::try_from(vocab::ordinal(w).filter(|n| (1..=5).contains(n))?).ok()?
-    };
+    let n: i32 =
+        if w == "last" { -1 } else { i32::try_from(vocab::ordinal(w).filter(|n| (1..=5).contains(n))?).ok()? };
     let wd = s.w(j + 1).and_then(|w| vocab::weekday(w, true))?;
     let k = s.seq(j + 2, &["of"])?;
     let next = s.is(k, "next");
-    let k = if s.is_any(k, &["the", "this", "next"]) {
-        k + 1
-    } else {
-        k
-    };
+    let k = if s.is_any(k, &["the", "this", "next"]) { k + 1 } else { k };
     if !s.is(k, "month") {
         return None;
     }
@@ -291,11 +244,7 @@ fn nth_weekday_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usize
                 .filter_map(|d| m.checked_add_days(Days::new(d)))
                 .filter(|d| d.month() == m.month() && d.weekday() == wd);
             let days: Vec<NaiveDate> = days.collect();
-            if n < 0 {
-                days.last().copied()
-            } else {
-                days.get(usize::try_from(n - 1).ok()?).copied()
-            }
+            if n < 0 { days.last().copied() } else { days.get(usize::try_from(n - 1).ok()?).copied() }
         })
         .find(|d| *d >= ctx.today || next)
         .map(|d| (d, k + 1))
@@ -309,11 +258,7 @@ fn day_number(w: &str) -> Option<u32> {
 /// Reads an optional year after a month and day; without one, the next such date.
 fn with_year(s: &Sentence, j: usize, m: u32, day: u32, ctx: &Ctx) -> Option<(NaiveDate, usize)> {
     let k = if s.is_punct(j, ',') { j + 1 } else { j };
-    if let Some(y) = s
-        .w(k)
-        .filter(|y| y.len() == 4)
-        .and_then(|y| y.parse::<i32>().ok())
-    {
+    if let Some(y) = s.w(k).filter(|y| y.len() == 4).and_then(|y| y.parse::<i32>().ok()) {
         return NaiveDate::from_ymd_opt(y, m, day).map(|d| (d, k + 1));
     }
     next_date(m, day, ctx).map(|d| (d, j))
@@ -343,10 +288,7 @@ fn numeric_date(w: &str, ctx: &Ctx) -> Option<NaiveDate> {
         return None;
     };
     let parts: Vec<&str> = w.split(sep).collect();
-    if parts
-        .iter()
-        .any(|p| p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
+    if parts.iter().any(|p| p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit())) {
         return None;
     }
     let n: Vec<u32> = parts.iter().filter_map(|p| p.parse().ok()).collect();
@@ -358,11 +300,7 @@ fn numeric_date(w: &str, ctx: &Ctx) -> Option<NaiveDate> {
                 2 => 2000 + i32::try_from(n[2]).ok()?,
                 _ => return None,
             };
-            let (m, d) = if sep == '.' {
-                (n[1], n[0])
-            } else {
-                month_day(n[0], n[1], ctx)?
-            };
+            let (m, d) = if sep == '.' { (n[1], n[0]) } else { month_day(n[0], n[1], ctx)? };
             NaiveDate::from_ymd_opt(y, m, d)
         }
         (2, _) if sep == '/' => {

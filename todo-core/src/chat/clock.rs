@@ -33,13 +33,7 @@ pub(crate) struct Clock {
 
 impl Clock {
     fn new(hour: u32, minute: u32) -> Self {
-        Self {
-            hour,
-            minute,
-            meridiem: None,
-            h24: false,
-            end_of_day: false,
-        }
+        Self { hour, minute, meridiem: None, h24: false, end_of_day: false }
     }
 
     /// The hour on a 24-hour clock, given the part of the day it was said with.
@@ -77,30 +71,15 @@ pub(crate) fn time_at(s: &Sentence, i: usize, after_at: bool) -> Option<(Piece, 
     let t = |c: Clock, j| Some((Piece::Time(c), j));
     match w {
         "noon" | "midday" => {
-            return t(
-                Clock {
-                    h24: true,
-                    ..Clock::new(12, 0)
-                },
-                i + 1,
-            );
+            return t(Clock { h24: true, ..Clock::new(12, 0) }, i + 1);
         }
         "midnight" => {
-            return t(
-                Clock {
-                    end_of_day: true,
-                    ..Clock::new(0, 0)
-                },
-                i + 1,
-            );
+            return t(Clock { end_of_day: true, ..Clock::new(0, 0) }, i + 1);
         }
         "half" | "quarter" => {
             let past = s.is_any(i + 1, &["past", "after"]);
             if past || s.is_any(i + 1, &["to", "til"]) {
-                let h = s
-                    .w(i + 2)
-                    .and_then(vocab::cardinal)
-                    .filter(|h| (1..=12).contains(h))?;
+                let h = s.w(i + 2).and_then(vocab::cardinal).filter(|h| (1..=12).contains(h))?;
                 let (h, m) = match (w, past) {
                     ("half", true) => (h, 30),
                     ("quarter", true) => (h, 15),
@@ -115,13 +94,7 @@ pub(crate) fn time_at(s: &Sentence, i: usize, after_at: bool) -> Option<(Piece, 
         _ => {}
     }
     if w == "12" && s.is(i + 1, "noon") {
-        return t(
-            Clock {
-                h24: true,
-                ..Clock::new(12, 0)
-            },
-            i + 2,
-        );
+        return t(Clock { h24: true, ..Clock::new(12, 0) }, i + 2);
     }
     if let Some(c) = clock_word(w) {
         if c.meridiem.is_some() || c.h24 || w.contains([':', '.', 'h']) {
@@ -142,22 +115,13 @@ pub(crate) fn time_at(s: &Sentence, i: usize, after_at: bool) -> Option<(Piece, 
     }
     // "at five", "at seven thirty"
     if after_at {
-        let h = vocab::cardinal(w)
-            .filter(|h| (1..=12).contains(h) && !w.bytes().all(|b| b.is_ascii_digit()))?;
-        let (m, j) = match s
-            .w(i + 1)
-            .and_then(vocab::cardinal)
-            .filter(|m| (10..60).contains(m))
-        {
+        let h = vocab::cardinal(w).filter(|h| (1..=12).contains(h) && !w.bytes().all(|b| b.is_ascii_digit()))?;
+        let (m, j) = match s.w(i + 1).and_then(vocab::cardinal).filter(|m| (10..60).contains(m)) {
             Some(m) => (m, i + 2),
             None => (0, i + 1),
         };
         let (c, j) = meridiem_after(s, Clock::new(h, m), j);
-        let j = if s.is_any(j, &["o'clock", "oclock"]) {
-            j + 1
-        } else {
-            j
-        };
+        let j = if s.is_any(j, &["o'clock", "oclock"]) { j + 1 } else { j };
         return t(c, j);
     }
     None
@@ -170,13 +134,7 @@ fn meridiem_after(s: &Sentence, c: Clock, j: usize) -> (Clock, usize) {
         && (1..=12).contains(&c.hour)
         && let Some(m) = s.w(j).and_then(meridiem)
     {
-        return (
-            Clock {
-                meridiem: Some(m),
-                ..c
-            },
-            j + 1,
-        );
+        return (Clock { meridiem: Some(m), ..c }, j + 1);
     }
     (c, j)
 }
@@ -215,11 +173,7 @@ fn clock_word(w: &str) -> Option<Clock> {
         None if body.len() >= 3 && mer.is_some() => body.split_at(body.len() - 2),
         None => (body, "00"),
     };
-    if h.is_empty()
-        || h.len() > 2
-        || !h.bytes().all(|b| b.is_ascii_digit())
-        || !m.bytes().all(|b| b.is_ascii_digit())
-    {
+    if h.is_empty() || h.len() > 2 || !h.bytes().all(|b| b.is_ascii_digit()) || !m.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let (hour, minute): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
@@ -227,11 +181,5 @@ fn clock_word(w: &str) -> Option<Clock> {
         return None;
     }
     let h24 = mer.is_none() && sep.is_some() && (h.starts_with('0') || hour > 12);
-    Some(Clock {
-        hour,
-        minute,
-        meridiem: mer,
-        h24,
-        end_of_day: false,
-    })
+    Some(Clock { hour, minute, meridiem: mer, h24, end_of_day: false })
 }

@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::domain::{
-    Description, Priority, Recurrence, RepeatFrom, Status, StatusFilter, Tag, Tags, TaskId,
-    TaskTitle, ValidationError,
+    Description, Priority, Recurrence, RepeatFrom, Status, StatusFilter, Tag, Tags, TaskId, TaskTitle, ValidationError,
 };
 
 /// The tool a sentence asks for.
@@ -82,9 +81,7 @@ impl Command {
     }
 
     pub(crate) fn unknown(reply: impl Into<String>) -> Self {
-        Command::Unknown(Clarification {
-            reply: reply.into(),
-        })
+        Command::Unknown(Clarification { reply: reply.into() })
     }
 }
 
@@ -130,8 +127,7 @@ impl RecurrenceRule {
     /// The domain value.
     pub fn to_recurrence(&self) -> Recurrence {
         // Checked when this value was made.
-        Recurrence::parse(&self.0)
-            .unwrap_or_else(|_| unreachable!("a RecurrenceRule is a valid Recurrence"))
+        Recurrence::parse(&self.0).unwrap_or_else(|_| unreachable!("a RecurrenceRule is a valid Recurrence"))
     }
 }
 
@@ -206,19 +202,11 @@ pub struct UpdateTaskArgs {
     pub title: Option<TaskTitle>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Description>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "patch"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "patch")]
     pub due_at: Option<Option<DateTime<Utc>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all_day: Option<bool>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "patch"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "patch")]
     pub remind_at: Option<Option<DateTime<Utc>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
@@ -228,11 +216,7 @@ pub struct UpdateTaskArgs {
     pub tags_add: Vec<Tag>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags_remove: Vec<Tag>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "patch"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "patch")]
     pub recurrence: Option<Option<RecurrenceRule>>,
 }
 

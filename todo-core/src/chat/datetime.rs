@@ -31,11 +31,7 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     pub fn new(now: DateTime<Utc>, tz: Tz) -> Self {
-        Self {
-            now,
-            tz,
-            today: now.with_timezone(&tz).date_naive(),
-        }
+        Self { now, tz, today: now.with_timezone(&tz).date_naive() }
     }
 
     /// Local midnight of `d` as an instant.
@@ -131,9 +127,7 @@ impl When {
     pub fn accept(&mut self, p: Piece) -> bool {
         match p {
             Piece::Date(d) if self.date.is_none() && self.instant.is_none() => self.date = Some(d),
-            Piece::DatePeriod(d, per)
-                if self.date.is_none() && self.period.is_none() && self.instant.is_none() =>
-            {
+            Piece::DatePeriod(d, per) if self.date.is_none() && self.period.is_none() && self.instant.is_none() => {
                 self.date = Some(d);
                 self.period = Some(per);
             }
@@ -168,26 +162,16 @@ impl When {
         }
         match (self.date, self.time_of_day()) {
             (None, None) => None,
-            (Some(d), None) => Some(Due {
-                at: ctx.midnight(d),
-                all_day: true,
-            }),
+            (Some(d), None) => Some(Due { at: ctx.midnight(d), all_day: true }),
             (Some(d), Some((t, end))) => {
                 let d = if end { d.succ_opt()? } else { d };
-                Some(Due {
-                    at: ctx.at(d, t),
-                    all_day: false,
-                })
+                Some(Due { at: ctx.at(d, t), all_day: false })
             }
             (None, Some((t, end))) => {
                 let first = if end { ctx.plus_days(1)? } else { ctx.today };
                 let at = ctx.at(first, t);
                 // A bare time already past today means tomorrow.
-                let at = if at < ctx.now {
-                    ctx.at(first.succ_opt()?, t)
-                } else {
-                    at
-                };
+                let at = if at < ctx.now { ctx.at(first.succ_opt()?, t) } else { at };
                 Some(Due { at, all_day: false })
             }
         }
@@ -197,20 +181,14 @@ impl When {
     /// ("with a reminder at 8am" on the due date).
     pub fn resolve_on(&self, day: NaiveDate, ctx: &Ctx) -> Option<Due> {
         if self.date.is_none() && self.instant.is_none() && self.time_of_day().is_some() {
-            return Self {
-                date: Some(day),
-                ..*self
-            }
-            .resolve(ctx);
+            return Self { date: Some(day), ..*self }.resolve(ctx);
         }
         self.resolve(ctx)
     }
 }
 
 /// Words that may stand before a date or time and belong to it.
-const PREPOSITIONS: &[&str] = &[
-    "on", "by", "due", "before", "until", "till", "til", "for", "at", "@", "around",
-];
+const PREPOSITIONS: &[&str] = &["on", "by", "due", "before", "until", "till", "til", "for", "at", "@", "around"];
 
 /// Reads one date/time piece at `i`, with the prepositions before it.
 pub(crate) fn piece_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(Piece, usize, Strength)> {
@@ -225,13 +203,7 @@ pub(crate) fn piece_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(Piece, usiz
     piece_bare_at(s, j, ctx, at, prep)
 }
 
-fn piece_bare_at(
-    s: &Sentence,
-    i: usize,
-    ctx: &Ctx,
-    at: bool,
-    prep: bool,
-) -> Option<(Piece, usize, Strength)> {
+fn piece_bare_at(s: &Sentence, i: usize, ctx: &Ctx, at: bool, prep: bool) -> Option<(Piece, usize, Strength)> {
     let strong = |(p, j): (Piece, usize)| (p, j, Strength::Strong);
     if let Some(r) = time_at(s, i, at) {
         return Some(strong(r));
@@ -246,10 +218,8 @@ fn piece_bare_at(
     }
     // "2 days from now", "a week from today"
     if let Some((span, j)) = span_at(s, i)
-        && let Some(k) = s
-            .seq(j, &["from", "now"])
-            .or_else(|| s.seq(j, &["from", "today"]))
-            .or_else(|| s.seq(j, &["later"]))
+        && let Some(k) =
+            s.seq(j, &["from", "now"]).or_else(|| s.seq(j, &["from", "today"])).or_else(|| s.seq(j, &["later"]))
     {
         return Some(strong((span.after_now(ctx)?, k)));
     }
@@ -258,10 +228,7 @@ fn piece_bare_at(
 
 /// "in the morning", "at night", "this evening" (today), "in the afternoon".
 fn period_at(s: &Sentence, i: usize) -> Option<(Piece, usize)> {
-    let (p, j) = if let Some(j) = s
-        .seq(i, &["in", "the"])
-        .or_else(|| s.seq(i, &["during", "the"]))
-    {
+    let (p, j) = if let Some(j) = s.seq(i, &["in", "the"]).or_else(|| s.seq(i, &["during", "the"])) {
         (Period::from_word(s.w(j)?)?, j)
     } else if s.seq(i, &["at", "night"]).is_some() {
         (Period::Night, i + 1)
@@ -293,9 +260,7 @@ mod tests {
     use super::*;
 
     fn ctx(now: &str, tz: &str) -> Ctx {
-        let now = DateTime::parse_from_rfc3339(now)
-            .unwrap()
-            .with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339(now).unwrap().with_timezone(&Utc);
         Ctx::new(now, tz.parse().unwrap())
     }
 
@@ -304,13 +269,8 @@ mod tests {
         let s = Sentence::new(phrase);
         let (when, end) = when_seq(&s, 0, c);
         assert_eq!(end, s.len(), "{phrase:?} not fully read: {when:?}");
-        let d = when
-            .resolve(c)
-            .unwrap_or_else(|| panic!("{phrase:?} resolves"));
-        (
-            d.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            d.all_day,
-        )
+        let d = when.resolve(c).unwrap_or_else(|| panic!("{phrase:?} resolves"));
+        (d.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), d.all_day)
     }
 
     fn timed(phrase: &str, c: &Ctx) -> String {
@@ -371,22 +331,10 @@ mod tests {
     #[test]
     fn days_named_within_a_month() {
         let c = thu();
-        assert_eq!(
-            day("on the last friday of the month", &c),
-            "2026-11-27T00:00:00Z"
-        );
-        assert_eq!(
-            day("the first monday of next month", &c),
-            "2026-12-07T00:00:00Z"
-        );
-        assert_eq!(
-            day("the first monday of the month", &c),
-            "2026-12-07T00:00:00Z"
-        );
-        assert_eq!(
-            day("on the last day of the month", &c),
-            "2026-11-30T00:00:00Z"
-        );
+        assert_eq!(day("on the last friday of the month", &c), "2026-11-27T00:00:00Z");
+        assert_eq!(day("the first monday of next month", &c), "2026-12-07T00:00:00Z");
+        assert_eq!(day("the first monday of the month", &c), "2026-12-07T00:00:00Z");
+        assert_eq!(day("on the last day of the month", &c), "2026-11-30T00:00:00Z");
         assert_eq!(day("the 1st of next month", &c), "2026-12-01T00:00:00Z");
         assert_eq!(day("by eod", &c), "2026-11-26T00:00:00Z");
         assert_eq!(day("in a fortnight", &c), "2026-12-10T00:00:00Z");
@@ -422,19 +370,10 @@ mod tests {
         assert_eq!(timed("tomorrow at 9", &c), "2026-11-27T09:00:00Z");
         assert_eq!(timed("tomorrow at 3", &c), "2026-11-27T15:00:00Z");
         assert_eq!(timed("tomorrow at 06:30", &c), "2026-11-27T06:30:00Z");
-        assert_eq!(
-            timed("tomorrow at 7 in the evening", &c),
-            "2026-11-27T19:00:00Z"
-        );
+        assert_eq!(timed("tomorrow at 7 in the evening", &c), "2026-11-27T19:00:00Z");
         assert_eq!(timed("tomorrow at noon", &c), "2026-11-27T12:00:00Z");
-        assert_eq!(
-            timed("tomorrow at half past four", &c),
-            "2026-11-27T16:30:00Z"
-        );
-        assert_eq!(
-            timed("tomorrow at quarter to 6", &c),
-            "2026-11-27T17:45:00Z"
-        );
+        assert_eq!(timed("tomorrow at half past four", &c), "2026-11-27T16:30:00Z");
+        assert_eq!(timed("tomorrow at quarter to 6", &c), "2026-11-27T17:45:00Z");
         assert_eq!(timed("friday at 10 o'clock", &c), "2026-11-27T10:00:00Z");
         assert_eq!(timed("friday at 1030am", &c), "2026-11-27T10:30:00Z");
     }
@@ -495,17 +434,9 @@ mod tests {
     #[test]
     fn not_dates() {
         let c = thu();
-        for phrase in [
-            "read 2 chapters",
-            "sunday paper",
-            "may",
-            "march on",
-            "1.5",
-            "the weekend",
-        ] {
+        for phrase in ["read 2 chapters", "sunday paper", "may", "march on", "1.5", "the weekend"] {
             let s = Sentence::new(phrase);
-            let hit = (0..s.len())
-                .find_map(|i| piece_at(&s, i, &c).filter(|(_, _, st)| *st == Strength::Strong));
+            let hit = (0..s.len()).find_map(|i| piece_at(&s, i, &c).filter(|(_, _, st)| *st == Strength::Strong));
             assert!(hit.is_none(), "{phrase:?} read as {hit:?}");
         }
     }
@@ -520,9 +451,6 @@ mod tests {
         assert_eq!(span_at(&s, 0), None);
         let c = thu();
         let at = c.now;
-        assert_eq!(
-            Span::Minutes(15).before(at, &c).unwrap().to_rfc3339(),
-            "2026-11-26T08:45:00+00:00"
-        );
+        assert_eq!(Span::Minutes(15).before(at, &c).unwrap().to_rfc3339(), "2026-11-26T08:45:00+00:00");
     }
 }

@@ -14,14 +14,7 @@ use super::reference::{Found, is_numbered_at, reference};
 use super::reply;
 
 /// Words that say a task is finished.
-pub(crate) const DONE: &[&str] = &[
-    "done",
-    "complete",
-    "completed",
-    "finished",
-    "checked",
-    "ticked",
-];
+pub(crate) const DONE: &[&str] = &["done", "complete", "completed", "finished", "checked", "ticked"];
 
 /// Words that say a task is not finished after all.
 pub(crate) const NOT_DONE: &[&[&str]] = &[
@@ -106,32 +99,18 @@ pub(crate) fn complete(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<
         if s.is_any(b - 1, &["as", "to"]) {
             b -= 1;
         }
-        if NOT_DONE
-            .iter()
-            .any(|p| b >= p.len() && s.seq(b.saturating_sub(1), p).is_some())
+        if NOT_DONE.iter().any(|p| b >= p.len() && s.seq(b.saturating_sub(1), p).is_some())
             || s.is(b.saturating_sub(1), "not")
         {
             return None;
         }
         (i + 1, b)
     } else {
-        let j = lead(s, i, COMPLETE_VERBS)
-            .or_else(|| (s.is(i, "check") && is_numbered_at(s, i + 1)).then_some(i + 1))?;
+        let j =
+            lead(s, i, COMPLETE_VERBS).or_else(|| (s.is(i, "check") && is_numbered_at(s, i + 1)).then_some(i + 1))?;
         // "completed tasks", "finished items": a listing, not an action.
         if s.is_any(i, &["completed", "finished", "done"])
-            && s.is_any(
-                j,
-                &[
-                    "tasks",
-                    "todos",
-                    "items",
-                    "ones",
-                    "this",
-                    "today",
-                    "yesterday",
-                    "last",
-                ],
-            )
+            && s.is_any(j, &["tasks", "todos", "items", "ones", "this", "today", "yesterday", "last"])
         {
             return None;
         }
@@ -166,10 +145,7 @@ pub(crate) fn complete_suffix(s: &Sentence, i: usize, end: usize) -> Option<Comm
         return None;
     }
     let mut b = end - 1;
-    if s.is_any(
-        b - 1,
-        &["is", "are", "was", "been", "now", "all", "as", "'s"],
-    ) {
+    if s.is_any(b - 1, &["is", "are", "was", "been", "now", "all", "as", "'s"]) {
         b -= 1;
     }
     if s.is(b.saturating_sub(1), "has") {
@@ -213,21 +189,8 @@ pub(crate) fn delete(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Co
     if reads_like_new_task(s, &found, j..end, ctx) {
         return None;
     }
-    let bulk = (j..end).any(|k| {
-        s.is_any(
-            k,
-            &[
-                "all",
-                "every",
-                "everything",
-                "tasks",
-                "list",
-                "todos",
-                "completed",
-                "done",
-            ],
-        )
-    });
+    let bulk =
+        (j..end).any(|k| s.is_any(k, &["all", "every", "everything", "tasks", "list", "todos", "completed", "done"]));
     Some(match found {
         Found::Ref(task) => Command::DeleteTask(RefArgs { task }),
         Found::Ambiguous if bulk => Command::unknown(reply::BULK_DELETE),
@@ -241,12 +204,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     fn ctx() -> Ctx {
-        Ctx::new(
-            DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z")
-                .unwrap()
-                .with_timezone(&Utc),
-            chrono_tz::Tz::UTC,
-        )
+        Ctx::new(DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z").unwrap().with_timezone(&Utc), chrono_tz::Tz::UTC)
     }
 
     fn run(f: fn(&Sentence, usize, usize, &Ctx) -> Option<Command>, text: &str) -> String {
@@ -256,19 +214,10 @@ mod tests {
 
     #[test]
     fn completes_and_deletes() {
-        assert_eq!(
-            run(complete, "mark task 2 as done"),
-            r#"{"intent":"complete_task","args":{"ref":{"index":2}}}"#
-        );
+        assert_eq!(run(complete, "mark task 2 as done"), r#"{"intent":"complete_task","args":{"ref":{"index":2}}}"#);
         assert_eq!(run(complete, "finish the report by friday"), "none");
-        assert_eq!(
-            run(delete, "delete everything"),
-            r#"{"intent":"unknown","args":{}}"#
-        );
-        assert_eq!(
-            run(delete, "remove it"),
-            r#"{"intent":"unknown","args":{}}"#
-        );
+        assert_eq!(run(delete, "delete everything"), r#"{"intent":"unknown","args":{}}"#);
+        assert_eq!(run(delete, "remove it"), r#"{"intent":"unknown","args":{}}"#);
         assert_eq!(run(delete, "delete"), r#"{"intent":"unknown","args":{}}"#);
     }
 }

@@ -62,13 +62,8 @@ impl Slots {
     /// Whether the phrase at `r` sits at the edge of the remaining text: only
     /// punctuation between it and the range's end (or start) or a taken phrase.
     fn at_edge(&self, s: &Sentence, r: &Range<usize>, trailing_only: bool) -> bool {
-        let after = (r.end..self.range.end)
-            .find(|k| !s.is_any_punct(*k))
-            .is_none_or(|k| !self.free(k));
-        let before = (self.range.start..r.start)
-            .rev()
-            .find(|k| !s.is_any_punct(*k))
-            .is_none_or(|k| !self.free(k));
+        let after = (r.end..self.range.end).find(|k| !s.is_any_punct(*k)).is_none_or(|k| !self.free(k));
+        let before = (self.range.start..r.start).rev().find(|k| !s.is_any_punct(*k)).is_none_or(|k| !self.free(k));
         after || (!trailing_only && before)
     }
 
@@ -113,8 +108,7 @@ pub(crate) fn leftover(s: &Sentence, range: Range<usize>, consumed: &[bool]) -> 
         let touches_after = b < range.end;
         loop {
             let trim_front = a < b && (s.is_mark(a) || touches_before && s.is_any(a, CONNECTORS));
-            let trim_back =
-                a < b && (s.is_mark(b - 1) || touches_after && s.is_any(b - 1, CONNECTORS));
+            let trim_back = a < b && (s.is_mark(b - 1) || touches_after && s.is_any(b - 1, CONNECTORS));
             if trim_front {
                 a += 1;
             } else if trim_back {
@@ -141,10 +135,8 @@ fn strip_quotes(t: &str) -> &str {
 }
 
 /// Words that join a phrase to the title and go with the phrase.
-const CONNECTORS: &[&str] = &[
-    "and", "by", "on", "at", "for", "due", "before", "until", "till", "from", "starting", "with",
-    "&", "-", "–", "—",
-];
+const CONNECTORS: &[&str] =
+    &["and", "by", "on", "at", "for", "due", "before", "until", "till", "from", "starting", "with", "&", "-", "–", "—"];
 
 /// Reads the phrases in `range`.
 pub(crate) fn extract(s: &Sentence, range: Range<usize>, ctx: &Ctx) -> Slots {
@@ -226,10 +218,8 @@ fn strong_at(
             Strength::Strong if slots.when.accept(p) => {
                 // "at 8am and 8pm": more times of the same day, for a recurrence.
                 let mut j = j;
-                while let Some((datetime::Piece::Time(c), k)) = s
-                    .is(j, "and")
-                    .then(|| datetime::time_at(s, j + 1, true))
-                    .flatten()
+                while let Some((datetime::Piece::Time(c), k)) =
+                    s.is(j, "and").then(|| datetime::time_at(s, j + 1, true)).flatten()
                 {
                     if k > end {
                         break;
@@ -250,10 +240,7 @@ fn strong_at(
         }
         if let Some(p) = s.w(i).and_then(weak_priority) {
             // "urgent: fix the server" is certain; a bare "urgent" only at the end.
-            if [':', '!', '-', '–', '—', ',']
-                .iter()
-                .any(|c| s.is_punct(i + 1, *c))
-            {
+            if [':', '!', '-', '–', '—', ','].iter().any(|c| s.is_punct(i + 1, *c)) {
                 slots.priority = Some(p);
                 return Some(i + 2);
             }
@@ -323,10 +310,8 @@ pub(crate) fn priority_at(s: &Sentence, i: usize) -> Option<(Priority, usize)> {
             return Some((p, j + 1));
         }
     }
-    if let Some(j) = s
-        .seq(k, &["not", "urgent"])
-        .or_else(|| s.seq(k, &["no", "rush"]))
-        .or_else(|| s.seq(k, &["not", "important"]))
+    if let Some(j) =
+        s.seq(k, &["not", "urgent"]).or_else(|| s.seq(k, &["no", "rush"])).or_else(|| s.seq(k, &["not", "important"]))
     {
         return Some((Priority::Low, j));
     }
@@ -405,12 +390,7 @@ pub(crate) fn tag_list(s: &Sentence, i: usize) -> Option<(Vec<Tag>, usize)> {
 /// "remind me tomorrow at 9", "reminder 1 hour before".
 pub(crate) fn reminder_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(Reminder, usize)> {
     let mut j = i;
-    while s.is_punct(j, ',')
-        || s.is_any(
-            j,
-            &["and", "with", "w/", "+", "also", "then", "plus", "set"],
-        )
-    {
+    while s.is_punct(j, ',') || s.is_any(j, &["and", "with", "w/", "+", "also", "then", "plus", "set"]) {
         j += 1;
     }
     if s.is_any(j, &["a", "an"]) {
@@ -441,35 +421,21 @@ pub(crate) fn reminder_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(Reminder
 
 /// "15 minutes before", "an hour early", "the day before", "1 day in advance".
 pub(crate) fn before_at(s: &Sentence, i: usize) -> Option<(Span, usize)> {
-    let (span, k) = if let Some(k) = s
-        .seq(i, &["the", "day"])
-        .or_else(|| s.seq(i, &["the", "night"]))
-    {
+    let (span, k) = if let Some(k) = s.seq(i, &["the", "day"]).or_else(|| s.seq(i, &["the", "night"])) {
         (Span::Days(1), k)
     } else {
         datetime::span_at(s, i)?
     };
     let k = if let Some(k) = s.seq(k, &["in", "advance"]) {
         k
-    } else if s.is_any(
-        k,
-        &["before", "early", "earlier", "ahead", "prior", "beforehand"],
-    ) {
+    } else if s.is_any(k, &["before", "early", "earlier", "ahead", "prior", "beforehand"]) {
         k + 1
     } else {
         return None;
     };
     // "before it", "before the meeting", "before it's due"
-    let k = if s.is_any(k, &["it", "that"]) {
-        k + 1
-    } else {
-        k
-    };
-    let k = if s.is_any(k, &["is", "it's", "'s"]) && s.is(k + 1, "due") {
-        k + 2
-    } else {
-        k
-    };
+    let k = if s.is_any(k, &["it", "that"]) { k + 1 } else { k };
+    let k = if s.is_any(k, &["is", "it's", "'s"]) && s.is(k + 1, "due") { k + 2 } else { k };
     Some((span, k))
 }
 
@@ -479,12 +445,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     fn ctx() -> Ctx {
-        Ctx::new(
-            DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z")
-                .unwrap()
-                .with_timezone(&Utc),
-            chrono_tz::Tz::UTC,
-        )
+        Ctx::new(DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z").unwrap().with_timezone(&Utc), chrono_tz::Tz::UTC)
     }
 
     fn run(text: &str) -> (String, Slots) {
@@ -498,29 +459,17 @@ mod tests {
         assert_eq!(run("submit report by friday").0, "submit report");
         assert_eq!(run("read the sunday paper").0, "read the sunday paper");
         assert_eq!(run("friday standup").0, "standup");
-        assert_eq!(
-            run("finish slides tomorrow 10am #work urgent").0,
-            "finish slides"
-        );
+        assert_eq!(run("finish slides tomorrow 10am #work urgent").0, "finish slides");
         assert_eq!(run("call mom and dad").0, "call mom and dad");
-        assert_eq!(
-            run("stand-up meeting every weekday at 9:30am").0,
-            "stand-up meeting"
-        );
+        assert_eq!(run("stand-up meeting every weekday at 9:30am").0, "stand-up meeting");
         assert_eq!(run("\"meet at 5\" tomorrow").0, "meet at 5");
-        assert_eq!(
-            run("important meeting with boss").0,
-            "important meeting with boss"
-        );
+        assert_eq!(run("important meeting with boss").0, "important meeting with boss");
     }
 
     #[test]
     fn slots() {
         let (_, s) = run("buy eggs #groceries #weekend p1");
-        assert_eq!(
-            s.tags.iter().map(Tag::as_str).collect::<Vec<_>>(),
-            ["groceries", "weekend"]
-        );
+        assert_eq!(s.tags.iter().map(Tag::as_str).collect::<Vec<_>>(), ["groceries", "weekend"]);
         assert_eq!(s.priority, Some(Priority::High));
         let (t, s) = run("team meeting tomorrow at 3pm and remind me 15 minutes before");
         assert_eq!(t, "team meeting");

@@ -54,15 +54,8 @@ const PREFIXES: &[&[&str]] = &[
 ];
 
 /// Politeness after the request.
-const SUFFIXES: &[&[&str]] = &[
-    &["please"],
-    &["pls"],
-    &["thanks"],
-    &["thank", "you"],
-    &["thx"],
-    &["for", "me"],
-    &["now"],
-];
+const SUFFIXES: &[&[&str]] =
+    &[&["please"], &["pls"], &["thanks"], &["thank", "you"], &["thx"], &["for", "me"], &["now"]];
 
 /// Interprets one tokenised message.
 pub(crate) fn interpret(s: &Sentence, ctx: &Ctx) -> Command {
@@ -88,13 +81,7 @@ pub(crate) fn interpret(s: &Sentence, ctx: &Ctx) -> Command {
         .or_else(|| add::explicit(s, i, end, ctx))
         .or_else(|| list::by_noun(s, i, end, ctx))
         .or_else(|| edit::complete_suffix(s, i, end))
-        .or_else(|| {
-            if is_question(s, i, end) {
-                None
-            } else {
-                add::implicit(s, i, end, ctx)
-            }
-        })
+        .or_else(|| if is_question(s, i, end) { None } else { add::implicit(s, i, end, ctx) })
         .unwrap_or_else(|| Command::unknown(reply::NOT_UNDERSTOOD))
 }
 
@@ -114,9 +101,7 @@ fn trim_politeness(s: &Sentence) -> (usize, usize) {
         while end > i && s.is_mark(end - 1) && !s.is_punct(end - 1, '?') {
             end -= 1;
         }
-        let tail = SUFFIXES
-            .iter()
-            .find(|p| end > i + p.len() && s.seq(end - p.len(), p).is_some());
+        let tail = SUFFIXES.iter().find(|p| end > i + p.len() && s.seq(end - p.len(), p).is_some());
         match tail {
             Some(p) => end -= p.len(),
             None => break,
@@ -182,26 +167,14 @@ fn is_help(s: &Sentence, i: usize, end: usize) -> bool {
         || starts(&["what", "features"])
         || starts(&["what", "should", "i", "say"])
         || starts(&["what", "do", "i", "say"])
-        || (starts(&["help"])
-            && w.len() <= 3
-            && !w.iter().any(|x| matches!(*x, "remember" | "with")))
+        || (starts(&["help"]) && w.len() <= 3 && !w.iter().any(|x| matches!(*x, "remember" | "with")))
 }
 
 fn is_thanks(s: &Sentence, i: usize, end: usize) -> bool {
     let w = words(s, i, end);
     matches!(
         w.as_slice(),
-        ["thanks"
-            | "thx"
-            | "ty"
-            | "cheers"
-            | "great"
-            | "cool"
-            | "nice"
-            | "ok"
-            | "okay"
-            | "awesome"
-            | "perfect"]
+        ["thanks" | "thx" | "ty" | "cheers" | "great" | "cool" | "nice" | "ok" | "okay" | "awesome" | "perfect"]
             | ["thank", "you" | "u"]
             | ["thanks", "a", "lot"]
             | ["thank", "you", "very", "much"]
@@ -269,11 +242,7 @@ fn remind(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Command> {
     if s.is_punct(j, ':') {
         j += 1;
     }
-    let k = if s.is_any(j, &["about", "for", "of", "on", "to"]) {
-        j + 1
-    } else {
-        j
-    };
+    let k = if s.is_any(j, &["about", "for", "of", "on", "to"]) { j + 1 } else { j };
     if let Some(c) = update::remind_existing(s, k, end, ctx) {
         return Some(c);
     }

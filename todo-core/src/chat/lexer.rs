@@ -29,15 +29,11 @@ pub(crate) struct Token<'a> {
 
 /// Characters peeled off the front of a whitespace-separated chunk. `#`, `!` and
 /// `@` stay attached: they mean something to the word they prefix.
-const LEADING: &[char] = &[
-    '-', '–', '—', '(', '[', '{', '<', '\'', '‘', '’', ',', ';', '*', '_', '~', '`',
-];
+const LEADING: &[char] = &['-', '–', '—', '(', '[', '{', '<', '\'', '‘', '’', ',', ';', '*', '_', '~', '`'];
 /// Characters peeled off the end of a chunk; `.` so that "dec." and "p.m." read
 /// as "dec" and "p.m".
-const TRAILING: &[char] = &[
-    '-', '–', '—', ')', ']', '}', '>', '\'', '‘', '’', ',', ';', ':', '!', '?', '.', '*', '_', '~',
-    '`', '…',
-];
+const TRAILING: &[char] =
+    &['-', '–', '—', ')', ']', '}', '>', '\'', '‘', '’', ',', ';', ':', '!', '?', '.', '*', '_', '~', '`', '…'];
 const QUOTES: &[char] = &['"', '“', '”', '„', '«', '»'];
 
 /// A tokenised message.
@@ -51,10 +47,7 @@ impl<'a> Sentence<'a> {
     pub fn new(text: &'a str) -> Self {
         let mut toks = Vec::new();
         let mut chunk_start = None;
-        for (i, c) in text
-            .char_indices()
-            .chain(std::iter::once((text.len(), ' ')))
-        {
+        for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
             if c.is_whitespace() || c.is_control() {
                 if let Some(s) = chunk_start.take() {
                     push_chunk(text, s, i, &mut toks);
@@ -73,10 +66,7 @@ impl<'a> Sentence<'a> {
 
     /// The normalised word at `i`, unless it is punctuation, quoted or out of range.
     pub fn w(&self, i: usize) -> Option<&str> {
-        self.toks
-            .get(i)
-            .filter(|t| t.kind == Kind::Word && !t.quoted)
-            .map(|t| t.norm.as_ref())
+        self.toks.get(i).filter(|t| t.kind == Kind::Word && !t.quoted).map(|t| t.norm.as_ref())
     }
 
     pub fn is(&self, i: usize, word: &str) -> bool {
@@ -89,11 +79,7 @@ impl<'a> Sentence<'a> {
 
     /// Whether the words starting at `i` are exactly `words`; returns the index after them.
     pub fn seq(&self, i: usize, words: &[&str]) -> Option<usize> {
-        words
-            .iter()
-            .enumerate()
-            .all(|(k, w)| self.is(i + k, w))
-            .then_some(i + words.len())
+        words.iter().enumerate().all(|(k, w)| self.is(i + k, w)).then_some(i + words.len())
     }
 
     pub fn is_punct(&self, i: usize, c: char) -> bool {
@@ -102,9 +88,7 @@ impl<'a> Sentence<'a> {
 
     /// Punctuation at `i` other than a quote (quotes delimit literal text and stay).
     pub fn is_mark(&self, i: usize) -> bool {
-        self.toks
-            .get(i)
-            .is_some_and(|t| matches!(t.kind, Kind::Punct(_)))
+        self.toks.get(i).is_some_and(|t| matches!(t.kind, Kind::Punct(_)))
     }
 
     /// Any punctuation or quote at `i`.
@@ -123,66 +107,34 @@ impl<'a> Sentence<'a> {
 
 fn push_chunk<'a>(text: &'a str, mut s: usize, mut e: usize, out: &mut Vec<Token<'a>>) {
     let mut tail = Vec::new();
-    while let Some(c) = text[s..e]
-        .chars()
-        .next()
-        .filter(|c| LEADING.contains(c) || QUOTES.contains(c))
-    {
+    while let Some(c) = text[s..e].chars().next().filter(|c| LEADING.contains(c) || QUOTES.contains(c)) {
         out.push(punct(text, s, s + c.len_utf8(), c));
         s += c.len_utf8();
     }
-    while let Some(c) = text[s..e]
-        .chars()
-        .next_back()
-        .filter(|c| TRAILING.contains(c) || QUOTES.contains(c))
-    {
+    while let Some(c) = text[s..e].chars().next_back().filter(|c| TRAILING.contains(c) || QUOTES.contains(c)) {
         tail.push(punct(text, e - c.len_utf8(), e, c));
         e -= c.len_utf8();
     }
     if s < e {
         let raw = &text[s..e];
-        let norm = if raw
-            .chars()
-            .any(|c| c.is_uppercase() || c == '’' || c == '‘')
-        {
+        let norm = if raw.chars().any(|c| c.is_uppercase() || c == '’' || c == '‘') {
             Cow::Owned(raw.to_lowercase().replace(['’', '‘'], "'"))
         } else {
             Cow::Borrowed(raw)
         };
-        out.push(Token {
-            norm,
-            start: s,
-            end: e,
-            kind: Kind::Word,
-            quoted: false,
-        });
+        out.push(Token { norm, start: s, end: e, kind: Kind::Word, quoted: false });
     }
     out.extend(tail.into_iter().rev());
 }
 
 fn punct(text: &str, s: usize, e: usize, c: char) -> Token<'_> {
-    let kind = if QUOTES.contains(&c) {
-        Kind::Quote
-    } else {
-        Kind::Punct(c)
-    };
-    Token {
-        norm: Cow::Borrowed(&text[s..e]),
-        start: s,
-        end: e,
-        kind,
-        quoted: false,
-    }
+    let kind = if QUOTES.contains(&c) { Kind::Quote } else { Kind::Punct(c) };
+    Token { norm: Cow::Borrowed(&text[s..e]), start: s, end: e, kind, quoted: false }
 }
 
 /// Marks the words between pairs of quotes; an unpaired quote quotes nothing.
 fn mark_quoted(toks: &mut [Token<'_>]) {
-    let quotes: Vec<usize> = toks
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.kind == Kind::Quote)
-        .map(|(i, _)| i)
-        .collect();
+    let quotes: Vec<usize> = toks.iter().enumerate().filter(|(_, t)| t.kind == Kind::Quote).map(|(i, _)| i).collect();
     for pair in quotes.chunks_exact(2) {
         for t in &mut toks[pair[0] + 1..pair[1]] {
             t.quoted = true;
@@ -195,19 +147,12 @@ mod tests {
     use super::*;
 
     fn words(s: &str) -> Vec<String> {
-        Sentence::new(s)
-            .toks
-            .iter()
-            .map(|t| t.norm.to_string())
-            .collect()
+        Sentence::new(s).toks.iter().map(|t| t.norm.to_string()).collect()
     }
 
     #[test]
     fn peels_edge_punctuation_only() {
-        assert_eq!(
-            words("What's due, today?"),
-            ["what's", "due", ",", "today", "?"]
-        );
+        assert_eq!(words("What's due, today?"), ["what's", "due", ",", "today", "?"]);
         assert_eq!(
             words("add stand-up at 9:30am (urgent)."),
             ["add", "stand-up", "at", "9:30am", "(", "urgent", ")", "."]

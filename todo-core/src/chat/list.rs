@@ -55,13 +55,11 @@ const LIST_WORDS: &[&str] = &[
 /// Verbs that always mean "show me the list".
 const SHOW: &[&str] = &["show", "list", "display", "print", "ls"];
 /// Verbs that show the list only when a list word follows ("see my tasks", but "see the doctor").
-const SEE: &[&str] = &[
-    "view", "see", "get", "give", "tell", "check", "pull", "bring", "open", "read",
-];
+const SEE: &[&str] = &["view", "see", "get", "give", "tell", "check", "pull", "bring", "open", "read"];
 /// Question openers.
 const ASK: &[&str] = &[
-    "what", "what's", "whats", "what're", "which", "any", "anything", "do", "does", "is", "are",
-    "am", "have", "has", "how", "when", "where",
+    "what", "what's", "whats", "what're", "which", "any", "anything", "do", "does", "is", "are", "am", "have", "has",
+    "how", "when", "where",
 ];
 /// Search verbs: what follows is the text to look for.
 const SEARCH: &[&[&str]] = &[
@@ -84,8 +82,7 @@ pub(crate) fn by_verb(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<C
         return Some(build(s, i, end, ctx, Some(j)));
     }
     let w = s.w(i)?;
-    let has_list_word =
-        || (i + 1..end).any(|k| s.is_any(k, LIST_WORDS) || s.seq(k, &["to", "do"]).is_some());
+    let has_list_word = || (i + 1..end).any(|k| s.is_any(k, LIST_WORDS) || s.seq(k, &["to", "do"]).is_some());
     // "how many tasks ..." asks about the list; "how do I ..." is for help.
     let asks = || ASK.contains(&w) && (w != "how" || s.is(i + 1, "many")) && has_list_word();
     if (SEE.contains(&w) && has_list_word()) || asks() || s.seq(i, &["what's", "next"]).is_some() {
@@ -99,19 +96,15 @@ pub(crate) fn by_verb(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<C
             return None;
         };
         let dated = args.due_after.is_some() || args.due_before.is_some();
-        let other =
-            (i + 1..end).any(|k| !consumed[k] && s.w(k).is_some_and(|w| !ASK_FILLER.contains(&w)));
+        let other = (i + 1..end).any(|k| !consumed[k] && s.w(k).is_some_and(|w| !ASK_FILLER.contains(&w)));
         return (dated && !other).then_some(cmd);
     }
     if SHOW.contains(&w) {
         // "show me the weather" is not about the list: every word must be a
         // filter or a list word.
         let (cmd, consumed) = build_with(s, i, end, ctx, None);
-        let other = (i + 1..end).any(|k| {
-            !consumed[k]
-                && s.w(k)
-                    .is_some_and(|w| !SHOW_FILLER.contains(&w) && !LIST_WORDS.contains(&w))
-        });
+        let other = (i + 1..end)
+            .any(|k| !consumed[k] && s.w(k).is_some_and(|w| !SHOW_FILLER.contains(&w) && !LIST_WORDS.contains(&w)));
         return (!other || has_list_word()).then_some(cmd);
     }
     None
@@ -144,9 +137,8 @@ const ASK_FILLER: &[&str] = &[
 ];
 
 /// Words that may follow "show" in a request for the whole list.
-const SHOW_FILLER: &[&str] = &[
-    "me", "my", "the", "all", "of", "please", "again", "now", "what", "i", "us", "them", "it",
-];
+const SHOW_FILLER: &[&str] =
+    &["me", "my", "the", "all", "of", "please", "again", "now", "what", "i", "us", "them", "it"];
 
 /// A listing asked for by a noun phrase: "my tasks", "tasks for today", "#work
 /// tasks", or by filters alone: "overdue", "upcoming this week".
@@ -196,12 +188,7 @@ fn filters_only(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Command
     let rest = (i..end).all(|k| {
         consumed[k]
             || s.is_any_punct(k)
-            || s.is_any(
-                k,
-                &[
-                    "my", "all", "the", "ones", "tasks", "items", "stuff", "due", "things",
-                ],
-            )
+            || s.is_any(k, &["my", "all", "the", "ones", "tasks", "items", "stuff", "due", "things"])
     });
     (filtered && rest).then_some(cmd)
 }
@@ -210,13 +197,7 @@ fn build(s: &Sentence, i: usize, end: usize, ctx: &Ctx, search_from: Option<usiz
     build_with(s, i, end, ctx, search_from).0
 }
 
-fn build_with(
-    s: &Sentence,
-    i: usize,
-    end: usize,
-    ctx: &Ctx,
-    search_from: Option<usize>,
-) -> (Command, Vec<bool>) {
+fn build_with(s: &Sentence, i: usize, end: usize, ctx: &Ctx, search_from: Option<usize>) -> (Command, Vec<bool>) {
     let mut args = ListTasksArgs::default();
     let mut consumed = vec![false; s.len()];
     let mut status: Option<StatusFilter> = None;
@@ -237,11 +218,7 @@ fn build_with(
     if args.tag.is_none() {
         args.tag = noun_tag(s, i, end, &consumed);
     }
-    args.status = status.unwrap_or(if all {
-        StatusFilter::All
-    } else {
-        StatusFilter::Pending
-    });
+    args.status = status.unwrap_or(if all { StatusFilter::All } else { StatusFilter::Pending });
     if let Some(from) = search_from {
         for c in &mut consumed[i..from] {
             *c = true;
@@ -327,11 +304,8 @@ const NOT_TAGS: &[&str] = &[
 
 /// "show work tasks": a free word right before "tasks" is the tag.
 fn noun_tag(s: &Sentence, i: usize, end: usize, consumed: &[bool]) -> Option<crate::domain::Tag> {
-    let k = (i..end.saturating_sub(1))
-        .find(|k| s.is_any(k + 1, &["tasks", "todos", "to-dos", "items", "stuff"]))?;
-    let w = s
-        .w(k)
-        .filter(|w| !consumed[k] && !NOT_TAGS.contains(w) && !LIST_WORDS.contains(w))?;
+    let k = (i..end.saturating_sub(1)).find(|k| s.is_any(k + 1, &["tasks", "todos", "to-dos", "items", "stuff"]))?;
+    let w = s.w(k).filter(|w| !consumed[k] && !NOT_TAGS.contains(w) && !LIST_WORDS.contains(w))?;
     crate::domain::Tag::parse(w).ok()
 }
 
@@ -353,35 +327,28 @@ fn filter_at(
         args.due_before = before.map(|d| ctx.midnight(d));
         return Some(j);
     }
-    if matches!(w, "overdue" | "late" | "past-due" | "missed")
-        || s.seq(k, &["past", "due"]).is_some()
-    {
+    if matches!(w, "overdue" | "late" | "past-due" | "missed") || s.seq(k, &["past", "due"]).is_some() {
         args.overdue = true;
         return Some(if w == "past" { k + 2 } else { k + 1 });
     }
-    if let Some(j) = s
-        .seq(k, &["including", "completed"])
-        .or_else(|| s.seq(k, &["including", "done"]))
-    {
+    if let Some(j) = s.seq(k, &["including", "completed"]).or_else(|| s.seq(k, &["including", "done"])) {
         *all = true;
         return Some(j);
     }
-    if let Some(j) = s
-        .seq(k, &["not", "done"])
-        .or_else(|| s.seq(k, &["not", "completed"]))
-        .or_else(|| s.seq(k, &["to", "do"]))
+    if let Some(j) =
+        s.seq(k, &["not", "done"]).or_else(|| s.seq(k, &["not", "completed"])).or_else(|| s.seq(k, &["to", "do"]))
     {
         status.get_or_insert(StatusFilter::Pending);
         return Some(j);
     }
     match w {
-        "completed" | "complete" | "done" | "finished" | "closed" | "checked" | "ticked"
-        | "accomplished" | "finish" => {
+        "completed" | "complete" | "done" | "finished" | "closed" | "checked" | "ticked" | "accomplished"
+        | "finish" => {
             *status = Some(StatusFilter::Completed);
             return Some(k + 1);
         }
-        "pending" | "open" | "incomplete" | "unfinished" | "outstanding" | "remaining" | "left"
-        | "active" | "uncompleted" | "undone" | "current" => {
+        "pending" | "open" | "incomplete" | "unfinished" | "outstanding" | "remaining" | "left" | "active"
+        | "uncompleted" | "undone" | "current" => {
             status.get_or_insert(StatusFilter::Pending);
             return Some(k + 1);
         }
@@ -412,26 +379,16 @@ fn filter_at(
 
 /// A date range for a listing: "today", "this week", "next month", "on friday",
 /// "in the next 3 days", "before friday", "upcoming". Bounds are local dates.
-fn range_at(
-    s: &Sentence,
-    k: usize,
-    ctx: &Ctx,
-) -> Option<(Option<NaiveDate>, Option<NaiveDate>, usize)> {
+fn range_at(s: &Sentence, k: usize, ctx: &Ctx) -> Option<(Option<NaiveDate>, Option<NaiveDate>, usize)> {
     let today = ctx.today;
     let day = |d: NaiveDate, j: usize| Some((Some(d), d.succ_opt(), j));
-    let span =
-        |a: NaiveDate, days: u64, j: usize| Some((Some(a), a.checked_add_days(Days::new(days)), j));
+    let span = |a: NaiveDate, days: u64, j: usize| Some((Some(a), a.checked_add_days(Days::new(days)), j));
     // Prepositions that belong to the range: "due for", "in the", "during".
     let mut i = k;
     while i < k + 3 && s.is_any(i, &["due", "for", "on", "in", "during", "of", "from"]) {
         i += 1;
     }
-    if s.is(i, "the")
-        && s.is_any(
-            i + 1,
-            &["next", "coming", "following", "last", "previous", "past"],
-        )
-    {
+    if s.is(i, "the") && s.is_any(i + 1, &["next", "coming", "following", "last", "previous", "past"]) {
         i += 1;
     }
     let monday = ctx.monday();
@@ -448,17 +405,9 @@ fn range_at(
                 _ => None,
             };
             let (a, j) = date(i + 1)?;
-            let (mut b, j) = s
-                .is_any(j, &["and", "&", "to"])
-                .then(|| date(j + 1))
-                .flatten()?;
+            let (mut b, j) = s.is_any(j, &["and", "&", "to"]).then(|| date(j + 1)).flatten()?;
             // "between monday and friday": the friday after that monday.
-            if b < a
-                && (j > 0
-                    && s.w(j - 1)
-                        .and_then(|w| super::vocab::weekday(w, true))
-                        .is_some())
-            {
+            if b < a && (j > 0 && s.w(j - 1).and_then(|w| super::vocab::weekday(w, true)).is_some()) {
                 b = b.checked_add_days(Days::new(7))?;
             }
             return Some((Some(a.min(b)), a.max(b).succ_opt(), j));
@@ -504,11 +453,7 @@ fn range_at(
                 _ => return None,
             };
             return if shift < 0 {
-                Some((
-                    today.checked_sub_days(Days::new(days)),
-                    today.succ_opt(),
-                    u + 1,
-                ))
+                Some((today.checked_sub_days(Days::new(days)), today.succ_opt(), u + 1))
             } else {
                 span(today, days, u + 1)
             };
@@ -528,11 +473,7 @@ fn range_at(
             }
             "year" => {
                 let start = NaiveDate::from_ymd_opt(today.year() + shift, 1, 1)?;
-                return Some((
-                    Some(start),
-                    NaiveDate::from_ymd_opt(today.year() + shift + 1, 1, 1),
-                    j + 1,
-                ));
+                return Some((Some(start), NaiveDate::from_ymd_opt(today.year() + shift + 1, 1, 1), j + 1));
             }
             _ => {}
         }
@@ -615,11 +556,7 @@ const SEARCH_NOISE: &[&str] = &[
 
 /// The text to search for: what is left of the search phrase, without noise words at its edges.
 fn query(s: &Sentence, from: usize, end: usize, consumed: &mut [bool]) -> Option<String> {
-    let word = |k: usize| {
-        s.toks
-            .get(k)
-            .is_some_and(|t| t.kind == super::lexer::Kind::Word)
-    };
+    let word = |k: usize| s.toks.get(k).is_some_and(|t| t.kind == super::lexer::Kind::Word);
     let free_words: Vec<usize> = (from..end).filter(|k| !consumed[*k] && word(*k)).collect();
     let noise = |k: usize| s.is_any(k, SEARCH_NOISE);
     let first = free_words.iter().position(|k| !noise(*k));
@@ -642,12 +579,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     fn ctx() -> Ctx {
-        Ctx::new(
-            DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z")
-                .unwrap()
-                .with_timezone(&Utc),
-            chrono_tz::Tz::UTC,
-        )
+        Ctx::new(DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z").unwrap().with_timezone(&Utc), chrono_tz::Tz::UTC)
     }
 
     fn range(text: &str) -> (Option<String>, Option<String>) {

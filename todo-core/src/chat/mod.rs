@@ -50,8 +50,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 pub use command::{
-    AddTaskArgs, Clarification, Command, DueAt, Intent, ListTasksArgs, NoArgs, RecurrenceRule,
-    RefArgs, TaskRef, UpdateTaskArgs,
+    AddTaskArgs, Clarification, Command, DueAt, Intent, ListTasksArgs, NoArgs, RecurrenceRule, RefArgs, TaskRef,
+    UpdateTaskArgs,
 };
 pub use reply::HELP;
 

@@ -67,17 +67,11 @@ impl RuleSpec {
     }
 
     fn every(freq: Freq, interval: u32) -> Self {
-        Self {
-            interval,
-            ..Self::new(freq)
-        }
+        Self { interval, ..Self::new(freq) }
     }
 
     fn weekly_on(days: Vec<Weekday>, interval: u32) -> Self {
-        Self {
-            by_day: days.into_iter().map(|d| (0, d)).collect(),
-            ..Self::every(Freq::Weekly, interval)
-        }
+        Self { by_day: days.into_iter().map(|d| (0, d)).collect(), ..Self::every(Freq::Weekly, interval) }
     }
 
     /// The rule as RRULE text, validated by the domain; `None` if the phrase
@@ -92,10 +86,7 @@ impl RuleSpec {
     /// first Monday) written as BYSETPOS, because the domain's canonical text
     /// would turn it into "MO" (every Monday).
     fn first_rule(&self, ctx: &Ctx) -> Option<Recurrence> {
-        let mut spec = Self {
-            interval: 1,
-            ..self.clone()
-        };
+        let mut spec = Self { interval: 1, ..self.clone() };
         let mut text = spec.rrule(ctx)?;
         if let [(1, d)] = spec.by_day.as_slice() {
             spec.by_day = vec![(0, *d)];
@@ -121,10 +112,7 @@ impl RuleSpec {
         }
         if let Some(m) = self.by_month {
             // A date that never happens (February 30) would make the engine search forever.
-            let valid = self
-                .by_month_day
-                .iter()
-                .all(|d| NaiveDate::from_ymd_opt(2000, m, d.unsigned_abs()).is_some());
+            let valid = self.by_month_day.iter().all(|d| NaiveDate::from_ymd_opt(2000, m, d.unsigned_abs()).is_some());
             if !valid {
                 return None;
             }
@@ -166,11 +154,7 @@ impl RuleSpec {
             when.period = self.period;
         }
         let instant = when.instant.map(|t| t.with_timezone(&ctx.tz));
-        let start = self
-            .start
-            .or(when.date)
-            .or(instant.map(|t| t.date_naive()))
-            .unwrap_or(ctx.today);
+        let start = self.start.or(when.date).or(instant.map(|t| t.date_naive())).unwrap_or(ctx.today);
         let start = self.fast_forward(start, ctx.today)?;
         let tod = when.time_of_day().or(instant.map(|t| (t.time(), false)));
         match tod {
@@ -189,10 +173,7 @@ impl RuleSpec {
             None => {
                 let dtstart = local_datetime(ctx.tz, start, NaiveTime::MIN);
                 let today: DateTime<Utc> = ctx.midnight(ctx.today);
-                Some(Due {
-                    at: rule.first_at_or_after(dtstart, today)?,
-                    all_day: true,
-                })
+                Some(Due { at: rule.first_at_or_after(dtstart, today)?, all_day: true })
             }
         }
     }
@@ -211,9 +192,7 @@ impl RuleSpec {
             Freq::Hourly | Freq::Daily => false,
             Freq::Weekly => self.by_day.is_empty(),
             Freq::Monthly => self.by_day.is_empty() && self.by_month_day.is_empty(),
-            Freq::Yearly => {
-                self.by_month.is_none() && self.by_day.is_empty() && self.by_month_day.is_empty()
-            }
+            Freq::Yearly => self.by_month.is_none() && self.by_day.is_empty() && self.by_month_day.is_empty(),
         };
         if !anchored {
             return Some(today);
@@ -243,20 +222,13 @@ fn head_at(s: &Sentence, i: usize) -> Option<(RuleSpec, usize)> {
     match w {
         "every" | "each" | "evry" => {
             // Todoist's "every!": count from completion.
-            let bang = s.is_punct(i + 1, '!')
-                && s.toks.get(i + 1).map(|t| t.start) == s.toks.get(i).map(|t| t.end);
+            let bang = s.is_punct(i + 1, '!') && s.toks.get(i + 1).map(|t| t.start) == s.toks.get(i).map(|t| t.end);
             let (mut spec, j) = every_body(s, if bang { i + 2 } else { i + 1 })?;
             spec.from_completion |= bang;
             Some((spec, j))
         }
         "daily" | "everyday" => simple(Freq::Daily, 1),
-        "nightly" => Some((
-            RuleSpec {
-                period: Some(Period::Night),
-                ..RuleSpec::every(Freq::Daily, 1)
-            },
-            i + 1,
-        )),
+        "nightly" => Some((RuleSpec { period: Some(Period::Night), ..RuleSpec::every(Freq::Daily, 1) }, i + 1)),
         "hourly" => simple(Freq::Hourly, 1),
         "weekly" | "biweekly" | "fortnightly" => {
             let n = if w == "weekly" { 1 } else { 2 };
@@ -272,10 +244,7 @@ fn head_at(s: &Sentence, i: usize) -> Option<(RuleSpec, usize)> {
         }
         "yearly" | "annually" => Some(yearly_on(s, i + 1, 1)),
         "weekdays" => Some((RuleSpec::weekly_on(workweek(), 1), i + 1)),
-        "weekends" => Some((
-            RuleSpec::weekly_on(vec![Weekday::Sat, Weekday::Sun], 1),
-            i + 1,
-        )),
+        "weekends" => Some((RuleSpec::weekly_on(vec![Weekday::Sat, Weekday::Sun], 1), i + 1)),
         "once" if s.is_any(i + 1, &["a", "per"]) => {
             let f = freq_unit(s.w(i + 2)?)?;
             simple(f, 1).map(|(r, _)| (r, i + 3))
@@ -304,13 +273,7 @@ fn head_at(s: &Sentence, i: usize) -> Option<(RuleSpec, usize)> {
 }
 
 fn workweek() -> Vec<Weekday> {
-    vec![
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-    ]
+    vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri]
 }
 
 fn freq_unit(w: &str) -> Option<Freq> {
@@ -331,8 +294,8 @@ fn every_body(s: &Sentence, i: usize) -> Option<(RuleSpec, usize)> {
     // The interval: "other", "3", "three", "second" (before a unit only).
     let (n, k) = if w == "other" {
         (2, i + 1)
-    } else if let Some(n) = vocab::cardinal(w)
-        .filter(|_| s.w(i + 1).and_then(freq_unit).is_some() || s.is(i + 1, "fortnights"))
+    } else if let Some(n) =
+        vocab::cardinal(w).filter(|_| s.w(i + 1).and_then(freq_unit).is_some() || s.is(i + 1, "fortnights"))
     {
         (n, i + 1)
     } else if let Some(n) = vocab::ordinal(w).filter(|_| s.w(i + 1).and_then(freq_unit).is_some()) {
@@ -358,27 +321,13 @@ fn every_body(s: &Sentence, i: usize) -> Option<(RuleSpec, usize)> {
             return Some(with_period(s, RuleSpec::weekly_on(workweek(), n), k + 2));
         }
         "weekend" | "weekends" => {
-            let j = if s.is_any(k + 1, &["day", "days"]) {
-                k + 2
-            } else {
-                k + 1
-            };
-            return Some(with_period(
-                s,
-                RuleSpec::weekly_on(vec![Weekday::Sat, Weekday::Sun], n),
-                j,
-            ));
+            let j = if s.is_any(k + 1, &["day", "days"]) { k + 2 } else { k + 1 };
+            return Some(with_period(s, RuleSpec::weekly_on(vec![Weekday::Sat, Weekday::Sun], n), j));
         }
         _ => {}
     }
     if let Some(p) = Period::from_word(u) {
-        return Some((
-            RuleSpec {
-                period: Some(p),
-                ..RuleSpec::every(Freq::Daily, n)
-            },
-            k + 1,
-        ));
+        return Some((RuleSpec { period: Some(p), ..RuleSpec::every(Freq::Daily, n) }, k + 1));
     }
     if let Some((days, j)) = weekday_list(s, k, true) {
         return Some(with_period(s, RuleSpec::weekly_on(days, n), j));
@@ -389,14 +338,7 @@ fn every_body(s: &Sentence, i: usize) -> Option<(RuleSpec, usize)> {
             return Some(r);
         }
         if let Some(((m, d), j)) = month_day_at(s, k) {
-            return Some((
-                RuleSpec {
-                    by_month: Some(m),
-                    by_month_day: vec![d],
-                    ..RuleSpec::new(Freq::Yearly)
-                },
-                j,
-            ));
+            return Some((RuleSpec { by_month: Some(m), by_month_day: vec![d], ..RuleSpec::new(Freq::Yearly) }, j));
         }
     }
     None
@@ -439,11 +381,7 @@ fn yearly_on(s: &Sentence, i: usize, n: u32) -> (RuleSpec, usize) {
     if s.is(i, "on") || s.is(i, "in") {
         let k = if s.is(i + 1, "the") { i + 2 } else { i + 1 };
         if let Some(((m, d), j)) = month_day_at(s, k) {
-            let spec = RuleSpec {
-                by_month: Some(m),
-                by_month_day: vec![d],
-                ..RuleSpec::every(Freq::Yearly, n)
-            };
+            let spec = RuleSpec { by_month: Some(m), by_month_day: vec![d], ..RuleSpec::every(Freq::Yearly, n) };
             return (spec, j);
         }
     }
@@ -459,25 +397,12 @@ fn after_every(s: &Sentence, i: usize) -> bool {
 
 fn in_month_at(s: &Sentence, i: usize) -> Option<(RuleSpec, usize)> {
     if let Some(((m, d), j)) = month_day_at(s, i) {
-        let k = s
-            .seq(j, &["every", "year"])
-            .or_else(|| s.seq(j, &["each", "year"]))?;
-        return Some((
-            RuleSpec {
-                by_month: Some(m),
-                by_month_day: vec![d],
-                ..RuleSpec::new(Freq::Yearly)
-            },
-            k,
-        ));
+        let k = s.seq(j, &["every", "year"]).or_else(|| s.seq(j, &["each", "year"]))?;
+        return Some((RuleSpec { by_month: Some(m), by_month_day: vec![d], ..RuleSpec::new(Freq::Yearly) }, k));
     }
     let (mut spec, j) = day_in_month_at(s, i)?;
     // "of every month", "of each other month", "of the month", "every month"
-    let (k, lead_every) = if s.is(j, "of") {
-        (j + 1, false)
-    } else {
-        (j, true)
-    };
+    let (k, lead_every) = if s.is(j, "of") { (j + 1, false) } else { (j, true) };
     let k = match s.w(k) {
         Some("every" | "each") => k + 1,
         // "of the month" repeats only after "every": "every last friday of
@@ -489,11 +414,7 @@ fn in_month_at(s: &Sentence, i: usize) -> Option<(RuleSpec, usize)> {
     };
     let (n, k) = if s.is(k, "other") {
         (2, k + 1)
-    } else if let Some(n) = s
-        .w(k)
-        .and_then(vocab::cardinal)
-        .filter(|_| s.is(k + 1, "months"))
-    {
+    } else if let Some(n) = s.w(k).and_then(vocab::cardinal).filter(|_| s.is(k + 1, "months")) {
         (n, k + 1)
     } else {
         (1, k)
@@ -508,36 +429,19 @@ fn in_month_at(s: &Sentence, i: usize) -> Option<(RuleSpec, usize)> {
 /// "15th", "1st and 15th", "last day", "last friday", "first monday", "2nd tuesday".
 fn day_in_month_at(s: &Sentence, i: usize) -> Option<(RuleSpec, usize)> {
     let w = s.w(i)?;
-    let nth = if w == "last" {
-        Some(-1)
-    } else {
-        vocab::ordinal(w).map(|n| n as i32)
-    };
+    let nth = if w == "last" { Some(-1) } else { vocab::ordinal(w).map(|n| n as i32) };
     if let Some(n) = nth.filter(|n| (-1..=5).contains(n) && *n != 0)
         && let Some(d) = s.w(i + 1).and_then(|w| vocab::weekday(w, true))
     {
-        let spec = RuleSpec {
-            by_day: vec![(n, d)],
-            ..RuleSpec::new(Freq::Monthly)
-        };
+        let spec = RuleSpec { by_day: vec![(n, d)], ..RuleSpec::new(Freq::Monthly) };
         return Some((spec, i + 2));
     }
     if w == "last" && s.is(i + 1, "day") {
-        return Some((
-            RuleSpec {
-                by_month_day: vec![-1],
-                ..RuleSpec::new(Freq::Monthly)
-            },
-            i + 2,
-        ));
+        return Some((RuleSpec { by_month_day: vec![-1], ..RuleSpec::new(Freq::Monthly) }, i + 2));
     }
     let mut days = Vec::new();
     let mut j = i;
-    while let Some(d) = s
-        .w(j)
-        .and_then(vocab::ordinal)
-        .filter(|d| (1..=31).contains(d))
-    {
+    while let Some(d) = s.w(j).and_then(vocab::ordinal).filter(|d| (1..=31).contains(d)) {
         if !days.contains(&(d as i32)) {
             days.push(d as i32);
         }
@@ -546,33 +450,19 @@ fn day_in_month_at(s: &Sentence, i: usize) -> Option<(RuleSpec, usize)> {
             j += 1;
         }
         let sep = if s.is_punct(j, ',') { j + 1 } else { j };
-        let sep = if s.is_any(sep, &["and", "&"]) {
-            sep + 1
-        } else {
-            sep
-        };
+        let sep = if s.is_any(sep, &["and", "&"]) { sep + 1 } else { sep };
         if sep == j || s.w(sep).and_then(vocab::ordinal).is_none() {
             break;
         }
         j = if s.is(sep, "the") { sep + 1 } else { sep };
     }
-    (!days.is_empty()).then_some((
-        RuleSpec {
-            by_month_day: days,
-            ..RuleSpec::new(Freq::Monthly)
-        },
-        j,
-    ))
+    (!days.is_empty()).then_some((RuleSpec { by_month_day: days, ..RuleSpec::new(Freq::Monthly) }, j))
 }
 
 /// A day of the year without a year: "March 3", "March 3rd", "3 March", "3rd of March".
 fn month_day_at(s: &Sentence, i: usize) -> Option<((u32, i32), usize)> {
-    let day = |w: &str| {
-        vocab::ordinal(w)
-            .or_else(|| vocab::cardinal(w))
-            .filter(|d| (1..=31).contains(d))
-            .map(|d| d as i32)
-    };
+    let day =
+        |w: &str| vocab::ordinal(w).or_else(|| vocab::cardinal(w)).filter(|d| (1..=31).contains(d)).map(|d| d as i32);
     if let Some(m) = s.w(i).and_then(vocab::month) {
         let k = if s.is(i + 1, "the") { i + 2 } else { i + 1 };
         return Some(((m, s.w(k).and_then(day)?), k + 1));
@@ -631,11 +521,7 @@ fn tail_at(s: &Sentence, i: usize, ctx: &Ctx, spec: &mut RuleSpec) -> Option<usi
     if !(start || until) {
         return None;
     }
-    let k = if s.is_any(j + 1, &["on", "from"]) {
-        j + 2
-    } else {
-        j + 1
-    };
+    let k = if s.is_any(j + 1, &["on", "from"]) { j + 2 } else { j + 1 };
     let (piece, end, _) = datetime::date_at(s, k, ctx, true)?;
     let d = match piece {
         datetime::Piece::Date(d) | datetime::Piece::DatePeriod(d, _) => d,
@@ -654,12 +540,7 @@ mod tests {
     use super::*;
 
     fn ctx() -> Ctx {
-        Ctx::new(
-            DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z")
-                .unwrap()
-                .with_timezone(&Utc),
-            chrono_tz::Tz::UTC,
-        )
+        Ctx::new(DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z").unwrap().with_timezone(&Utc), chrono_tz::Tz::UTC)
     }
 
     fn rule(phrase: &str) -> String {
@@ -691,66 +572,27 @@ mod tests {
         assert_eq!(rule("every weekday"), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
         assert_eq!(rule("on weekends"), "FREQ=WEEKLY;BYDAY=SA,SU");
         assert_eq!(rule("every monday"), "FREQ=WEEKLY;BYDAY=MO");
-        assert_eq!(
-            rule("every tuesday and thursday"),
-            "FREQ=WEEKLY;BYDAY=TU,TH"
-        );
+        assert_eq!(rule("every tuesday and thursday"), "FREQ=WEEKLY;BYDAY=TU,TH");
         assert_eq!(rule("every mon, wed and fri"), "FREQ=WEEKLY;BYDAY=MO,WE,FR");
         assert_eq!(rule("on mondays"), "FREQ=WEEKLY;BYDAY=MO");
-        assert_eq!(
-            rule("every other friday"),
-            "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR"
-        );
+        assert_eq!(rule("every other friday"), "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR");
         assert_eq!(rule("weekly on sunday"), "FREQ=WEEKLY;BYDAY=SU");
-        assert_eq!(
-            rule("every 2 weeks on tuesday"),
-            "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU"
-        );
+        assert_eq!(rule("every 2 weeks on tuesday"), "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU");
     }
 
     #[test]
     fn days_of_the_month_and_year() {
-        assert_eq!(
-            rule("on the 1st of every month"),
-            "FREQ=MONTHLY;BYMONTHDAY=1"
-        );
-        assert_eq!(
-            rule("every month on the 15th"),
-            "FREQ=MONTHLY;BYMONTHDAY=15"
-        );
-        assert_eq!(
-            rule("on the 1st and 15th of each month"),
-            "FREQ=MONTHLY;BYMONTHDAY=1,15"
-        );
-        assert_eq!(
-            rule("every last friday of the month"),
-            "FREQ=MONTHLY;BYDAY=-1FR"
-        );
-        assert_eq!(
-            rule("every first monday of the month"),
-            "FREQ=MONTHLY;BYDAY=1MO"
-        );
-        assert_eq!(
-            rule("on the last day of every month"),
-            "FREQ=MONTHLY;BYMONTHDAY=-1"
-        );
-        assert_eq!(
-            rule("the second tuesday of every month"),
-            "FREQ=MONTHLY;BYDAY=2TU"
-        );
+        assert_eq!(rule("on the 1st of every month"), "FREQ=MONTHLY;BYMONTHDAY=1");
+        assert_eq!(rule("every month on the 15th"), "FREQ=MONTHLY;BYMONTHDAY=15");
+        assert_eq!(rule("on the 1st and 15th of each month"), "FREQ=MONTHLY;BYMONTHDAY=1,15");
+        assert_eq!(rule("every last friday of the month"), "FREQ=MONTHLY;BYDAY=-1FR");
+        assert_eq!(rule("every first monday of the month"), "FREQ=MONTHLY;BYDAY=1MO");
+        assert_eq!(rule("on the last day of every month"), "FREQ=MONTHLY;BYMONTHDAY=-1");
+        assert_eq!(rule("the second tuesday of every month"), "FREQ=MONTHLY;BYDAY=2TU");
         assert_eq!(rule("every 15th"), "FREQ=MONTHLY;BYMONTHDAY=15");
-        assert_eq!(
-            rule("every year on March 3"),
-            "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=3"
-        );
-        assert_eq!(
-            rule("every 3rd of march"),
-            "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=3"
-        );
-        assert_eq!(
-            rule("on march 3 every year"),
-            "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=3"
-        );
+        assert_eq!(rule("every year on March 3"), "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=3");
+        assert_eq!(rule("every 3rd of march"), "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=3");
+        assert_eq!(rule("on march 3 every year"), "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=3");
         assert_eq!(rule("monthly on the 1st"), "FREQ=MONTHLY;BYMONTHDAY=1");
         assert!(
             rule_at(&Sentence::new("every year on february 30"), 0, &ctx())
@@ -761,10 +603,7 @@ mod tests {
 
     #[test]
     fn tails() {
-        assert_eq!(
-            rule("every day until december 31"),
-            "FREQ=DAILY;UNTIL=20261231T235959Z"
-        );
+        assert_eq!(rule("every day until december 31"), "FREQ=DAILY;UNTIL=20261231T235959Z");
         let s = Sentence::new("every monday starting next week");
         let (spec, _) = rule_at(&s, 0, &ctx()).unwrap();
         assert_eq!(spec.start, NaiveDate::from_ymd_opt(2026, 11, 30));
@@ -782,50 +621,17 @@ mod tests {
             (d.at.to_rfc3339(), d.all_day)
         };
         let at = |h, m| When {
-            time: Some(datetime::Clock {
-                hour: h,
-                minute: m,
-                meridiem: None,
-                h24: true,
-                end_of_day: false,
-            }),
+            time: Some(datetime::Clock { hour: h, minute: m, meridiem: None, h24: true, end_of_day: false }),
             ..When::default()
         };
-        assert_eq!(
-            due("every monday", When::default()),
-            ("2026-11-30T00:00:00+00:00".into(), true)
-        );
-        assert_eq!(
-            due("every day", When::default()),
-            ("2026-11-26T00:00:00+00:00".into(), true)
-        );
-        assert_eq!(
-            due("daily", at(8, 0)),
-            ("2026-11-27T08:00:00+00:00".into(), false)
-        );
-        assert_eq!(
-            due("every weekday", at(9, 30)),
-            ("2026-11-26T09:30:00+00:00".into(), false)
-        );
-        assert_eq!(
-            due("every last friday of the month", When::default()),
-            ("2026-11-27T00:00:00+00:00".into(), true)
-        );
-        assert_eq!(
-            due("every first monday of the month", When::default()),
-            ("2026-12-07T00:00:00+00:00".into(), true)
-        );
-        assert_eq!(
-            due("every year on march 3", When::default()),
-            ("2027-03-03T00:00:00+00:00".into(), true)
-        );
-        assert_eq!(
-            due("every morning", When::default()),
-            ("2026-11-26T09:00:00+00:00".into(), false)
-        );
-        assert_eq!(
-            due("every evening", When::default()),
-            ("2026-11-26T18:00:00+00:00".into(), false)
-        );
+        assert_eq!(due("every monday", When::default()), ("2026-11-30T00:00:00+00:00".into(), true));
+        assert_eq!(due("every day", When::default()), ("2026-11-26T00:00:00+00:00".into(), true));
+        assert_eq!(due("daily", at(8, 0)), ("2026-11-27T08:00:00+00:00".into(), false));
+        assert_eq!(due("every weekday", at(9, 30)), ("2026-11-26T09:30:00+00:00".into(), false));
+        assert_eq!(due("every last friday of the month", When::default()), ("2026-11-27T00:00:00+00:00".into(), true));
+        assert_eq!(due("every first monday of the month", When::default()), ("2026-12-07T00:00:00+00:00".into(), true));
+        assert_eq!(due("every year on march 3", When::default()), ("2027-03-03T00:00:00+00:00".into(), true));
+        assert_eq!(due("every morning", When::default()), ("2026-11-26T09:00:00+00:00".into(), false));
+        assert_eq!(due("every evening", When::default()), ("2026-11-26T18:00:00+00:00".into(), false));
     }
 }

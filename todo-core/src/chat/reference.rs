@@ -22,10 +22,8 @@ pub(crate) enum Found {
 }
 
 /// Words before a reference that belong to no title.
-const LEADING: &[&str] = &[
-    "the", "my", "a", "an", "task", "tasks", "item", "todo", "to-do", "number", "no", "nr", "num",
-    "id",
-];
+const LEADING: &[&str] =
+    &["the", "my", "a", "an", "task", "tasks", "item", "todo", "to-do", "number", "no", "nr", "num", "id"];
 
 /// Words that refer to something the interpreter cannot see.
 const VAGUE: &[&str] = &[
@@ -51,19 +49,8 @@ const VAGUE: &[&str] = &[
 ];
 
 /// Words that make a reference mean many tasks.
-const BULK: &[&str] = &[
-    "all",
-    "every",
-    "everything",
-    "each",
-    "both",
-    "tasks",
-    "todos",
-    "items",
-    "list",
-    "entire",
-    "whole",
-];
+const BULK: &[&str] =
+    &["all", "every", "everything", "each", "both", "tasks", "todos", "items", "list", "entire", "whole"];
 
 /// Reads a task reference from exactly the tokens in `range`.
 pub(crate) fn reference(s: &Sentence, range: Range<usize>) -> Found {
@@ -71,10 +58,7 @@ pub(crate) fn reference(s: &Sentence, range: Range<usize>) -> Found {
     // Trailing noise: "from my list", "off", "please", punctuation.
     loop {
         let noise = s.is_mark(b.wrapping_sub(1))
-            || s.is_any(
-                b.wrapping_sub(1),
-                &["please", "pls", "off", "now", "already", "too"],
-            );
+            || s.is_any(b.wrapping_sub(1), &["please", "pls", "off", "now", "already", "too"]);
         if a < b && noise {
             b -= 1;
         } else if let Some(k) = list_suffix(s, a, b) {
@@ -99,13 +83,7 @@ pub(crate) fn reference(s: &Sentence, range: Range<usize>) -> Found {
     // A title: without leading articles and a trailing "task".
     let mut ta = a;
     while ta < b
-        && s.is_any(
-            ta,
-            &[
-                "the", "my", "a", "an", "task", "todo", "to-do", "item", "called", "named",
-                "titled",
-            ],
-        )
+        && s.is_any(ta, &["the", "my", "a", "an", "task", "todo", "to-do", "item", "called", "named", "titled"])
     {
         ta += 1;
     }
@@ -115,18 +93,10 @@ pub(crate) fn reference(s: &Sentence, range: Range<usize>) -> Found {
     }
     let rest: Vec<&str> = (ta..tb).filter_map(|i| s.w(i)).collect();
     let quoted = (ta..tb).any(|i| s.toks[i].quoted);
-    if !quoted
-        && (rest.is_empty()
-            || rest
-                .iter()
-                .all(|w| VAGUE.contains(w) || LEADING.contains(w)))
-    {
+    if !quoted && (rest.is_empty() || rest.iter().all(|w| VAGUE.contains(w) || LEADING.contains(w))) {
         return Found::Ambiguous;
     }
-    let title = s
-        .slice(ta, tb)
-        .trim_matches(|c: char| "\"“”„«»".contains(c))
-        .trim();
+    let title = s.slice(ta, tb).trim_matches(|c: char| "\"“”„«»".contains(c)).trim();
     if title.is_empty() {
         return Found::Missing;
     }
@@ -170,22 +140,14 @@ fn numbered(s: &Sentence, a: usize, b: usize) -> Option<Found> {
     let w = s.w(i)?;
     let rest_is_noise = |from: usize| {
         (from..b).all(|k| {
-            s.is_any(
-                k,
-                &[
-                    "one", "task", "item", "todo", "on", "in", "the", "list", "my",
-                ],
-            ) || s.is_any_punct(k)
+            s.is_any(k, &["one", "task", "item", "todo", "on", "in", "the", "list", "my"]) || s.is_any_punct(k)
         })
     };
     if let Ok(u) = Uuid::parse_str(w) {
         return rest_is_noise(i + 1).then_some(Found::Ref(TaskRef::Id(TaskId(u))));
     }
     // "#2", "no.2", "2's" (as in "task 2's priority")
-    let digits = w
-        .strip_prefix('#')
-        .or_else(|| w.strip_prefix("no."))
-        .unwrap_or(w);
+    let digits = w.strip_prefix('#').or_else(|| w.strip_prefix("no.")).unwrap_or(w);
     let digits = digits.strip_suffix("'s").unwrap_or(digits);
     if let Some(n) = vocab::cardinal(digits).filter(|n| *n >= 1) {
         return rest_is_noise(i + 1).then_some(Found::Ref(TaskRef::Index(n)));
@@ -201,8 +163,7 @@ fn numbered(s: &Sentence, a: usize, b: usize) -> Option<Found> {
 pub(crate) fn is_numbered_at(s: &Sentence, i: usize) -> bool {
     let w = s.w(i).unwrap_or("");
     if Uuid::parse_str(w).is_ok()
-        || w.strip_prefix('#')
-            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+        || w.strip_prefix('#').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
     {
         return true;
     }
@@ -235,15 +196,9 @@ mod tests {
         assert_eq!(r("3"), Found::Ref(TaskRef::Index(3)));
         assert_eq!(r("number three"), Found::Ref(TaskRef::Index(3)));
         assert_eq!(r("the 3rd one"), Found::Ref(TaskRef::Index(3)));
-        assert_eq!(
-            r("the first task on the list"),
-            Found::Ref(TaskRef::Index(1))
-        );
+        assert_eq!(r("the first task on the list"), Found::Ref(TaskRef::Index(1)));
         let id = "0192f0c1-7a2b-7c3d-8e4f-5a6b7c8d9e0f";
-        assert_eq!(
-            r(&format!("task {id}")),
-            Found::Ref(TaskRef::Id(TaskId(id.parse().unwrap())))
-        );
+        assert_eq!(r(&format!("task {id}")), Found::Ref(TaskRef::Id(TaskId(id.parse().unwrap()))));
     }
 
     #[test]
@@ -257,16 +212,9 @@ mod tests {
 
     #[test]
     fn vague() {
-        for t in [
-            "it",
-            "that one",
-            "everything",
-            "all tasks",
-            "all my tasks",
-            "the last one",
-            "them",
-            "completed tasks",
-        ] {
+        for t in
+            ["it", "that one", "everything", "all tasks", "all my tasks", "the last one", "them", "completed tasks"]
+        {
             assert_eq!(r(t), Found::Ambiguous, "{t}");
         }
         assert_eq!(r(""), Found::Missing);

@@ -16,8 +16,7 @@ pub(crate) const EMPTY: &str = "What would you like to do? Say \"help\" to see w
 
 pub(crate) const THANKS: &str = "You're welcome! Anything else for your list?";
 
-pub(crate) const NO_TITLE: &str =
-    "What is the task? For example: \"add buy milk tomorrow at 5pm\".";
+pub(crate) const NO_TITLE: &str = "What is the task? For example: \"add buy milk tomorrow at 5pm\".";
 
 pub(crate) const TITLE_TOO_LONG: &str =
     "That task title is too long (200 characters at most). Could you say it more briefly?";
@@ -37,8 +36,7 @@ friday\") or its title.";
 pub(crate) const WHAT_UPDATE: &str = "What should I change? For example: \"move task 2 to friday at 4pm\", \"rename task 2 \
 to buy oat milk\", \"change the priority of task 2 to high\" or \"tag task 2 with home\".";
 
-pub(crate) const WHEN_MOVE: &str =
-    "When should it be due? For example: \"move task 2 to friday at 4pm\".";
+pub(crate) const WHEN_MOVE: &str = "When should it be due? For example: \"move task 2 to friday at 4pm\".";
 
 pub(crate) const REMINDER_NEEDS_TIME: &str = "When should I remind you? Give a time, for example: \"remind me about task \
 2 tomorrow at 9am\".";

@@ -31,9 +31,7 @@ impl Span {
     /// What "in <span>" names: an exact instant for minutes and hours, a date otherwise.
     pub fn after_now(self, ctx: &Ctx) -> Option<Piece> {
         match self {
-            Span::Minutes(m) => Some(Piece::Instant(
-                ctx.now.checked_add_signed(Duration::try_minutes(m)?)?,
-            )),
+            Span::Minutes(m) => Some(Piece::Instant(ctx.now.checked_add_signed(Duration::try_minutes(m)?)?)),
             Span::Days(n) => Some(Piece::Date(ctx.plus_days(n)?)),
             Span::Months(n) => Some(Piece::Date(ctx.today.checked_add_months(Months::new(n))?)),
         }
@@ -46,15 +44,11 @@ const MAX_AMOUNT: f64 = 100_000.0;
 /// An amount and unit: "30 minutes", "an hour", "2h", "a couple of days",
 /// "one and a half hours", "half an hour".
 pub(crate) fn span_at(s: &Sentence, i: usize) -> Option<(Span, usize)> {
-    if let Some(j) = s
-        .seq(i, &["half", "an", "hour"])
-        .or_else(|| s.seq(i, &["a", "half", "hour"]))
-    {
+    if let Some(j) = s.seq(i, &["half", "an", "hour"]).or_else(|| s.seq(i, &["a", "half", "hour"])) {
         return Some((Span::Minutes(30), j));
     }
-    if let Some(j) = s
-        .seq(i, &["a", "quarter", "of", "an", "hour"])
-        .or_else(|| s.seq(i, &["quarter", "of", "an", "hour"]))
+    if let Some(j) =
+        s.seq(i, &["a", "quarter", "of", "an", "hour"]).or_else(|| s.seq(i, &["quarter", "of", "an", "hour"]))
     {
         return Some((Span::Minutes(15), j));
     }
@@ -92,10 +86,7 @@ pub(crate) fn span_at(s: &Sentence, i: usize) -> Option<(Span, usize)> {
 /// "3", "three", "twenty five", "a", "an", "a couple of", "a few", "1.5", "one and a half".
 fn amount_at(s: &Sentence, i: usize) -> Option<(f64, usize)> {
     let w = s.w(i)?;
-    if let Some(j) = s
-        .seq(i, &["a", "couple", "of"])
-        .or_else(|| s.seq(i, &["couple", "of"]))
-    {
+    if let Some(j) = s.seq(i, &["a", "couple", "of"]).or_else(|| s.seq(i, &["couple", "of"])) {
         return Some((2.0, j));
     }
     if let Some(j) = s.seq(i, &["a", "few"]) {
@@ -111,19 +102,13 @@ fn amount_at(s: &Sentence, i: usize) -> Option<(f64, usize)> {
         // "twenty five"
         if n % 10 == 0
             && n >= 20
-            && let Some(u) = s
-                .w(i + 1)
-                .and_then(vocab::cardinal)
-                .filter(|u| (1..10).contains(u))
+            && let Some(u) = s.w(i + 1).and_then(vocab::cardinal).filter(|u| (1..10).contains(u))
         {
             return Some((f64::from(n + u), i + 2));
         }
         return Some((f64::from(n), i + 1));
     }
-    let x: f64 = w
-        .parse()
-        .ok()
-        .filter(|x: &f64| x.is_finite() && *x >= 0.0)?;
+    let x: f64 = w.parse().ok().filter(|x: &f64| x.is_finite() && *x >= 0.0)?;
     w.contains('.').then_some((x, i + 1))
 }
 
@@ -164,11 +149,7 @@ fn make_span(n: f64, u: Unit) -> Option<Span> {
         Unit::Day => whole(n).map(Span::Days),
         Unit::Week => whole(n * 7.0).map(Span::Days),
         Unit::Fortnight => whole(n * 14.0).map(Span::Days),
-        Unit::Month => whole(n)
-            .and_then(|m| u32::try_from(m).ok())
-            .map(Span::Months),
-        Unit::Year => whole(n * 12.0)
-            .and_then(|m| u32::try_from(m).ok())
-            .map(Span::Months),
+        Unit::Month => whole(n).and_then(|m| u32::try_from(m).ok()).map(Span::Months),
+        Unit::Year => whole(n * 12.0).and_then(|m| u32::try_from(m).ok()).map(Span::Months),
     }
 }

@@ -38,11 +38,7 @@ fn priority_value(s: &Sentence, a: usize, b: usize) -> Option<Priority> {
         return (end >= b).then_some(p);
     }
     let p = s.w(a).and_then(vocab::priority)?;
-    let end = if s.is_any(a + 1, &["priority", "prio"]) {
-        a + 2
-    } else {
-        a + 1
-    };
+    let end = if s.is_any(a + 1, &["priority", "prio"]) { a + 2 } else { a + 1 };
     (end >= b).then_some(p)
 }
 
@@ -160,61 +156,37 @@ pub(crate) fn update(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Co
         "rename" | "retitle" | "call" | "relabel" if w != "call" || is_numbered_at(s, i + 1) => {
             rename(s, i + 1, end, ctx)
         }
-        "change" | "update" | "edit" | "modify" | "set" | "alter" | "make" | "switch"
-        | "adjust" => {
+        "change" | "update" | "edit" | "modify" | "set" | "alter" | "make" | "switch" | "adjust" => {
             change(s, i + 1, end, ctx).or_else(|| {
                 // "change it", "update task 3": no value to set.
-                let b = if end > i + 1 && s.is_any(end - 1, &["to", "as"]) {
-                    end - 1
-                } else {
-                    end
-                };
+                let b = if end > i + 1 && s.is_any(end - 1, &["to", "as"]) { end - 1 } else { end };
                 match reference(s, i + 1..b) {
-                    Found::Ambiguous
-                        if b > i + 1 && !s.is_any(i + 1, &["the", "my", "a", "an"]) =>
-                    {
+                    Found::Ambiguous if b > i + 1 && !s.is_any(i + 1, &["the", "my", "a", "an"]) => {
                         Some(Command::unknown(reply::WHICH_UPDATE))
                     }
-                    Found::Ref(TaskRef::Index(_) | TaskRef::Id(_)) => {
-                        Some(Command::unknown(reply::WHAT_UPDATE))
-                    }
+                    Found::Ref(TaskRef::Index(_) | TaskRef::Id(_)) => Some(Command::unknown(reply::WHAT_UPDATE)),
                     _ => None,
                 }
             })
         }
-        "raise" | "increase" | "lower" | "decrease" | "reduce" | "bump" | "up" | "upgrade"
-        | "downgrade"
-            if s.seq(i + 1, &["the", "priority", "of"])
-                .or_else(|| s.seq(i + 1, &["priority", "of"]))
-                .is_some() =>
+        "raise" | "increase" | "lower" | "decrease" | "reduce" | "bump" | "up" | "upgrade" | "downgrade"
+            if s.seq(i + 1, &["the", "priority", "of"]).or_else(|| s.seq(i + 1, &["priority", "of"])).is_some() =>
         {
             let k = (i + 1..end).find(|k| s.is(*k, "of"))? + 1;
-            let p = if matches!(w, "lower" | "decrease" | "reduce" | "downgrade") {
-                Priority::Low
-            } else {
-                Priority::High
-            };
+            let p =
+                if matches!(w, "lower" | "decrease" | "reduce" | "downgrade") { Priority::Low } else { Priority::High };
             Some(updated(resolve_ref(s, k..end), Value::Priority(p), ctx))
         }
-        "move" | "reschedule" | "postpone" | "push" | "defer" | "delay" | "shift" | "bump"
-        | "snooze" | "resched" => {
-            let j = if s.is_any(i + 1, &["back", "out"]) {
-                i + 2
-            } else {
-                i + 1
-            };
+        "move" | "reschedule" | "postpone" | "push" | "defer" | "delay" | "shift" | "bump" | "snooze" | "resched" => {
+            let j = if s.is_any(i + 1, &["back", "out"]) { i + 2 } else { i + 1 };
             reschedule(s, j, end, ctx)
         }
         "tag" | "label" if s.w(i + 1).is_some() => {
             // "tag task 5 with home", "tag buy milk as groceries"
-            let (r, v) = split_at_word(s, i + 1, end, &["with", "as"])
-                .or_else(|| numbered_then_rest(s, i + 1, end))?;
+            let (r, v) = split_at_word(s, i + 1, end, &["with", "as"]).or_else(|| numbered_then_rest(s, i + 1, end))?;
             let (tags, tend) = tag_list(s, v.start)?;
             (tend >= v.end).then(|| match resolve_ref(s, r) {
-                Ok(task) => Command::UpdateTask(UpdateTaskArgs {
-                    tags_add: tags,
-                    ..UpdateTaskArgs::of(task)
-                }),
+                Ok(task) => Command::UpdateTask(UpdateTaskArgs { tags_add: tags, ..UpdateTaskArgs::of(task) }),
                 Err(q) => Command::unknown(q),
             })
         }
@@ -230,65 +202,39 @@ pub(crate) fn update(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Co
         }
         "add" => add_to(s, i + 1, end),
         "remove" | "delete" | "drop" | "clear" | "unset" | "take" => remove_from(s, i + 1, end),
-        "prioritize" | "prioritise" => Some(updated(
-            resolve_ref(s, i + 1..end),
-            Value::Priority(Priority::High),
-            ctx,
-        )),
-        "deprioritize" | "deprioritise" => Some(updated(
-            resolve_ref(s, i + 1..end),
-            Value::Priority(Priority::Low),
-            ctx,
-        )),
-        "reopen" | "uncomplete" | "unmark" | "undo" | "restore" | "unfinish" | "un-complete"
-        | "uncheck" | "unarchive" => Some(updated(
-            resolve_ref(s, i + 1..end),
-            Value::Status(Status::Pending),
-            ctx,
-        )),
+        "prioritize" | "prioritise" => Some(updated(resolve_ref(s, i + 1..end), Value::Priority(Priority::High), ctx)),
+        "deprioritize" | "deprioritise" => {
+            Some(updated(resolve_ref(s, i + 1..end), Value::Priority(Priority::Low), ctx))
+        }
+        "reopen" | "uncomplete" | "unmark" | "undo" | "restore" | "unfinish" | "un-complete" | "uncheck"
+        | "unarchive" => Some(updated(resolve_ref(s, i + 1..end), Value::Status(Status::Pending), ctx)),
         "mark" | "flag" => {
             // "mark task 3 as urgent", "mark task 2 as not done"
             let (r, v) = split_ref_value(s, i + 1, end, ctx, &["as"], false).or_else(|| {
-                numbered_then_rest(s, i + 1, end)
-                    .and_then(|(r, v)| Some((r, value(s, v.start, v.end, ctx, false)?)))
+                numbered_then_rest(s, i + 1, end).and_then(|(r, v)| Some((r, value(s, v.start, v.end, ctx, false)?)))
             })?;
             match v {
-                Value::Priority(_) | Value::Status(Status::Pending) => {
-                    Some(updated(resolve_ref(s, r), v, ctx))
-                }
+                Value::Priority(_) | Value::Status(Status::Pending) => Some(updated(resolve_ref(s, r), v, ctx)),
                 _ => None,
             }
         }
-        "stop" if s.is_any(i + 1, &["repeating", "recurring"]) => {
-            Some(match resolve_ref(s, i + 2..end) {
-                Ok(task) => Command::UpdateTask(UpdateTaskArgs {
-                    recurrence: Some(None),
-                    ..UpdateTaskArgs::of(task)
-                }),
-                Err(q) => Command::unknown(q),
-            })
-        }
+        "stop" if s.is_any(i + 1, &["repeating", "recurring"]) => Some(match resolve_ref(s, i + 2..end) {
+            Ok(task) => Command::UpdateTask(UpdateTaskArgs { recurrence: Some(None), ..UpdateTaskArgs::of(task) }),
+            Err(q) => Command::unknown(q),
+        }),
         _ => None,
     }
 }
 
 fn tags_removed(s: &Sentence, r: Range<usize>, tags: Vec<crate::domain::Tag>) -> Command {
     match resolve_ref(s, r) {
-        Ok(task) => Command::UpdateTask(UpdateTaskArgs {
-            tags_remove: tags,
-            ..UpdateTaskArgs::of(task)
-        }),
+        Ok(task) => Command::UpdateTask(UpdateTaskArgs { tags_remove: tags, ..UpdateTaskArgs::of(task) }),
         Err(q) => Command::unknown(q),
     }
 }
 
 /// Splits at the first of `words` after `a`.
-fn split_at_word(
-    s: &Sentence,
-    a: usize,
-    end: usize,
-    words: &[&str],
-) -> Option<(Range<usize>, Range<usize>)> {
+fn split_at_word(s: &Sentence, a: usize, end: usize, words: &[&str]) -> Option<(Range<usize>, Range<usize>)> {
     let k = (a + 1..end).find(|k| s.is_any(*k, words))?;
     Some((a..k, k + 1..end))
 }
@@ -298,10 +244,7 @@ fn numbered_then_rest(s: &Sentence, a: usize, end: usize) -> Option<(Range<usize
     if !is_numbered_at(s, a) {
         return None;
     }
-    let k = if s
-        .w(a)
-        .is_some_and(|w| w.starts_with('#') || uuid::Uuid::parse_str(w).is_ok())
-    {
+    let k = if s.w(a).is_some_and(|w| w.starts_with('#') || uuid::Uuid::parse_str(w).is_ok()) {
         a + 1
     } else if s.is(a, "the") {
         a + 3
@@ -313,31 +256,17 @@ fn numbered_then_rest(s: &Sentence, a: usize, end: usize) -> Option<(Range<usize
 
 /// "rename task 1 to buy oat milk", "rename buy milk as buy oat milk", "rename task 1: X".
 fn rename(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
-    if let Some(k) =
-        (j + 1..end).find(|k| s.is_any(*k, &["to", "as", "into"]) || s.is_punct(*k, ':'))
-    {
-        return Some(updated(
-            resolve_ref(s, j..k),
-            Value::Title(leftover(s, k + 1..end, &[])),
-            ctx,
-        ));
+    if let Some(k) = (j + 1..end).find(|k| s.is_any(*k, &["to", "as", "into"]) || s.is_punct(*k, ':')) {
+        return Some(updated(resolve_ref(s, j..k), Value::Title(leftover(s, k + 1..end, &[])), ctx));
     }
     let (r, v) = numbered_then_rest(s, j, end)?;
-    Some(updated(
-        resolve_ref(s, r),
-        Value::Title(leftover(s, v, &[])),
-        ctx,
-    ))
+    Some(updated(resolve_ref(s, r), Value::Title(leftover(s, v, &[])), ctx))
 }
 
 /// After "change"/"set"/"update"/"make": "the priority of task 3 to high",
 /// "task 3 to friday", "task 2 priority to low", "task 3 urgent".
 fn change(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
-    let k = if s.is_any(j, &["the", "its"]) {
-        j + 1
-    } else {
-        j
-    };
+    let k = if s.is_any(j, &["the", "its"]) { j + 1 } else { j };
     // "the priority of task 3 to high"
     if let Some((field, f)) = field_at(s, k)
         && s.is_any(f, &["of", "for", "on", "in"])
@@ -352,20 +281,14 @@ fn change(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
     if let Some(f) = (j + 1..end).find(|k| field_at(s, *k).is_some() && !s.is(k - 1, "to"))
         && let Some((field, fe)) = field_at(s, f)
     {
-        let v = if s.is_any(fe, &["to", "as", "at", "="]) || s.is_punct(fe, ':') {
-            fe + 1
-        } else {
-            fe
-        };
+        let v = if s.is_any(fe, &["to", "as", "at", "="]) || s.is_punct(fe, ':') { fe + 1 } else { fe };
         if v < end {
             let r = if s.is(f - 1, "'s") { j..f - 1 } else { j..f };
             return field_value(s, r, v..end, field, ctx);
         }
     }
     // "make task 3 repeat every monday", "set task 2 to repeat weekly"
-    if let Some(k) =
-        (j + 1..end).find(|k| s.is_any(*k, &["repeat", "recur", "repeating", "recurring"]))
-    {
+    if let Some(k) = (j + 1..end).find(|k| s.is_any(*k, &["repeat", "recur", "repeating", "recurring"])) {
         let r = if s.is(k - 1, "to") { j..k - 1 } else { j..k };
         return recurrence_update(s, r, k + 1, ctx);
     }
@@ -374,30 +297,17 @@ fn change(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
         return Some(updated(resolve_ref(s, r), v, ctx));
     }
     // "update task 5: call the bank"
-    if let Some(k) = (j + 1..end)
-        .find(|k| s.is_punct(*k, ':'))
-        .filter(|_| is_numbered_at(s, j))
-    {
+    if let Some(k) = (j + 1..end).find(|k| s.is_punct(*k, ':')).filter(|_| is_numbered_at(s, j)) {
         return value(s, k + 1, end, ctx, true).map(|v| updated(resolve_ref(s, j..k), v, ctx));
     }
     // "make task 3 urgent", "set task 2 high priority", "set task 2 due friday"
     let (r, rest) = numbered_then_rest(s, j, end)?;
-    let rest_start = if s.is(rest.start, "due") {
-        rest.start + 1
-    } else {
-        rest.start
-    };
+    let rest_start = if s.is(rest.start, "due") { rest.start + 1 } else { rest.start };
     let v = value(s, rest_start, rest.end, ctx, false)?;
     Some(updated(resolve_ref(s, r), v, ctx))
 }
 
-fn field_value(
-    s: &Sentence,
-    r: Range<usize>,
-    v: Range<usize>,
-    field: Field,
-    ctx: &Ctx,
-) -> Option<Command> {
+fn field_value(s: &Sentence, r: Range<usize>, v: Range<usize>, field: Field, ctx: &Ctx) -> Option<Command> {
     let task = match resolve_ref(s, r) {
         Ok(t) => t,
         Err(q) => return Some(Command::unknown(q)),
@@ -420,17 +330,8 @@ fn field_value(
 }
 
 /// Sets a reminder: "remind me about task 3 tomorrow at 9am".
-pub(crate) fn reminder_update(
-    mut u: UpdateTaskArgs,
-    s: &Sentence,
-    v: Range<usize>,
-    ctx: &Ctx,
-) -> Command {
-    let a = if s.is_any(v.start, &["to", "for"]) {
-        v.start + 1
-    } else {
-        v.start
-    };
+pub(crate) fn reminder_update(mut u: UpdateTaskArgs, s: &Sentence, v: Range<usize>, ctx: &Ctx) -> Command {
+    let a = if s.is_any(v.start, &["to", "for"]) { v.start + 1 } else { v.start };
     if before_at(s, a).is_some() {
         // "15 minutes before" needs the task's due time, which is not known here.
         return Command::unknown(reply::REMINDER_NEEDS_TIME);
@@ -451,12 +352,7 @@ fn recurrence_update(s: &Sentence, r: Range<usize>, a: usize, ctx: &Ctx) -> Opti
     }
 }
 
-fn recurrence_update_of(
-    mut u: UpdateTaskArgs,
-    s: &Sentence,
-    a: usize,
-    ctx: &Ctx,
-) -> Option<Command> {
+fn recurrence_update_of(mut u: UpdateTaskArgs, s: &Sentence, a: usize, ctx: &Ctx) -> Option<Command> {
     let a = if s.is_any(a, &["to", "as"]) { a + 1 } else { a };
     let (spec, _) = recurrence::rule_at(s, a, ctx)?;
     let rule = spec.to_rule(ctx)?;
@@ -497,11 +393,7 @@ fn add_to(s: &Sentence, j: usize, end: usize) -> Option<Command> {
         return Some(c);
     }
     let k = if s.is(j, "the") { j + 1 } else { j };
-    let (k, explicit) = if s.is_any(k, &["tag", "tags", "label", "labels"]) {
-        (k + 1, true)
-    } else {
-        (k, false)
-    };
+    let (k, explicit) = if s.is_any(k, &["tag", "tags", "label", "labels"]) { (k + 1, true) } else { (k, false) };
     if !explicit && !s.w(k).is_some_and(|w| w.starts_with('#')) {
         return None;
     }
@@ -510,21 +402,14 @@ fn add_to(s: &Sentence, j: usize, end: usize) -> Option<Command> {
         return None;
     }
     Some(match resolve_ref(s, t + 1..end) {
-        Ok(task) => Command::UpdateTask(UpdateTaskArgs {
-            tags_add: tags,
-            ..UpdateTaskArgs::of(task)
-        }),
+        Ok(task) => Command::UpdateTask(UpdateTaskArgs { tags_add: tags, ..UpdateTaskArgs::of(task) }),
         Err(q) => Command::unknown(q),
     })
 }
 
 /// "add a note to task 3: bring the red folder" sets the description.
 fn add_note(s: &Sentence, j: usize, end: usize) -> Option<Command> {
-    let k = if s.is_any(j, &["a", "an", "the"]) {
-        j + 1
-    } else {
-        j
-    };
+    let k = if s.is_any(j, &["a", "an", "the"]) { j + 1 } else { j };
     if !s.is_any(k, &["note", "description", "comment"])
         || !s.is_any(k + 1, &["to", "on", "for"])
         || !is_numbered_at(s, k + 2)
@@ -544,10 +429,9 @@ fn add_note(s: &Sentence, j: usize, end: usize) -> Option<Command> {
         Err(q) => return Some(Command::unknown(q)),
     };
     Some(match Description::parse(&leftover(s, text, &[])) {
-        Ok(d) if !d.as_str().is_empty() => Command::UpdateTask(UpdateTaskArgs {
-            description: Some(d),
-            ..UpdateTaskArgs::of(task)
-        }),
+        Ok(d) if !d.as_str().is_empty() => {
+            Command::UpdateTask(UpdateTaskArgs { description: Some(d), ..UpdateTaskArgs::of(task) })
+        }
         Ok(_) => Command::unknown(reply::WHAT_UPDATE),
         Err(_) => Command::unknown(reply::DESCRIPTION_TOO_LONG),
     })
@@ -557,11 +441,7 @@ fn add_note(s: &Sentence, j: usize, end: usize) -> Option<Command> {
 /// date from task 2", "clear the reminder on task 4", "take off the tag x from ...".
 fn remove_from(s: &Sentence, j: usize, end: usize) -> Option<Command> {
     let j = if s.is(j, "off") { j + 1 } else { j };
-    let k = if s.is_any(j, &["the", "its"]) {
-        j + 1
-    } else {
-        j
-    };
+    let k = if s.is_any(j, &["the", "its"]) { j + 1 } else { j };
     let from = |a: usize| (a..end).find(|x| s.is_any(*x, &["from", "of", "on", "for", "off"]));
     if let Some((field, f)) = field_at(s, k)
         && matches!(field, Field::Due | Field::Reminder | Field::Recurrence)
@@ -581,16 +461,8 @@ fn remove_from(s: &Sentence, j: usize, end: usize) -> Option<Command> {
         }
         return Some(Command::UpdateTask(u));
     }
-    let (k, explicit) = if s.is_any(k, &["tag", "tags", "label", "labels"]) {
-        (k + 1, true)
-    } else {
-        (k, false)
-    };
-    if !explicit
-        && !s
-            .w(k)
-            .is_some_and(|w| w.starts_with('#') && !w[1..].bytes().all(|b| b.is_ascii_digit()))
-    {
+    let (k, explicit) = if s.is_any(k, &["tag", "tags", "label", "labels"]) { (k + 1, true) } else { (k, false) };
+    if !explicit && !s.w(k).is_some_and(|w| w.starts_with('#') && !w[1..].bytes().all(|b| b.is_ascii_digit())) {
         return None;
     }
     let (tags, t) = tag_list(s, k)?;
@@ -619,12 +491,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     fn ctx() -> Ctx {
-        Ctx::new(
-            DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z")
-                .unwrap()
-                .with_timezone(&Utc),
-            chrono_tz::Tz::UTC,
-        )
+        Ctx::new(DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z").unwrap().with_timezone(&Utc), chrono_tz::Tz::UTC)
     }
 
     fn run(f: fn(&Sentence, usize, usize, &Ctx) -> Option<Command>, text: &str) -> String {
@@ -650,10 +517,7 @@ mod tests {
             run(update, "mark task 2 as not done"),
             r#"{"intent":"update_task","args":{"ref":{"index":2},"status":"pending"}}"#
         );
-        assert_eq!(
-            run(update, "move it to friday"),
-            r#"{"intent":"unknown","args":{}}"#
-        );
+        assert_eq!(run(update, "move it to friday"), r#"{"intent":"unknown","args":{}}"#);
         assert_eq!(run(update, "change the oil tomorrow"), "none");
     }
 }

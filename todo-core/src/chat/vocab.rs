@@ -91,13 +91,7 @@ const UNITS: [&str; 20] = [
     "eighteen",
     "nineteen",
 ];
-const TENS: [(&str, u32); 5] = [
-    ("twenty", 20),
-    ("thirty", 30),
-    ("forty", 40),
-    ("fifty", 50),
-    ("sixty", 60),
-];
+const TENS: [(&str, u32); 5] = [("twenty", 20), ("thirty", 30), ("forty", 40), ("fifty", 50), ("sixty", 60)];
 
 /// A cardinal written in digits or words up to sixty ("3", "three", "forty-five").
 pub(crate) fn cardinal(w: &str) -> Option<u32> {
@@ -112,10 +106,7 @@ pub(crate) fn cardinal(w: &str) -> Option<u32> {
     }
     let (tens, unit) = w.split_once('-')?;
     let (_, t) = TENS.iter().find(|(name, _)| *name == tens)?;
-    let u = UNITS
-        .iter()
-        .position(|x| *x == unit)
-        .filter(|u| (1..10).contains(u))?;
+    let u = UNITS.iter().position(|x| *x == unit).filter(|u| (1..10).contains(u))?;
     Some(t + u32::try_from(u).ok()?)
 }
 
@@ -163,19 +154,14 @@ pub(crate) fn ordinal(w: &str) -> Option<u32> {
         "thirty" => 30,
         _ => return None,
     };
-    let u = ORDINALS
-        .iter()
-        .position(|o| *o == unit)
-        .filter(|u| (1..10).contains(u))?;
+    let u = ORDINALS.iter().position(|o| *o == unit).filter(|u| (1..10).contains(u))?;
     Some(t + u32::try_from(u).ok()?)
 }
 
 /// A priority adjective: "high", "urgent", "p1", "normal", "low" ...
 pub(crate) fn priority(w: &str) -> Option<Priority> {
     let p = match w {
-        "high" | "urgent" | "important" | "p1" | "top" | "highest" | "critical" | "1" => {
-            Priority::High
-        }
+        "high" | "urgent" | "important" | "p1" | "top" | "highest" | "critical" | "1" => Priority::High,
         "medium" | "normal" | "p2" | "mid" | "moderate" | "2" => Priority::Medium,
         "low" | "p3" | "p4" | "lowest" | "minor" | "3" => Priority::Low,
         _ => return None,

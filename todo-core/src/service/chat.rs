@@ -107,14 +107,24 @@ impl ChatService {
         }
         let n = req.message.chars().count();
         if n > MESSAGE_MAX_CHARS {
-            return Err(ValidationError::new("message", format!("message is {n} characters; the limit is {MESSAGE_MAX_CHARS}")).into());
+            return Err(ValidationError::new(
+                "message",
+                format!("message is {n} characters; the limit is {MESSAGE_MAX_CHARS}"),
+            )
+            .into());
         }
         let now = self.clock.now();
         let tz = self.users.by_id(user_id).await?.ok_or(Error::NotFound("user"))?.timezone;
         let mut conversation = match req.conversation_id {
             Some(id) => self.conversations.get(user_id, id).await?.ok_or(Error::NotFound("conversation"))?,
             None => {
-                let c = Conversation { id: ConversationId::new(), user_id, created_at: now, updated_at: now, last_listing: vec![] };
+                let c = Conversation {
+                    id: ConversationId::new(),
+                    user_id,
+                    created_at: now,
+                    updated_at: now,
+                    last_listing: vec![],
+                };
                 self.conversations.create(&c).await?;
                 c
             }
@@ -150,7 +160,13 @@ impl ChatService {
     }
 
     /// The messages of one of the user's conversations, oldest first.
-    pub async fn messages(&self, user_id: UserId, id: ConversationId, after_seq: i64, limit: u32) -> Result<Vec<Message>> {
+    pub async fn messages(
+        &self,
+        user_id: UserId,
+        id: ConversationId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
         self.conversations.get(user_id, id).await?.ok_or(Error::NotFound("conversation"))?;
         self.conversations.messages(user_id, id, after_seq, limit).await
     }
@@ -207,12 +223,20 @@ impl ChatService {
                 };
                 self.update(user, tz, task, u, action).await
             }
-            Command::Help(_) => Ok(Outcome { reply: chat::HELP.to_owned(), actions: vec![action("help", json!({}))], listing: None }),
+            Command::Help(_) => {
+                Ok(Outcome { reply: chat::HELP.to_owned(), actions: vec![action("help", json!({}))], listing: None })
+            }
             Command::Unknown(c) => Ok(Outcome::say(c.reply)),
         }
     }
 
-    async fn list(&self, user: UserId, tz: Timezone, l: ListTasksArgs, action: impl Fn(&str, Value) -> Action) -> Result<Outcome> {
+    async fn list(
+        &self,
+        user: UserId,
+        tz: Timezone,
+        l: ListTasksArgs,
+        action: impl Fn(&str, Value) -> Action,
+    ) -> Result<Outcome> {
         let now = self.clock.now();
         let mut q = TaskQuery::new(user, now);
         q.status = l.status;
@@ -244,7 +268,11 @@ impl ChatService {
             s
         };
         let result = json!({ "items": items.iter().map(task_json).collect::<Vec<_>>() });
-        Ok(Outcome { reply, actions: vec![action("list_tasks", result)], listing: Some(items.iter().map(|t| t.id).collect()) })
+        Ok(Outcome {
+            reply,
+            actions: vec![action("list_tasks", result)],
+            listing: Some(items.iter().map(|t| t.id).collect()),
+        })
     }
 
     async fn update(
@@ -290,7 +318,13 @@ impl ChatService {
 
     /// The task a reference names, among the user's own: `Err(outcome)` when it
     /// names none or several (the outcome asks which).
-    async fn resolve(&self, user: UserId, tz: Timezone, conv: &Conversation, r: &TaskRef) -> Result<std::result::Result<Task, Outcome>> {
+    async fn resolve(
+        &self,
+        user: UserId,
+        tz: Timezone,
+        conv: &Conversation,
+        r: &TaskRef,
+    ) -> Result<std::result::Result<Task, Outcome>> {
         let id = match r {
             TaskRef::Index(n) => match conv.last_listing.get((*n as usize).wrapping_sub(1)) {
                 Some(id) => *id,
@@ -325,8 +359,14 @@ impl ChatService {
         q.text = TaskQuery::parse_text(title).ok().flatten();
         q.limit = 200;
         let wanted = title.trim().to_lowercase();
-        let hits: Vec<Task> =
-            self.tasks.list(&q).await?.items.into_iter().filter(|t| t.title.as_str().to_lowercase().contains(&wanted)).collect();
+        let hits: Vec<Task> = self
+            .tasks
+            .list(&q)
+            .await?
+            .items
+            .into_iter()
+            .filter(|t| t.title.as_str().to_lowercase().contains(&wanted))
+            .collect();
         let exact: Vec<&Task> = hits.iter().filter(|t| t.title.as_str().to_lowercase() == wanted).collect();
         let all: Vec<&Task> = hits.iter().collect();
         match (exact.as_slice(), all.as_slice()) {
@@ -345,7 +385,12 @@ impl ChatService {
 }
 
 fn is_filtered(l: &ListTasksArgs) -> bool {
-    l.priority.is_some() || l.tag.is_some() || l.due_after.is_some() || l.due_before.is_some() || l.overdue || l.query.is_some()
+    l.priority.is_some()
+        || l.tag.is_some()
+        || l.due_after.is_some()
+        || l.due_before.is_some()
+        || l.overdue
+        || l.query.is_some()
 }
 
 fn refused(action: Action, message: &str) -> Outcome {

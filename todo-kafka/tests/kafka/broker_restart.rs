@@ -67,18 +67,8 @@ async fn relay_and_consumer_ride_out_a_broker_restart() {
             while !stop.load(Ordering::Relaxed) {
                 let topic = Topic::ALL[n % 3];
                 let user = users[n % users.len()];
-                let ev = OutboxEvent {
-                    topic,
-                    key: user.to_string(),
-                    event: event(topic, user, n),
-                };
-                outbox
-                    .commit(Change {
-                        events: vec![ev],
-                        ..Change::default()
-                    })
-                    .await
-                    .expect("outbox commit");
+                let ev = OutboxEvent { topic, key: user.to_string(), event: event(topic, user, n) };
+                outbox.commit(Change { events: vec![ev], ..Change::default() }).await.expect("outbox commit");
                 n += 1;
                 appended.store(n, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(5)).await;
@@ -87,11 +77,7 @@ async fn relay_and_consumer_ride_out_a_broker_restart() {
     });
 
     let target = kafka.open();
-    let relay = Arc::new(OutboxRelay::new(
-        outbox.clone(),
-        target.clone(),
-        RelayConfig::default(),
-    ));
+    let relay = Arc::new(OutboxRelay::new(outbox.clone(), target.clone(), RelayConfig::default()));
     let shutdown = CancellationToken::new();
     let relaying = tokio::spawn({
         let (relay, shutdown) = (relay.clone(), shutdown.clone());
@@ -99,20 +85,13 @@ async fn relay_and_consumer_ride_out_a_broker_restart() {
     });
     let watcher = Arc::new(Collect::default());
     let consumer_log: Arc<dyn EventLog> = Arc::new(kafka.open());
-    let consuming = tokio::spawn(consumer::run(
-        consumer_log,
-        watcher.clone(),
-        RetryPolicy::default(),
-        shutdown.clone(),
-    ));
+    let consuming =
+        tokio::spawn(consumer::run(consumer_log, watcher.clone(), RetryPolicy::default(), shutdown.clone()));
 
     // Steady state first.
     let deadline = Instant::now() + Duration::from_secs(30);
     while watcher.distinct() < 300 {
-        assert!(
-            Instant::now() < deadline,
-            "no steady state before the restart"
-        );
+        assert!(Instant::now() < deadline, "no steady state before the restart");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
@@ -121,10 +100,7 @@ async fn relay_and_consumer_ride_out_a_broker_restart() {
     let appended_when_back = appended.load(Ordering::Relaxed);
     let published_when_back = relay.stats().published;
     let delivered_when_back = watcher.deliveries.load(Ordering::Relaxed);
-    println!(
-        "broker restarted in {:.1} s; {appended_when_back} events written so far",
-        outage.as_secs_f64()
-    );
+    println!("broker restarted in {:.1} s; {appended_when_back} events written so far", outage.as_secs_f64());
 
     // Recovery: the relay publishes again, and the consumer catches up with
     // everything written up to the moment the broker was back.
@@ -142,9 +118,7 @@ async fn relay_and_consumer_ride_out_a_broker_restart() {
         if relay_resumed.is_none() && relay.stats().published > published_when_back {
             relay_resumed = Some(back.elapsed());
         }
-        if consumer_resumed.is_none()
-            && watcher.deliveries.load(Ordering::Relaxed) > delivered_when_back
-        {
+        if consumer_resumed.is_none() && watcher.deliveries.load(Ordering::Relaxed) > delivered_when_back {
             consumer_resumed = Some(back.elapsed());
         }
         if consumer_caught_up.is_none() && watcher.distinct() >= appended_when_back {
@@ -160,37 +134,21 @@ async fn relay_and_consumer_ride_out_a_broker_restart() {
     let total = appended.load(Ordering::Relaxed);
     let deadline = Instant::now() + Duration::from_secs(60);
     while watcher.distinct() < total {
-        assert!(
-            Instant::now() < deadline,
-            "consumer saw {} of {total} events",
-            watcher.distinct()
-        );
+        assert!(Instant::now() < deadline, "consumer saw {} of {total} events", watcher.distinct());
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     shutdown.cancel();
     let stats = relaying.await.expect("relay task").expect("relay run");
-    consuming
-        .await
-        .expect("consumer task")
-        .expect("consumer run");
+    consuming.await.expect("consumer task").expect("consumer run");
 
     let expected: HashSet<String> = Topic::ALL
         .into_iter()
         .flat_map(|t| outbox.records(t))
-        .map(|r| {
-            CloudEvent::from_json_bytes(&r.payload)
-                .expect("event")
-                .id
-                .to_string()
-        })
+        .map(|r| CloudEvent::from_json_bytes(&r.payload).expect("event").id.to_string())
         .collect();
     assert_eq!(expected.len(), total);
-    assert_eq!(
-        *watcher.ids.lock().unwrap(),
-        expected,
-        "every event written reached the consumer"
-    );
+    assert_eq!(*watcher.ids.lock().unwrap(), expected, "every event written reached the consumer");
     println!(
         "broker restart: outage {:.1} s; after the broker was back: relay publishing again in {:.2} s, consumer receiving \
          again in {:.2} s, consumer caught up with the {appended_when_back} events written until then in {:.2} s; \

@@ -26,14 +26,6 @@ async fn kafka_event_log_passes_the_contract() {
     let _broker = shared_broker().await;
     let started = Instant::now();
     // Three partitions, so per-key order is checked across partitions.
-    run_all(|| async {
-        Box::new(KafkaFixture {
-            kafka: TestKafka::new(3).await,
-        }) as Box<dyn LogFixture>
-    })
-    .await;
-    println!(
-        "contract suite on kafka: {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    run_all(|| async { Box::new(KafkaFixture { kafka: TestKafka::new(3).await }) as Box<dyn LogFixture> }).await;
+    println!("contract suite on kafka: {:.1} s", started.elapsed().as_secs_f64());
 }

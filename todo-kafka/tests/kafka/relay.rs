@@ -12,8 +12,8 @@ use todo_kafka::{OutboxRelay, RelayConfig};
 use tokio_util::sync::CancellationToken;
 
 use crate::support::{
-    TestKafka, assert_cloudevent_record, assert_first_occurrences_in_order, count_reaches, event,
-    event_id, read_all, shared_broker,
+    TestKafka, assert_cloudevent_record, assert_first_occurrences_in_order, count_reaches, event, event_id, read_all,
+    shared_broker,
 };
 
 /// Fills an in-memory outbox with `n` events of `users` users spread over the
@@ -25,21 +25,11 @@ pub async fn filled_outbox(n: usize, users: usize) -> Arc<MemoryStore> {
         .map(|i| {
             let topic = Topic::ALL[i % 3];
             let user = users[(i / 3) % users.len()];
-            OutboxEvent {
-                topic,
-                key: user.to_string(),
-                event: event(topic, user, i),
-            }
+            OutboxEvent { topic, key: user.to_string(), event: event(topic, user, i) }
         })
         .collect();
     for chunk in events.chunks(3) {
-        store
-            .commit(Change {
-                events: chunk.to_vec(),
-                ..Change::default()
-            })
-            .await
-            .expect("outbox commit");
+        store.commit(Change { events: chunk.to_vec(), ..Change::default() }).await.expect("outbox commit");
     }
     store
 }
@@ -50,10 +40,7 @@ async fn source_read_time(outbox: &MemoryStore, n: usize) -> Duration {
     let names = outbox.topic_names();
     let topics: Vec<String> = Topic::ALL.into_iter().map(|t| names.name(t)).collect();
     let started = Instant::now();
-    let mut sub = outbox
-        .subscribe("baseline", &topics, StartFrom::Earliest)
-        .await
-        .expect("subscribe");
+    let mut sub = outbox.subscribe("baseline", &topics, StartFrom::Earliest).await.expect("subscribe");
     for _ in 0..n {
         let r = sub.next().await.expect("read");
         sub.commit(&r).await.expect("commit");
@@ -72,11 +59,7 @@ async fn relay_publishes_every_outbox_record_in_order() {
     // Warm the producer's connection so the figure measures the relay, not the first metadata request.
     target.ping().await.expect("ping");
 
-    let relay = Arc::new(OutboxRelay::new(
-        outbox.clone(),
-        target.clone(),
-        RelayConfig::default(),
-    ));
+    let relay = Arc::new(OutboxRelay::new(outbox.clone(), target.clone(), RelayConfig::default()));
     let shutdown = CancellationToken::new();
     let started = Instant::now();
     let task = tokio::spawn({
@@ -88,31 +71,18 @@ async fn relay_publishes_every_outbox_record_in_order() {
         if s.published as usize >= N {
             break started.elapsed();
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "relay stuck at {s:?}"
-        );
+        assert!(started.elapsed() < Duration::from_secs(60), "relay stuck at {s:?}");
         tokio::time::sleep(Duration::from_millis(2)).await;
     };
     // The source is idle now: the last positions are committed without waiting for more records.
     while (relay.stats().committed as usize) < N {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "positions not committed: {:?}",
-            relay.stats()
-        );
+        assert!(started.elapsed() < Duration::from_secs(60), "positions not committed: {:?}", relay.stats());
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     shutdown.cancel();
     let stats = task.await.expect("relay task").expect("relay run");
-    assert_eq!(
-        stats.published as usize, N,
-        "each record published once: {stats:?}"
-    );
-    assert_eq!(
-        stats.committed as usize, N,
-        "every position committed: {stats:?}"
-    );
+    assert_eq!(stats.published as usize, N, "each record published once: {stats:?}");
+    assert_eq!(stats.committed as usize, N, "every position committed: {stats:?}");
     assert_eq!(stats.retried, 0);
     println!(
         "relay: {N} records published in {:.3} s = {:.0} records/s; reading the in-memory outbox alone takes {:.3} s \
@@ -124,31 +94,19 @@ async fn relay_publishes_every_outbox_record_in_order() {
         published_in.as_secs_f64() / baseline.as_secs_f64(),
     );
 
-    let records = read_all(
-        &target,
-        &kafka.catalog_topics(),
-        Duration::from_secs(60),
-        Duration::from_secs(1),
-        count_reaches(N),
-    )
-    .await;
+    let records =
+        read_all(&target, &kafka.catalog_topics(), Duration::from_secs(60), Duration::from_secs(1), count_reaches(N))
+            .await;
     assert_eq!(records.len(), N, "exactly {N} records in kafka");
     let ids: HashSet<String> = records.iter().map(event_id).collect();
     assert_eq!(ids.len(), N, "no duplicates");
-    let source: HashSet<String> = Topic::ALL
-        .into_iter()
-        .flat_map(|t| outbox.records(t))
-        .map(|r| event_id(&r))
-        .collect();
+    let source: HashSet<String> =
+        Topic::ALL.into_iter().flat_map(|t| outbox.records(t)).map(|r| event_id(&r)).collect();
     assert_eq!(ids, source, "kafka holds exactly the outbox's events");
     for r in &records {
         assert_cloudevent_record(r);
         let topic = kafka.names().topic_of(&r.topic).expect("a catalog topic");
-        assert_eq!(
-            r.header("ce_type"),
-            Some(crate::support::type_for(topic).as_str()),
-            "record on its catalog topic"
-        );
+        assert_eq!(r.header("ce_type"), Some(crate::support::type_for(topic).as_str()), "record on its catalog topic");
     }
     assert_first_occurrences_in_order(&records);
 

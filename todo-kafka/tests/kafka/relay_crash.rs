@@ -16,8 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::relay::filled_outbox;
 use crate::support::{
-    TestKafka, assert_first_occurrences_in_order, distinct_events_reach, event_id, read_all,
-    shared_broker,
+    TestKafka, assert_first_occurrences_in_order, distinct_events_reach, event_id, read_all, shared_broker,
 };
 
 /// Applies each event's effect once: remembers the ids it has seen.
@@ -54,11 +53,7 @@ async fn relay_stopped_or_crashed_mid_stream_loses_nothing() {
     let _broker = shared_broker().await;
     const N: usize = 3000;
     // A shallow pipeline, so each run gets only part of the way.
-    let config = RelayConfig {
-        max_in_flight: 100,
-        commit_every: 50,
-        ..RelayConfig::default()
-    };
+    let config = RelayConfig { max_in_flight: 100, commit_every: 50, ..RelayConfig::default() };
     let kafka = TestKafka::new(3).await;
     let outbox = filled_outbox(N, 20).await;
     let mut rng = rand::thread_rng();
@@ -69,11 +64,7 @@ async fn relay_stopped_or_crashed_mid_stream_loses_nothing() {
         let graceful = round % 2 == 0;
         // A new process each round: new producer, new relay.
         let target = kafka.open();
-        let relay = Arc::new(OutboxRelay::new(
-            outbox.clone(),
-            target.clone(),
-            config.clone(),
-        ));
+        let relay = Arc::new(OutboxRelay::new(outbox.clone(), target.clone(), config.clone()));
         let shutdown = CancellationToken::new();
         let task = tokio::spawn({
             let (relay, shutdown) = (relay.clone(), shutdown.clone());
@@ -96,10 +87,7 @@ async fn relay_stopped_or_crashed_mid_stream_loses_nothing() {
         if at.published > 0 {
             mid_stream += 1;
         }
-        println!(
-            "round {round}: {} after {at:?}",
-            if graceful { "cancelled" } else { "aborted" }
-        );
+        println!("round {round}: {} after {at:?}", if graceful { "cancelled" } else { "aborted" });
         // Dropping the last handle flushes what the producer still holds, as a
         // process exit does not: either way the uncommitted tail is published again.
         drop(relay);
@@ -126,16 +114,9 @@ async fn relay_stopped_or_crashed_mid_stream_loses_nothing() {
     shutdown.cancel();
     let last = task.await.expect("relay task").expect("relay run");
     assert!(last.read > 0, "the stops came before the end of the outbox");
-    assert_eq!(
-        mid_stream, 8,
-        "every stop came while the relay was publishing"
-    );
+    assert_eq!(mid_stream, 8, "every stop came while the relay was publishing");
     let ids: HashSet<String> = records.iter().map(event_id).collect();
-    assert_eq!(
-        ids.len(),
-        N,
-        "every outbox record reached kafka at least once"
-    );
+    assert_eq!(ids.len(), N, "every outbox record reached kafka at least once");
     let duplicates = records.len() - N;
     assert_first_occurrences_in_order(&records);
     println!(
@@ -149,20 +130,10 @@ async fn relay_stopped_or_crashed_mid_stream_loses_nothing() {
     let handler = Arc::new(DedupeHandler::default());
     let shutdown = CancellationToken::new();
     let log: Arc<dyn EventLog> = Arc::new(target.clone());
-    let runner = tokio::spawn(consumer::run(
-        log,
-        handler.clone(),
-        RetryPolicy::default(),
-        shutdown.clone(),
-    ));
+    let runner = tokio::spawn(consumer::run(log, handler.clone(), RetryPolicy::default(), shutdown.clone()));
     let deadline = Instant::now() + Duration::from_secs(60);
-    while (*handler.duplicates.lock().unwrap() as usize) + handler.effects.lock().unwrap().len()
-        < records.len()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the runner did not see every record"
-        );
+    while (*handler.duplicates.lock().unwrap() as usize) + handler.effects.lock().unwrap().len() < records.len() {
+        assert!(Instant::now() < deadline, "the runner did not see every record");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     shutdown.cancel();
@@ -170,9 +141,5 @@ async fn relay_stopped_or_crashed_mid_stream_loses_nothing() {
     let effects = handler.effects.lock().unwrap();
     assert_eq!(effects.len(), N, "one effect per event");
     assert!(effects.values().all(|&n| n == 1), "no effect applied twice");
-    assert_eq!(
-        *handler.duplicates.lock().unwrap() as usize,
-        duplicates,
-        "each duplicate recognised"
-    );
+    assert_eq!(*handler.duplicates.lock().unwrap() as usize, duplicates, "each duplicate recognised");
 }

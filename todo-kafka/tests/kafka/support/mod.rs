@@ -32,8 +32,7 @@ pub fn init_tracing() {
     INIT.call_once(|| {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| "warn,librdkafka=off".into()),
+                tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,librdkafka=off".into()),
             )
             .with_test_writer()
             .try_init();
@@ -62,9 +61,7 @@ impl TestKafka {
         #[cfg(not(feature = "testcontainers"))]
         let bootstrap = match std::env::var("KAFKA_BOOTSTRAP_SERVERS") {
             Ok(b) if !b.trim().is_empty() => b,
-            _ => panic!(
-                "KAFKA_BOOTSTRAP_SERVERS is not set: these tests need a real Kafka broker; {HOW_TO_START}"
-            ),
+            _ => panic!("KAFKA_BOOTSTRAP_SERVERS is not set: these tests need a real Kafka broker; {HOW_TO_START}"),
         };
         let prefix = format!("t{}.", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let config = KafkaConfig::new(bootstrap.clone())
@@ -94,10 +91,7 @@ impl TestKafka {
 
     /// The physical names of the three catalog topics.
     pub fn catalog_topics(&self) -> Vec<String> {
-        Topic::ALL
-            .into_iter()
-            .map(|t| self.names().name(t))
-            .collect()
+        Topic::ALL.into_iter().map(|t| self.names().name(t)).collect()
     }
 
     /// Stops the broker gracefully and starts it again on the same data and
@@ -109,14 +103,11 @@ impl TestKafka {
         }
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/kafka-local");
         let started = Instant::now();
-        let out = tokio::task::spawn_blocking(move || {
-            std::process::Command::new(script)
-                .arg("restart-broker")
-                .output()
-        })
-        .await
-        .expect("restart task")
-        .expect("run scripts/kafka-local");
+        let out =
+            tokio::task::spawn_blocking(move || std::process::Command::new(script).arg("restart-broker").output())
+                .await
+                .expect("restart task")
+                .expect("run scripts/kafka-local");
         assert!(
             out.status.success(),
             "scripts/kafka-local restart-broker failed (this test needs the broker started by scripts/kafka-local, \
@@ -165,10 +156,7 @@ pub async fn read_all(
     mut done: impl FnMut(&Record) -> bool,
 ) -> Vec<Record> {
     let group = format!("reader-{}", uuid::Uuid::new_v4().simple());
-    let mut sub = log
-        .subscribe(&group, topics, StartFrom::Earliest)
-        .await
-        .expect("subscribe");
+    let mut sub = log.subscribe(&group, topics, StartFrom::Earliest).await.expect("subscribe");
     let mut out = Vec::new();
     let deadline = Instant::now() + wait;
     loop {
@@ -214,10 +202,7 @@ pub fn distinct_events_reach(n: usize) -> impl FnMut(&Record) -> bool {
 
 /// The CloudEvent id of a record.
 pub fn event_id(r: &Record) -> String {
-    CloudEvent::from_json_bytes(&r.payload)
-        .expect("CloudEvent")
-        .id
-        .to_string()
+    CloudEvent::from_json_bytes(&r.payload).expect("CloudEvent").id.to_string()
 }
 
 /// Checks per-(topic, key) order of first occurrences: within a key, each new
@@ -232,10 +217,7 @@ pub fn assert_first_occurrences_in_order(records: &[Record]) {
         let key = (r.topic.clone(), r.key.clone().expect("records have keys"));
         let n = seq(r);
         if let Some(prev) = last.insert(key.clone(), n) {
-            assert!(
-                prev < n,
-                "{key:?}: event {n} first seen after {prev}: per-key order broken"
-            );
+            assert!(prev < n, "{key:?}: event {n} first seen after {prev}: per-key order broken");
         }
     }
 }
@@ -244,16 +226,8 @@ pub fn assert_first_occurrences_in_order(records: &[Record]) {
 pub fn assert_cloudevent_record(r: &Record) {
     let ev = CloudEvent::from_json_bytes(&r.payload).expect("CloudEvent");
     assert_eq!(r.header("ce_type"), Some(ev.ty.as_str()), "ce_type header");
-    assert_eq!(
-        r.header("ce_id"),
-        Some(ev.id.to_string().as_str()),
-        "ce_id header"
-    );
-    assert_eq!(
-        r.key.as_deref(),
-        Some(ev.userid.to_string().as_str()),
-        "key = user id"
-    );
+    assert_eq!(r.header("ce_id"), Some(ev.id.to_string().as_str()), "ce_id header");
+    assert_eq!(r.key.as_deref(), Some(ev.userid.to_string().as_str()), "key = user id");
 }
 
 #[cfg(feature = "testcontainers")]
@@ -275,10 +249,8 @@ mod containers {
 
     impl Kafka {
         pub async fn start() -> Self {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
+            let port =
+                std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
             let container = apache::Kafka::default()
                 .with_mapped_port(port, KAFKA_PORT)
                 .start()
@@ -293,14 +265,8 @@ mod containers {
 
         pub async fn restart(&self) -> Duration {
             let started = Instant::now();
-            self.container
-                .stop_with_timeout(Some(20))
-                .await
-                .expect("stop the kafka container");
-            self.container
-                .start()
-                .await
-                .expect("start the kafka container again");
+            self.container.stop_with_timeout(Some(20)).await.expect("stop the kafka container");
+            self.container.start().await.expect("start the kafka container again");
             started.elapsed()
         }
     }

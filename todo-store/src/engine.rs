@@ -80,10 +80,7 @@ pub(crate) struct Engine<B> {
 impl<B: Backend> Engine<B> {
     /// An engine over `backend`, for a store's handles to share.
     pub fn shared(backend: B, options: &crate::StoreOptions) -> std::sync::Arc<Self> {
-        std::sync::Arc::new(Self {
-            backend,
-            topics: options.topic_names.clone(),
-        })
+        std::sync::Arc::new(Self { backend, topics: options.topic_names.clone() })
     }
 
     pub async fn get(&self, user_id: UserId, id: TaskId) -> Result<Option<Task>> {
@@ -98,10 +95,7 @@ impl<B: Backend> Engine<B> {
     pub async fn list(&self, query: &TaskQuery) -> Result<TaskPage> {
         let stmt = list_tasks(self.backend.dialect(), query);
         let rows = self.backend.connection().await?.rows(&stmt).await?;
-        let tasks = rows
-            .iter()
-            .map(|r| TaskRow::read(r)?.into_task())
-            .collect::<Result<Vec<_>>>()?;
+        let tasks = rows.iter().map(|r| TaskRow::read(r)?.into_task()).collect::<Result<Vec<_>>>()?;
         Ok(TaskPage::from_overfetch(tasks, query))
     }
 
@@ -109,11 +103,7 @@ impl<B: Backend> Engine<B> {
     pub async fn commit(&self, change: &Change) -> Result<()> {
         let mut tx = self.backend.begin_write().await?;
         match apply_change(&mut *tx, change, &self.topics).await {
-            Ok(()) => {
-                self.backend
-                    .commit_write(tx, !change.events.is_empty())
-                    .await
-            }
+            Ok(()) => self.backend.commit_write(tx, !change.events.is_empty()).await,
             Err(e) => {
                 self.backend.rollback_write(tx).await;
                 Err(e)
@@ -122,23 +112,20 @@ impl<B: Backend> Engine<B> {
     }
 
     pub async fn create_user(&self, user: &User) -> Result<()> {
-        write_one(&self.backend, &insert_user(user))
-            .await
-            .map_err(|e| {
-                e.on_unique(|what| {
-                    StoreError::Conflict(if what.contains("email") {
-                        "an account with this e-mail exists".to_owned()
-                    } else {
-                        format!("user {} exists", user.id)
-                    })
+        write_one(&self.backend, &insert_user(user)).await.map_err(|e| {
+            e.on_unique(|what| {
+                StoreError::Conflict(if what.contains("email") {
+                    "an account with this e-mail exists".to_owned()
+                } else {
+                    format!("user {} exists", user.id)
                 })
-            })?;
+            })
+        })?;
         Ok(())
     }
 
     pub async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
-        self.user_where("email = $1", Arg::Text(email.as_str().to_owned()))
-            .await
+        self.user_where("email = $1", Arg::Text(email.as_str().to_owned())).await
     }
 
     pub async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
@@ -146,10 +133,7 @@ impl<B: Backend> Engine<B> {
     }
 
     async fn user_where(&self, condition: &str, arg: Arg) -> Result<Option<User>> {
-        let stmt = Stmt::new(
-            format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}"),
-            vec![arg],
-        );
+        let stmt = Stmt::new(format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}"), vec![arg]);
         let row = self.backend.connection().await?.row(&stmt).await?;
         row.map(|r| read_user(&r)).transpose()
     }
@@ -157,19 +141,12 @@ impl<B: Backend> Engine<B> {
     pub async fn record_failure(&self, account: &str, at: DateTime<Utc>) -> Result<()> {
         let stmt = Stmt::new(
             "INSERT INTO login_failures (account, failed_at) VALUES ($1, $2)",
-            vec![
-                Arg::Text(account.to_owned()),
-                Arg::Time(truncate_micros(at)),
-            ],
+            vec![Arg::Text(account.to_owned()), Arg::Time(truncate_micros(at))],
         );
         write_one(&self.backend, &stmt).await.map(drop)
     }
 
-    pub async fn failures_since(
-        &self,
-        account: &str,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<DateTime<Utc>>> {
+    pub async fn failures_since(&self, account: &str, since: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>> {
         // Stored times are whole microseconds: `>= since` is `>= since rounded up`.
         let since = ceil_micros(since);
         let stmt = Stmt::new(
@@ -181,10 +158,7 @@ impl<B: Backend> Engine<B> {
     }
 
     pub async fn clear_failures(&self, account: &str) -> Result<()> {
-        let stmt = Stmt::new(
-            "DELETE FROM login_failures WHERE account = $1",
-            vec![Arg::Text(account.to_owned())],
-        );
+        let stmt = Stmt::new("DELETE FROM login_failures WHERE account = $1", vec![Arg::Text(account.to_owned())]);
         write_one(&self.backend, &stmt).await.map(drop)
     }
 
@@ -204,26 +178,14 @@ impl<B: Backend> Engine<B> {
     }
 
     /// Joins consumer group `group` (see `todo_core::ports::EventLog::subscribe`).
-    pub async fn subscribe(
-        &self,
-        group: &str,
-        topics: &[String],
-        start: StartFrom,
-    ) -> Result<Box<dyn Subscription>> {
+    pub async fn subscribe(&self, group: &str, topics: &[String], start: StartFrom) -> Result<Box<dyn Subscription>> {
         self.backend.prepare_log().await?;
         write_one(&self.backend, &self.backend.join_group(group, start)).await?;
-        Ok(Box::new(SqlSubscription::new(
-            self.backend.log_source(group, topics),
-        )))
+        Ok(Box::new(SqlSubscription::new(self.backend.log_source(group, topics))))
     }
 
     pub async fn ping(&self) -> Result<()> {
-        let one = self
-            .backend
-            .connection()
-            .await?
-            .row(&Stmt::new("SELECT CAST(1 AS BIGINT) AS one", vec![]))
-            .await?;
+        let one = self.backend.connection().await?.row(&Stmt::new("SELECT CAST(1 AS BIGINT) AS one", vec![])).await?;
         match one.map(|r| r.int("one")).transpose()? {
             Some(1) => Ok(()),
             other => Err(StoreError::Internal(format!("SELECT 1 returned {other:?}"))),
@@ -240,15 +202,11 @@ async fn apply_change<C: Exec>(c: &mut C, change: &Change, topics: &TopicNames) 
     for claim in &change.claims {
         let stmt = Stmt::new(
             "INSERT INTO processed_keys (scope, key, claimed_at) VALUES ($1, $2, $3)",
-            vec![
-                Arg::Text(claim.scope.clone()),
-                Arg::Text(claim.key.clone()),
-                Arg::Time(now),
-            ],
+            vec![Arg::Text(claim.scope.clone()), Arg::Text(claim.key.clone()), Arg::Time(now)],
         );
-        c.run(&stmt).await.map_err(|e| {
-            e.on_unique(|_| StoreError::Duplicate(format!("{}/{}", claim.scope, claim.key)))
-        })?;
+        c.run(&stmt)
+            .await
+            .map_err(|e| e.on_unique(|_| StoreError::Duplicate(format!("{}/{}", claim.scope, claim.key))))?;
     }
     for write in &change.writes {
         apply_write(c, write).await?;
@@ -256,9 +214,7 @@ async fn apply_change<C: Exec>(c: &mut C, change: &Change, topics: &TopicNames) 
     for event in &change.events {
         let stmt = EventRow::outbox(event, topics).insert(now, false);
         c.run(&stmt).await.map_err(|e| {
-            e.on_unique(|_| {
-                StoreError::Internal(format!("event id {} appended twice", event.event.id))
-            })
+            e.on_unique(|_| StoreError::Internal(format!("event id {} appended twice", event.event.id)))
         })?;
     }
     Ok(())
@@ -267,31 +223,18 @@ async fn apply_change<C: Exec>(c: &mut C, change: &Change, topics: &TopicNames) 
 async fn apply_write<C: Exec>(c: &mut C, write: &TaskWrite) -> Result<()> {
     let (stmt, user_id, id) = match write {
         TaskWrite::Insert(task) => {
-            c.run(&TaskRow::insert(task)).await.map_err(|e| {
-                e.on_unique(|_| StoreError::Conflict(format!("task {} exists", task.id)))
-            })?;
+            c.run(&TaskRow::insert(task))
+                .await
+                .map_err(|e| e.on_unique(|_| StoreError::Conflict(format!("task {} exists", task.id))))?;
             return Ok(());
         }
-        TaskWrite::Update {
-            task,
-            expected_version,
-        } => (
-            TaskRow::update(task, *expected_version),
-            task.user_id,
-            task.id,
-        ),
-        TaskWrite::Delete {
-            user_id,
-            id,
-            expected_version,
-        } => (
+        TaskWrite::Update { task, expected_version } => {
+            (TaskRow::update(task, *expected_version), task.user_id, task.id)
+        }
+        TaskWrite::Delete { user_id, id, expected_version } => (
             Stmt::new(
                 "DELETE FROM tasks WHERE id = $1 AND user_id = $2 AND version = $3",
-                vec![
-                    Arg::Uuid(id.as_uuid()),
-                    Arg::Uuid(user_id.as_uuid()),
-                    Arg::Int(*expected_version),
-                ],
+                vec![Arg::Uuid(id.as_uuid()), Arg::Uuid(user_id.as_uuid()), Arg::Int(*expected_version)],
             ),
             *user_id,
             *id,
@@ -306,9 +249,7 @@ async fn apply_write<C: Exec>(c: &mut C, write: &TaskWrite) -> Result<()> {
         vec![Arg::Uuid(id.as_uuid()), Arg::Uuid(user_id.as_uuid())],
     );
     match c.row(&current).await? {
-        Some(row) => Err(StoreError::VersionMismatch {
-            current: row.int("version")?,
-        }),
+        Some(row) => Err(StoreError::VersionMismatch { current: row.int("version")? }),
         None => Err(StoreError::NotFound("task")),
     }
 }
@@ -432,10 +373,7 @@ macro_rules! impl_store {
                 headers: &[(String, String)],
             ) -> ::todo_core::Result<()> {
                 let record = $crate::rows::EventRow::raw(topic, key, payload, headers);
-                Ok(self
-                    .engine
-                    .append(record, ::std::time::Duration::ZERO)
-                    .await?)
+                Ok(self.engine.append(record, ::std::time::Duration::ZERO).await?)
             }
 
             async fn ping(&self) -> ::todo_core::Result<()> {

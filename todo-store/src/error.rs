@@ -13,9 +13,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum StoreError {
     /// The database URL names no supported backend.
-    #[error(
-        "unsupported database url {0:?}: expected sqlite:<path>, sqlite::memory: or postgres://..."
-    )]
+    #[error("unsupported database url {0:?}: expected sqlite:<path>, sqlite::memory: or postgres://...")]
     UnsupportedUrl(String),
     /// The directory of a SQLite file could not be created.
     #[error("cannot create the database directory {path}")]
@@ -114,10 +112,7 @@ enum Sorted {
 /// unique, `23503` foreign key; classes 08 connection, 53 resources, 57P0x shutdown,
 /// 40001/40P01 serialization failure and deadlock, which a retry resolves).
 fn sort_database_error(db: &dyn DatabaseError) -> Sorted {
-    let what = || {
-        db.constraint()
-            .map_or_else(|| db.message().to_owned(), str::to_owned)
-    };
+    let what = || db.constraint().map_or_else(|| db.message().to_owned(), str::to_owned);
     let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
     match code.as_str() {
         "2067" | "1555" | "23505" => return Sorted::Unique(what()),
@@ -152,9 +147,7 @@ impl From<StoreError> for todo_core::Error {
             StoreError::VersionMismatch { current } => E::VersionMismatch { current },
             StoreError::Duplicate(key) => E::Duplicate(key),
             StoreError::Conflict(what) => E::Conflict(what),
-            StoreError::UniqueViolation(_) | StoreError::ForeignKeyViolation(_) => {
-                E::Conflict(chain(&e))
-            }
+            StoreError::UniqueViolation(_) | StoreError::ForeignKeyViolation(_) => E::Conflict(chain(&e)),
             StoreError::Unavailable(_) => E::Unavailable(chain(&e)),
             StoreError::UnsupportedUrl(_)
             | StoreError::Directory { .. }
@@ -173,14 +166,10 @@ mod tests {
     #[test]
     fn sorted_errors_keep_their_meaning_in_the_core() {
         let core: todo_core::Error = StoreError::VersionMismatch { current: 3 }.into();
-        assert!(matches!(
-            core,
-            todo_core::Error::VersionMismatch { current: 3 }
-        ));
+        assert!(matches!(core, todo_core::Error::VersionMismatch { current: 3 }));
         let core: todo_core::Error = StoreError::Unavailable(sqlx::Error::PoolTimedOut).into();
         assert!(core.is_transient(), "{core}");
-        let dup = StoreError::UniqueViolation("processed_keys".into())
-            .on_unique(|_| StoreError::Duplicate("k".into()));
+        let dup = StoreError::UniqueViolation("processed_keys".into()).on_unique(|_| StoreError::Duplicate("k".into()));
         assert!(matches!(todo_core::Error::from(dup), todo_core::Error::Duplicate(k) if k == "k"));
     }
 }

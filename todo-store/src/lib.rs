@@ -79,10 +79,7 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self {
-            topic_names: TopicNames::default(),
-            max_connections: 10,
-        }
+        Self { topic_names: TopicNames::default(), max_connections: 10 }
     }
 }
 

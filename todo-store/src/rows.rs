@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use todo_core::domain::query::{due_sort_value, search_text, title_sort_value};
 use todo_core::domain::{
-    Description, Email, Priority, Recurrence, RepeatFrom, SeriesId, Status, Tags, Task, TaskId,
-    TaskTitle, Timezone, User, UserId,
+    Description, Email, Priority, Recurrence, RepeatFrom, SeriesId, Status, Tags, Task, TaskId, TaskTitle, Timezone,
+    User, UserId,
 };
 use todo_core::events::{OutboxEvent, TopicNames};
 use todo_core::ports::{Record, truncate_micros};
@@ -120,15 +120,12 @@ impl TaskRow {
     /// Parses the row back into a task; a value that does not parse is [`StoreError::Corrupt`].
     pub fn into_task(self) -> Result<Task> {
         let id = self.id;
-        let bad = |field: &str, e: &dyn std::fmt::Display| {
-            StoreError::corrupt(format!("task {id}: {field}: {e}"))
-        };
+        let bad = |field: &str, e: &dyn std::fmt::Display| StoreError::corrupt(format!("task {id}: {field}: {e}"));
         Ok(Task {
             id: TaskId(self.id),
             user_id: UserId(self.user_id),
             title: TaskTitle::parse(&self.title).map_err(|e| bad("title", &e))?,
-            description: Description::parse(&self.description)
-                .map_err(|e| bad("description", &e))?,
+            description: Description::parse(&self.description).map_err(|e| bad("description", &e))?,
             status: Status::parse(&self.status).map_err(|e| bad("status", &e))?,
             priority: Priority::parse(&self.priority).map_err(|e| bad("priority", &e))?,
             tags: Tags::parse(&self.tags).map_err(|e| bad("tags", &e))?,
@@ -141,8 +138,7 @@ impl TaskRow {
                 .map(Recurrence::parse)
                 .transpose()
                 .map_err(|e| bad("recurrence", &e))?,
-            repeat_from: RepeatFrom::parse(&self.repeat_from)
-                .map_err(|e| bad("repeat_from", &e))?,
+            repeat_from: RepeatFrom::parse(&self.repeat_from).map_err(|e| bad("repeat_from", &e))?,
             series_id: self.series_id.map(SeriesId),
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -182,10 +178,7 @@ impl TaskRow {
             ("id", Arg::Uuid(r.id)),
             ("user_id", Arg::Uuid(r.user_id)),
             ("title_sort", Arg::Text(title_sort_value(&r.title))),
-            (
-                "search_text",
-                Arg::Text(search_text(&r.title, &r.description)),
-            ),
+            ("search_text", Arg::Text(search_text(&r.title, &r.description))),
             ("title", Arg::Text(r.title)),
             ("description", Arg::Text(r.description)),
             ("status", Arg::Text(r.status)),
@@ -210,15 +203,9 @@ impl TaskRow {
     /// `INSERT` of `task`.
     pub fn insert(task: &Task) -> Stmt {
         let mut s = Stmt::default();
-        let (names, params): (Vec<_>, Vec<_>) = Self::columns(task)
-            .into_iter()
-            .map(|(name, arg)| (name, s.bind(arg)))
-            .unzip();
-        s.push(&format!(
-            "INSERT INTO tasks ({}) VALUES ({})",
-            names.join(", "),
-            params.join(", ")
-        ));
+        let (names, params): (Vec<_>, Vec<_>) =
+            Self::columns(task).into_iter().map(|(name, arg)| (name, s.bind(arg))).unzip();
+        s.push(&format!("INSERT INTO tasks ({}) VALUES ({})", names.join(", "), params.join(", ")));
         s
     }
 
@@ -248,9 +235,7 @@ pub(crate) const USER_COLUMNS: &str = "id, email, password_hash, timezone, creat
 /// Reads the [`USER_COLUMNS`] of a result row.
 pub(crate) fn read_user(row: &impl RowExt) -> Result<User> {
     let id = row.uuid("id")?;
-    let bad = |field: &str, e: &dyn std::fmt::Display| {
-        StoreError::corrupt(format!("user {id}: {field}: {e}"))
-    };
+    let bad = |field: &str, e: &dyn std::fmt::Display| StoreError::corrupt(format!("user {id}: {field}: {e}"));
     Ok(User {
         id: UserId(id),
         email: Email::parse(&row.text("email")?).map_err(|e| bad("email", &e))?,
@@ -299,27 +284,16 @@ impl EventRow {
             key: Some(e.key.clone()),
             event_id: Some(id.clone()),
             payload: e.payload(),
-            headers: vec![
-                (CE_TYPE.to_owned(), e.event.ty.clone()),
-                (CE_ID.to_owned(), id),
-            ],
+            headers: vec![(CE_TYPE.to_owned(), e.event.ty.clone()), (CE_ID.to_owned(), id)],
         }
     }
 
     /// A raw record; its event id is its `ce_id` header, if any.
-    pub fn raw(
-        topic: &str,
-        key: Option<&str>,
-        payload: &[u8],
-        headers: &[(String, String)],
-    ) -> Self {
+    pub fn raw(topic: &str, key: Option<&str>, payload: &[u8], headers: &[(String, String)]) -> Self {
         Self {
             topic: topic.to_owned(),
             key: key.map(str::to_owned),
-            event_id: headers
-                .iter()
-                .find(|(k, _)| k == CE_ID)
-                .map(|(_, v)| v.clone()),
+            event_id: headers.iter().find(|(k, _)| k == CE_ID).map(|(_, v)| v.clone()),
             payload: payload.to_vec(),
             headers: headers.to_vec(),
         }
@@ -329,10 +303,7 @@ impl EventRow {
     /// same event appended again and is skipped; an outbox event fails instead.
     pub fn insert(self, now: DateTime<Utc>, skip_existing: bool) -> Stmt {
         let headers = serde_json::Value::Array(
-            self.headers
-                .into_iter()
-                .map(|(k, v)| serde_json::Value::Array(vec![k.into(), v.into()]))
-                .collect(),
+            self.headers.into_iter().map(|(k, v)| serde_json::Value::Array(vec![k.into(), v.into()])).collect(),
         );
         let mut sql =
             "INSERT INTO event_log (topic, key, event_id, payload, headers, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
@@ -384,22 +355,9 @@ mod tests {
         }))
         .expect("a task");
         let s = TaskRow::update(&task, 1);
-        assert!(
-            s.sql
-                .starts_with("UPDATE tasks SET title_sort = $1, search_text = $2, title = $3"),
-            "{}",
-            s.sql
-        );
-        assert!(
-            s.sql
-                .ends_with("WHERE id = $21 AND user_id = $22 AND version = $23"),
-            "{}",
-            s.sql
-        );
+        assert!(s.sql.starts_with("UPDATE tasks SET title_sort = $1, search_text = $2, title = $3"), "{}", s.sql);
+        assert!(s.sql.ends_with("WHERE id = $21 AND user_id = $22 AND version = $23"), "{}", s.sql);
         assert_eq!(s.args[0], Arg::Text("äpfel".into()));
-        assert_eq!(
-            TaskRow::from_task(&task).into_task().expect("parses back"),
-            task
-        );
+        assert_eq!(TaskRow::from_task(&task).into_task().expect("parses back"), task);
     }
 }

@@ -40,10 +40,7 @@ pub(crate) struct Stmt {
 
 impl Stmt {
     pub fn new(sql: impl Into<String>, args: Vec<Arg>) -> Self {
-        Self {
-            sql: sql.into(),
-            args,
-        }
+        Self { sql: sql.into(), args }
     }
 
     /// Adds `arg` and returns its placeholder.
@@ -62,10 +59,7 @@ impl Stmt {
             self.push(" AND FALSE");
             return;
         }
-        let params: Vec<String> = topics
-            .iter()
-            .map(|t| self.bind(Arg::Text(t.clone())))
-            .collect();
+        let params: Vec<String> = topics.iter().map(|t| self.bind(Arg::Text(t.clone()))).collect();
         self.push(&format!(" AND topic IN ({})", params.join(", ")));
     }
 }
@@ -156,9 +150,7 @@ impl Dialect {
     /// The task has the tag at `param`.
     fn has_tag(self, param: &str) -> String {
         match self {
-            Dialect::Sqlite => format!(
-                "EXISTS (SELECT 1 FROM json_each(tasks.tags) WHERE json_each.value = {param})"
-            ),
+            Dialect::Sqlite => format!("EXISTS (SELECT 1 FROM json_each(tasks.tags) WHERE json_each.value = {param})"),
             Dialect::Postgres => format!("tags @> ARRAY[{param}]::text[]"),
         }
     }
@@ -194,20 +186,13 @@ impl Dialect {
 /// precision, so for them `x < t` is `x < ceil(t)` and `x >= t` is `x >= ceil(t)`.
 pub(crate) fn ceil_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     let floor = truncate_micros(t);
-    if floor < t {
-        floor + Duration::microseconds(1)
-    } else {
-        floor
-    }
+    if floor < t { floor + Duration::microseconds(1) } else { floor }
 }
 
 /// The page query of `q`: [`TaskQuery::matches`], the keyset cursor and the order of
 /// [`todo_core::domain::SortSpec`], overfetching one row (see `TaskPage::from_overfetch`).
 pub(crate) fn list_tasks(d: Dialect, q: &TaskQuery) -> Stmt {
-    let mut s = Stmt::new(
-        format!("SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = "),
-        vec![],
-    );
+    let mut s = Stmt::new(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = "), vec![]);
     let p = s.bind(Arg::Uuid(q.user_id.as_uuid()));
     s.push(&p);
     let and = |s: &mut Stmt, before: &str, arg: Arg| {
@@ -290,23 +275,10 @@ mod tests {
         let now = "2026-11-26T09:00:00Z".parse().unwrap();
         let mut q = TaskQuery::new(UserId::new(), now);
         q.sort = SortSpec::parse("-priority").unwrap();
-        q.cursor = Some(Cursor {
-            sort: "-priority".into(),
-            key: SortKey::Int(1),
-            id: TaskId::new(),
-        });
+        q.cursor = Some(Cursor { sort: "-priority".into(), key: SortKey::Int(1), id: TaskId::new() });
         let s = list_tasks(Dialect::Postgres, &q);
-        assert!(
-            s.sql.contains("(priority_rank, id) < ($3, $4)"),
-            "{}",
-            s.sql
-        );
-        assert!(
-            s.sql
-                .ends_with("ORDER BY priority_rank DESC, id DESC LIMIT $5"),
-            "{}",
-            s.sql
-        );
+        assert!(s.sql.contains("(priority_rank, id) < ($3, $4)"), "{}", s.sql);
+        assert!(s.sql.ends_with("ORDER BY priority_rank DESC, id DESC LIMIT $5"), "{}", s.sql);
         assert_eq!(s.args.len(), 5);
     }
 }

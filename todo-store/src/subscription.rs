@@ -33,11 +33,7 @@ pub(crate) trait LogSource: Send + 'static {
     fn deactivate(&mut self);
 
     /// Up to `limit` records after `after` in commit order, each with its position.
-    async fn fetch(
-        &mut self,
-        after: &Self::Position,
-        limit: i64,
-    ) -> Result<Vec<(Record, Self::Position)>>;
+    async fn fetch(&mut self, after: &Self::Position, limit: i64) -> Result<Vec<(Record, Self::Position)>>;
 
     /// Stores `pos` as the group's position (never moving it back).
     async fn store(&mut self, pos: &Self::Position) -> Result<()>;
@@ -65,12 +61,7 @@ pub(crate) struct SqlSubscription<S: LogSource> {
 
 impl<S: LogSource> SqlSubscription<S> {
     pub fn new(source: S) -> Self {
-        Self {
-            source,
-            read: None,
-            buffer: VecDeque::new(),
-            delivered: VecDeque::new(),
-        }
+        Self { source, read: None, buffer: VecDeque::new(), delivered: VecDeque::new() }
     }
 
     /// Forgets everything read: the next record comes after the stored position.
@@ -128,10 +119,7 @@ impl<S: LogSource> SqlSubscription<S> {
                 "commit while not reading: the subscription restarted after an error and will redeliver".into(),
             ));
         }
-        let known = self
-            .delivered
-            .iter()
-            .position(|(seq, _)| *seq == record.offset);
+        let known = self.delivered.iter().position(|(seq, _)| *seq == record.offset);
         let pos = match known {
             Some(i) => self.delivered[i].1.clone(),
             None => self.source.position_of(record.offset).await?,

@@ -13,13 +13,12 @@ use chrono::{DateTime, Utc};
 use crate::Error;
 use crate::domain::query::{SortSpec, StatusFilter};
 use crate::domain::{
-    Cursor, Description, Email, EventId, Priority, Recurrence, RepeatFrom, SeriesId, Status, Tag,
-    Tags, Task, TaskId, TaskQuery, TaskTitle, Timezone, User, UserId,
+    Cursor, Description, Email, EventId, Priority, Recurrence, RepeatFrom, SeriesId, Status, Tag, Tags, Task, TaskId,
+    TaskQuery, TaskTitle, Timezone, User, UserId,
 };
 use crate::events::{CloudEvent, EventFactory, EventType, OutboxEvent, TaskChange, Topic};
 use crate::ports::{
-    Change, EventLog, LoginAttempts, ProcessedKey, Record, StartFrom, TaskRepository, TaskWrite,
-    UserRepository,
+    Change, EventLog, LoginAttempts, ProcessedKey, Record, StartFrom, TaskRepository, TaskWrite, UserRepository,
 };
 
 /// How long a contract waits for a record before declaring it lost.
@@ -41,12 +40,7 @@ impl Repos {
     where
         S: TaskRepository + UserRepository + LoginAttempts + EventLog + 'static,
     {
-        Self {
-            tasks: store.clone(),
-            users: store.clone(),
-            logins: store.clone(),
-            log: store,
-        }
+        Self { tasks: store.clone(), users: store.clone(), logins: store.clone(), log: store }
     }
 }
 
@@ -126,28 +120,13 @@ fn insert(t: &Task) -> Change {
 }
 
 fn delete(user_id: UserId, id: TaskId, expected_version: i64) -> Change {
-    Change {
-        writes: vec![TaskWrite::Delete {
-            user_id,
-            id,
-            expected_version,
-        }],
-        ..Change::default()
-    }
+    Change { writes: vec![TaskWrite::Delete { user_id, id, expected_version }], ..Change::default() }
 }
 
 fn update(before: &Task, after: &Task) -> Change {
     Change {
-        writes: vec![TaskWrite::Update {
-            task: after.clone(),
-            expected_version: before.version,
-        }],
-        events: factory().for_change(
-            &TaskChange::Updated(vec!["title".into()]),
-            Some(before),
-            after,
-            base_now(),
-        ),
+        writes: vec![TaskWrite::Update { task: after.clone(), expected_version: before.version }],
+        events: factory().for_change(&TaskChange::Updated(vec!["title".into()]), Some(before), after, base_now()),
         claims: vec![],
     }
 }
@@ -168,29 +147,13 @@ async fn log_so_far(r: &Repos) -> Vec<Record> {
         ),
     };
     let sentinel_id = sentinel.event.id.to_string();
-    r.tasks
-        .commit(Change {
-            events: vec![sentinel],
-            ..Change::default()
-        })
-        .await
-        .expect("commit the sentinel");
-    let topics: Vec<String> = Topic::ALL
-        .iter()
-        .map(|t| r.log.topic_names().name(*t))
-        .collect();
+    r.tasks.commit(Change { events: vec![sentinel], ..Change::default() }).await.expect("commit the sentinel");
+    let topics: Vec<String> = Topic::ALL.iter().map(|t| r.log.topic_names().name(*t)).collect();
     let group = format!("contract-{}", EventId::new());
-    let mut sub = r
-        .log
-        .subscribe(&group, &topics, StartFrom::Earliest)
-        .await
-        .expect("subscribe");
+    let mut sub = r.log.subscribe(&group, &topics, StartFrom::Earliest).await.expect("subscribe");
     let mut out = Vec::new();
     loop {
-        let rec = tokio::time::timeout(WAIT, sub.next())
-            .await
-            .expect("the sentinel arrives")
-            .expect("read the log");
+        let rec = tokio::time::timeout(WAIT, sub.next()).await.expect("the sentinel arrives").expect("read the log");
         if rec.header("ce_id") == Some(sentinel_id.as_str()) {
             return out;
         }
@@ -200,36 +163,17 @@ async fn log_so_far(r: &Repos) -> Vec<Record> {
 
 /// Asserts that `records` are exactly the outbox records of `events`, in order.
 fn assert_records(r: &Repos, records: &[Record], events: &[OutboxEvent], what: &str) {
-    let got: Vec<_> = records
-        .iter()
-        .map(|r| {
-            (
-                r.topic.clone(),
-                r.key.clone(),
-                r.payload.clone(),
-                r.headers.clone(),
-            )
-        })
-        .collect();
+    let got: Vec<_> =
+        records.iter().map(|r| (r.topic.clone(), r.key.clone(), r.payload.clone(), r.headers.clone())).collect();
     let want: Vec<_> = events
         .iter()
         .map(|e| {
-            let headers = vec![
-                ("ce_type".to_owned(), e.event.ty.clone()),
-                ("ce_id".to_owned(), e.event.id.to_string()),
-            ];
-            (
-                r.log.topic_names().name(e.topic),
-                Some(e.key.clone()),
-                e.payload(),
-                headers,
-            )
+            let headers =
+                vec![("ce_type".to_owned(), e.event.ty.clone()), ("ce_id".to_owned(), e.event.id.to_string())];
+            (r.log.topic_names().name(e.topic), Some(e.key.clone()), e.payload(), headers)
         })
         .collect();
-    assert_eq!(
-        got, want,
-        "{what}: the log holds exactly the events of the committed changes, in order"
-    );
+    assert_eq!(got, want, "{what}: the log holds exactly the events of the committed changes, in order");
 }
 
 /// A task with every field set survives a round trip, updates and deletes, and
@@ -257,25 +201,10 @@ pub async fn crud_round_trip(f: &dyn RepoFixture) {
         events.extend(change.events.clone());
         r.tasks.commit(change).await.expect("insert");
     }
-    assert_eq!(
-        r.tasks.get(ada.id, full.id).await.expect("get"),
-        Some(full.clone()),
-        "every field round-trips"
-    );
-    assert_eq!(
-        r.tasks.get(ada.id, bare.id).await.expect("get"),
-        Some(bare.clone())
-    );
-    let page = r
-        .tasks
-        .list(&TaskQuery::new(ada.id, base_now()))
-        .await
-        .expect("list");
-    assert_eq!(
-        page.items,
-        vec![full.clone(), bare.clone()],
-        "default listing: pending by due date, undated last"
-    );
+    assert_eq!(r.tasks.get(ada.id, full.id).await.expect("get"), Some(full.clone()), "every field round-trips");
+    assert_eq!(r.tasks.get(ada.id, bare.id).await.expect("get"), Some(bare.clone()));
+    let page = r.tasks.list(&TaskQuery::new(ada.id, base_now())).await.expect("list");
+    assert_eq!(page.items, vec![full.clone(), bare.clone()], "default listing: pending by due date, undated last");
 
     let mut done = full.clone();
     done.status = Status::Completed;
@@ -290,39 +219,20 @@ pub async fn crud_round_trip(f: &dyn RepoFixture) {
     let change = update(&full, &done);
     events.extend(change.events.clone());
     r.tasks.commit(change).await.expect("update");
-    assert_eq!(
-        r.tasks.get(ada.id, full.id).await.expect("get"),
-        Some(done.clone()),
-        "the update replaced every field"
-    );
+    assert_eq!(r.tasks.get(ada.id, full.id).await.expect("get"), Some(done.clone()), "the update replaced every field");
 
     let del = Change {
-        writes: vec![TaskWrite::Delete {
-            user_id: ada.id,
-            id: bare.id,
-            expected_version: 1,
-        }],
+        writes: vec![TaskWrite::Delete { user_id: ada.id, id: bare.id, expected_version: 1 }],
         events: factory().for_change(&TaskChange::Deleted, Some(&bare), &bare, base_now()),
         claims: vec![],
     };
     events.extend(del.events.clone());
     r.tasks.commit(del).await.expect("delete");
-    assert_eq!(
-        r.tasks.get(ada.id, bare.id).await.expect("get"),
-        None,
-        "deleted"
-    );
+    assert_eq!(r.tasks.get(ada.id, bare.id).await.expect("get"), None, "deleted");
 
     let again = r.tasks.commit(insert(&done)).await;
-    assert!(
-        matches!(again, Err(Error::Conflict(_))),
-        "inserting an existing id is a conflict: {again:?}"
-    );
-    assert_eq!(
-        r.tasks.get(ada.id, full.id).await.expect("get"),
-        Some(done),
-        "the conflicting insert changed nothing"
-    );
+    assert!(matches!(again, Err(Error::Conflict(_))), "inserting an existing id is a conflict: {again:?}");
+    assert_eq!(r.tasks.get(ada.id, full.id).await.expect("get"), Some(done), "the conflicting insert changed nothing");
     assert_records(&r, &log_so_far(&r).await, &events, "crud");
 }
 
@@ -337,38 +247,21 @@ pub async fn ownership(f: &dyn RepoFixture) {
     let events = created.events.clone();
     r.tasks.commit(created).await.expect("insert");
 
-    assert_eq!(
-        r.tasks.get(b.id, t.id).await.expect("get"),
-        None,
-        "b cannot read a's task"
-    );
+    assert_eq!(r.tasks.get(b.id, t.id).await.expect("get"), None, "b cannot read a's task");
     let mut stolen = t.clone();
     stolen.user_id = b.id;
     stolen.title = TaskTitle::parse("mine now").expect("title");
     stolen.version = 2;
     let res = r.tasks.commit(update(&t, &stolen)).await;
-    assert!(
-        matches!(res, Err(Error::NotFound(_))),
-        "b's update of a's task: {res:?}"
-    );
+    assert!(matches!(res, Err(Error::NotFound(_))), "b's update of a's task: {res:?}");
     let del = delete(b.id, t.id, 1);
     let res = r.tasks.commit(del).await;
-    assert!(
-        matches!(res, Err(Error::NotFound(_))),
-        "b's delete of a's task: {res:?}"
-    );
+    assert!(matches!(res, Err(Error::NotFound(_))), "b's delete of a's task: {res:?}");
 
-    assert_eq!(
-        r.tasks.get(a.id, t.id).await.expect("get"),
-        Some(t.clone()),
-        "a's task is unchanged"
-    );
+    assert_eq!(r.tasks.get(a.id, t.id).await.expect("get"), Some(t.clone()), "a's task is unchanged");
     let mut q = TaskQuery::new(b.id, base_now());
     q.status = StatusFilter::All;
-    assert!(
-        r.tasks.list(&q).await.expect("list").items.is_empty(),
-        "b lists nothing of a's"
-    );
+    assert!(r.tasks.list(&q).await.expect("list").items.is_empty(), "b lists nothing of a's");
     assert_records(&r, &log_so_far(&r).await, &events, "ownership");
 }
 
@@ -381,42 +274,23 @@ pub async fn version_mismatch(f: &dyn RepoFixture) {
     let mut v2 = t.clone();
     v2.title = TaskTitle::parse("versioned twice").expect("title");
     v2.version = 2;
-    r.tasks
-        .commit(update(&t, &v2))
-        .await
-        .expect("update at the current version");
+    r.tasks.commit(update(&t, &v2)).await.expect("update at the current version");
 
     let mut v3 = v2.clone();
     v3.version = 3;
     let stale = r.tasks.commit(update(&t, &v3)).await;
-    assert!(
-        matches!(stale, Err(Error::VersionMismatch { current: 2 })),
-        "stale update: {stale:?}"
-    );
+    assert!(matches!(stale, Err(Error::VersionMismatch { current: 2 })), "stale update: {stale:?}");
     let del = delete(a.id, t.id, 1);
     let stale = r.tasks.commit(del).await;
-    assert!(
-        matches!(stale, Err(Error::VersionMismatch { current: 2 })),
-        "stale delete: {stale:?}"
-    );
-    assert_eq!(
-        r.tasks.get(a.id, t.id).await.expect("get"),
-        Some(v2),
-        "stale writes changed nothing"
-    );
+    assert!(matches!(stale, Err(Error::VersionMismatch { current: 2 })), "stale delete: {stale:?}");
+    assert_eq!(r.tasks.get(a.id, t.id).await.expect("get"), Some(v2), "stale writes changed nothing");
 
     let ghost = task(a.id, "ghost");
     let res = r.tasks.commit(update(&ghost, &ghost)).await;
-    assert!(
-        matches!(res, Err(Error::NotFound(_))),
-        "update of a missing task: {res:?}"
-    );
+    assert!(matches!(res, Err(Error::NotFound(_))), "update of a missing task: {res:?}");
     let del = delete(a.id, ghost.id, 1);
     let res = r.tasks.commit(del).await;
-    assert!(
-        matches!(res, Err(Error::NotFound(_))),
-        "delete of a missing task: {res:?}"
-    );
+    assert!(matches!(res, Err(Error::NotFound(_))), "delete of a missing task: {res:?}");
 }
 
 /// A change that fails anywhere leaves no task, no event and no claim behind.
@@ -424,13 +298,7 @@ pub async fn atomic_changes(f: &dyn RepoFixture) {
     let r = f.open().await;
     let a = user("atomic@example.com");
     let taken = ProcessedKey::new("contract", "taken");
-    r.tasks
-        .commit(Change {
-            claims: vec![taken.clone()],
-            ..Change::default()
-        })
-        .await
-        .expect("claim");
+    r.tasks.commit(Change { claims: vec![taken.clone()], ..Change::default() }).await.expect("claim");
 
     // A claim that exists: Duplicate, and nothing of the change remains.
     let t1 = task(a.id, "claimed twice");
@@ -438,15 +306,8 @@ pub async fn atomic_changes(f: &dyn RepoFixture) {
     let mut c = insert(&t1);
     c.claims = vec![fresh1.clone(), taken.clone()];
     let res = r.tasks.commit(c).await;
-    assert!(
-        matches!(res, Err(Error::Duplicate(_))),
-        "an existing claim fails the change: {res:?}"
-    );
-    assert_eq!(
-        r.tasks.get(a.id, t1.id).await.expect("get"),
-        None,
-        "no task from the failed change"
-    );
+    assert!(matches!(res, Err(Error::Duplicate(_))), "an existing claim fails the change: {res:?}");
+    assert_eq!(r.tasks.get(a.id, t1.id).await.expect("get"), None, "no task from the failed change");
 
     // The same event id twice: the failure comes after the task write.
     let t2 = task(a.id, "event twice");
@@ -456,52 +317,27 @@ pub async fn atomic_changes(f: &dyn RepoFixture) {
     c.events.push(first);
     c.claims = vec![fresh2.clone()];
     let res = r.tasks.commit(c).await;
-    assert!(
-        matches!(res, Err(Error::Internal(_))),
-        "an event id appended twice fails the change: {res:?}"
-    );
-    assert_eq!(
-        r.tasks.get(a.id, t2.id).await.expect("get"),
-        None,
-        "no task after a failure past the task write"
-    );
+    assert!(matches!(res, Err(Error::Internal(_))), "an event id appended twice fails the change: {res:?}");
+    assert_eq!(r.tasks.get(a.id, t2.id).await.expect("get"), None, "no task after a failure past the task write");
 
     // A later write fails: the earlier insert is undone.
     let t3 = task(a.id, "then a stale update");
     let mut stale = t3.clone();
     stale.version = 8;
     let c = Change {
-        writes: vec![
-            TaskWrite::Insert(t3.clone()),
-            TaskWrite::Update {
-                task: stale,
-                expected_version: 7,
-            },
-        ],
+        writes: vec![TaskWrite::Insert(t3.clone()), TaskWrite::Update { task: stale, expected_version: 7 }],
         events: insert(&t3).events,
         claims: vec![],
     };
     let res = r.tasks.commit(c).await;
-    assert!(
-        matches!(res, Err(Error::VersionMismatch { current: 1 })),
-        "the second write fails: {res:?}"
-    );
-    assert_eq!(
-        r.tasks.get(a.id, t3.id).await.expect("get"),
-        None,
-        "the first write was rolled back"
-    );
+    assert!(matches!(res, Err(Error::VersionMismatch { current: 1 })), "the second write fails: {res:?}");
+    assert_eq!(r.tasks.get(a.id, t3.id).await.expect("get"), None, "the first write was rolled back");
 
     for k in [fresh1, fresh2] {
         r.tasks
-            .commit(Change {
-                claims: vec![k.clone()],
-                ..Change::default()
-            })
+            .commit(Change { claims: vec![k.clone()], ..Change::default() })
             .await
-            .unwrap_or_else(|e| {
-                panic!("claim {k:?} was rolled back with its change, so it can be claimed now: {e}")
-            });
+            .unwrap_or_else(|e| panic!("claim {k:?} was rolled back with its change, so it can be claimed now: {e}"));
     }
     assert_records(&r, &log_so_far(&r).await, &[], "failed changes");
 }
@@ -510,49 +346,16 @@ pub async fn atomic_changes(f: &dyn RepoFixture) {
 pub async fn claims_are_once(f: &dyn RepoFixture) {
     let r = f.open().await;
     let k = ProcessedKey::new("group-a", "event-1");
-    r.tasks
-        .commit(Change {
-            claims: vec![k.clone()],
-            ..Change::default()
-        })
-        .await
-        .expect("first claim");
-    let res = r
-        .tasks
-        .commit(Change {
-            claims: vec![k.clone()],
-            ..Change::default()
-        })
-        .await;
-    assert!(
-        matches!(res, Err(Error::Duplicate(_))),
-        "second claim: {res:?}"
-    );
+    r.tasks.commit(Change { claims: vec![k.clone()], ..Change::default() }).await.expect("first claim");
+    let res = r.tasks.commit(Change { claims: vec![k.clone()], ..Change::default() }).await;
+    assert!(matches!(res, Err(Error::Duplicate(_))), "second claim: {res:?}");
     let other = ProcessedKey::new("group-b", "event-1");
-    r.tasks
-        .commit(Change {
-            claims: vec![other],
-            ..Change::default()
-        })
-        .await
-        .expect("same key, other scope");
+    r.tasks.commit(Change { claims: vec![other], ..Change::default() }).await.expect("same key, other scope");
     let twice = ProcessedKey::new("group-a", "event-2");
-    let res = r
-        .tasks
-        .commit(Change {
-            claims: vec![twice.clone(), twice.clone()],
-            ..Change::default()
-        })
-        .await;
-    assert!(
-        matches!(res, Err(Error::Duplicate(_))),
-        "one key twice in a change: {res:?}"
-    );
+    let res = r.tasks.commit(Change { claims: vec![twice.clone(), twice.clone()], ..Change::default() }).await;
+    assert!(matches!(res, Err(Error::Duplicate(_))), "one key twice in a change: {res:?}");
     r.tasks
-        .commit(Change {
-            claims: vec![twice],
-            ..Change::default()
-        })
+        .commit(Change { claims: vec![twice], ..Change::default() })
         .await
         .expect("the failed change claimed nothing");
 }
@@ -562,39 +365,14 @@ pub async fn users_have_unique_emails(f: &dyn RepoFixture) {
     let r = f.open().await;
     let ada = user("ada@example.com");
     r.users.create(&ada).await.expect("create");
-    assert_eq!(
-        r.users.by_email(&ada.email).await.expect("by email"),
-        Some(ada.clone())
-    );
-    assert_eq!(
-        r.users.by_id(ada.id).await.expect("by id"),
-        Some(ada.clone())
-    );
-    let twin = User {
-        id: UserId::new(),
-        ..user("ada@example.com")
-    };
+    assert_eq!(r.users.by_email(&ada.email).await.expect("by email"), Some(ada.clone()));
+    assert_eq!(r.users.by_id(ada.id).await.expect("by id"), Some(ada.clone()));
+    let twin = User { id: UserId::new(), ..user("ada@example.com") };
     let res = r.users.create(&twin).await;
-    assert!(
-        matches!(res, Err(Error::Conflict(_))),
-        "a taken e-mail: {res:?}"
-    );
-    assert_eq!(
-        r.users.by_id(twin.id).await.expect("by id"),
-        None,
-        "the conflicting user was not stored"
-    );
-    assert_eq!(
-        r.users
-            .by_email(&Email::parse("bob@example.com").expect("email"))
-            .await
-            .expect("by email"),
-        None
-    );
-    assert_eq!(
-        r.users.by_email(&ada.email).await.expect("by email"),
-        Some(ada)
-    );
+    assert!(matches!(res, Err(Error::Conflict(_))), "a taken e-mail: {res:?}");
+    assert_eq!(r.users.by_id(twin.id).await.expect("by id"), None, "the conflicting user was not stored");
+    assert_eq!(r.users.by_email(&Email::parse("bob@example.com").expect("email")).await.expect("by email"), None);
+    assert_eq!(r.users.by_email(&ada.email).await.expect("by email"), Some(ada));
 }
 
 /// Failures are kept per account, returned oldest first from an instant on, and cleared.
@@ -603,45 +381,19 @@ pub async fn login_failures(f: &dyn RepoFixture) {
     let t0 = at("2026-11-26T09:00:00.000001Z");
     let s = chrono::Duration::seconds;
     for t in [t0 + s(2), t0, t0 + s(1), t0 + s(2)] {
-        r.logins
-            .record_failure("ada@example.com", t)
-            .await
-            .expect("record");
+        r.logins.record_failure("ada@example.com", t).await.expect("record");
     }
-    r.logins
-        .record_failure("bob@example.com", t0 + s(1))
-        .await
-        .expect("record");
+    r.logins.record_failure("bob@example.com", t0 + s(1)).await.expect("record");
     assert_eq!(
-        r.logins
-            .failures_since("ada@example.com", t0 + s(1))
-            .await
-            .expect("since"),
+        r.logins.failures_since("ada@example.com", t0 + s(1)).await.expect("since"),
         vec![t0 + s(1), t0 + s(2), t0 + s(2)],
         "failures at or after the instant, oldest first, repeats kept"
     );
-    assert_eq!(
-        r.logins
-            .failures_since("ada@example.com", t0)
-            .await
-            .expect("since")
-            .len(),
-        4
-    );
+    assert_eq!(r.logins.failures_since("ada@example.com", t0).await.expect("since").len(), 4);
     r.logins.clear("ada@example.com").await.expect("clear");
-    assert!(
-        r.logins
-            .failures_since("ada@example.com", t0)
-            .await
-            .expect("since")
-            .is_empty(),
-        "cleared"
-    );
+    assert!(r.logins.failures_since("ada@example.com", t0).await.expect("since").is_empty(), "cleared");
     assert_eq!(
-        r.logins
-            .failures_since("bob@example.com", t0)
-            .await
-            .expect("since"),
+        r.logins.failures_since("bob@example.com", t0).await.expect("since"),
         vec![t0 + s(1)],
         "other accounts stay"
     );
@@ -692,26 +444,9 @@ const TITLES: &[&str] = &[
     "émile",
     "Emile",
 ];
-const DESCRIPTIONS: &[&str] = &[
-    "",
-    "with milk",
-    "Milk and honey",
-    "über alles",
-    "see İstanbul",
-    "MOM said so",
-];
+const DESCRIPTIONS: &[&str] = &["", "with milk", "Milk and honey", "über alles", "see İstanbul", "MOM said so"];
 const TAGS: &[&str] = &["home", "work", "errand", "x-1", "y_2"];
-const TEXTS: &[&str] = &[
-    "milk",
-    "Äpfel",
-    "ß",
-    "i̇",
-    "🎉",
-    "mom",
-    "e",
-    "zz-nothing",
-    "  Call  ",
-];
+const TEXTS: &[&str] = &["milk", "Äpfel", "ß", "i̇", "🎉", "mom", "e", "zz-nothing", "  Call  "];
 
 /// Instants around `base_now()`: due dates, bounds and creation times, with repeats
 /// and the overdue edges (exactly now, a day ago, a microsecond either side).
@@ -756,26 +491,12 @@ fn random_task(rng: &mut Rng, users: &[UserId]) -> Task {
 fn random_query(rng: &mut Rng, users: &[UserId]) -> TaskQuery {
     let times = instants();
     let nanos = chrono::Duration::nanoseconds(500);
-    let now = if rng.chance(30) {
-        base_now() + nanos
-    } else {
-        base_now()
-    };
+    let now = if rng.chance(30) { base_now() + nanos } else { base_now() };
     let mut q = TaskQuery::new(rng.pick(users), now);
-    q.status = rng.pick(&[
-        StatusFilter::Pending,
-        StatusFilter::Completed,
-        StatusFilter::All,
-    ]);
+    q.status = rng.pick(&[StatusFilter::Pending, StatusFilter::Completed, StatusFilter::All]);
     q.priority = rng.chance(30).then(|| rng.pick(Priority::ALL));
-    q.tag = rng
-        .chance(25)
-        .then(|| Tag::parse(rng.pick(TAGS)).expect("tag"));
-    q.text = if rng.chance(30) {
-        TaskQuery::parse_text(rng.pick(TEXTS)).expect("text")
-    } else {
-        None
-    };
+    q.tag = rng.chance(25).then(|| Tag::parse(rng.pick(TAGS)).expect("tag"));
+    q.text = if rng.chance(30) { TaskQuery::parse_text(rng.pick(TEXTS)).expect("text") } else { None };
     let bound = |rng: &mut Rng| {
         let t = rng.pick(&times);
         if rng.chance(30) { t + nanos } else { t }
@@ -783,16 +504,7 @@ fn random_query(rng: &mut Rng, users: &[UserId]) -> TaskQuery {
     q.due_after = rng.chance(25).then(|| bound(rng));
     q.due_before = rng.chance(25).then(|| bound(rng));
     q.overdue = rng.chance(20);
-    let sorts = [
-        "due_at",
-        "-due_at",
-        "priority",
-        "-priority",
-        "created_at",
-        "-created_at",
-        "title",
-        "-title",
-    ];
+    let sorts = ["due_at", "-due_at", "priority", "-priority", "created_at", "-created_at", "title", "-title"];
     q.sort = SortSpec::parse(rng.pick(&sorts)).expect("sort");
     q.limit = 1 + rng.below(7) as u32;
     q
@@ -807,10 +519,7 @@ pub async fn listing_matches_reference(f: &dyn RepoFixture) {
     let users = [UserId::new(), UserId::new()];
     let tasks: Vec<Task> = (0..120).map(|_| random_task(&mut rng, &users)).collect();
     for chunk in tasks.chunks(12) {
-        let change = Change {
-            writes: chunk.iter().cloned().map(TaskWrite::Insert).collect(),
-            ..Change::default()
-        };
+        let change = Change { writes: chunk.iter().cloned().map(TaskWrite::Insert).collect(), ..Change::default() };
         r.tasks.commit(change).await.expect("insert tasks");
     }
     let started = Instant::now();
@@ -826,10 +535,7 @@ pub async fn listing_matches_reference(f: &dyn RepoFixture) {
             ("due_after", q.due_after.is_some()),
             ("due_before", q.due_before.is_some()),
             ("overdue", q.overdue),
-            (
-                "now with nanoseconds",
-                q.now.timestamp_subsec_nanos() % 1000 != 0,
-            ),
+            ("now with nanoseconds", q.now.timestamp_subsec_nanos() % 1000 != 0),
         ] {
             if on {
                 tried.insert(format!("filter {filter}"));
@@ -842,9 +548,7 @@ pub async fn listing_matches_reference(f: &dyn RepoFixture) {
             assert_eq!(got, want, "query {i}, page {page}: {q:?}");
             pages += 1;
             match got.next_cursor {
-                Some(c) => {
-                    q.cursor = Some(Cursor::decode(&c, q.sort).expect("our own cursor decodes"))
-                }
+                Some(c) => q.cursor = Some(Cursor::decode(&c, q.sort).expect("our own cursor decodes")),
                 None => break,
             }
         }
@@ -854,8 +558,5 @@ pub async fn listing_matches_reference(f: &dyn RepoFixture) {
         8 + 3 + 7,
         "every sort in both directions, every status and every filter was tried: {tried:?}"
     );
-    eprintln!(
-        "listing equivalence: 60 queries, {pages} pages over 120 tasks in {:?}",
-        started.elapsed()
-    );
+    eprintln!("listing equivalence: 60 queries, {pages} pages over 120 tasks in {:?}", started.elapsed());
 }

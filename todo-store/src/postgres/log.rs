@@ -115,12 +115,9 @@ impl PgLogSource {
     }
 
     fn session(&mut self) -> Result<&mut PgConnection> {
-        self.session.as_mut().ok_or_else(|| {
-            StoreError::Internal(format!(
-                "not the active member of consumer group {:?}",
-                self.group
-            ))
-        })
+        self.session
+            .as_mut()
+            .ok_or_else(|| StoreError::Internal(format!("not the active member of consumer group {:?}", self.group)))
     }
 
     fn close_session(&mut self) {
@@ -155,11 +152,7 @@ impl LogSource for PgLogSource {
             vec![Arg::Text(self.group.clone())],
         );
         loop {
-            let locked = session
-                .row(&lock)
-                .await?
-                .map(|r| r.boolean("locked"))
-                .transpose()?;
+            let locked = session.row(&lock).await?.map(|r| r.boolean("locked")).transpose()?;
             if locked == Some(true) {
                 break;
             }
@@ -177,10 +170,7 @@ impl LogSource for PgLogSource {
             return Ok(PgPosition { txid: 0, seq: 0 });
         };
         self.skip_snapshot = row.opt_text("skip_snapshot")?;
-        Ok(PgPosition {
-            txid: row.int("txid")?,
-            seq: row.int("seq")?,
-        })
+        Ok(PgPosition { txid: row.int("txid")?, seq: row.int("seq")? })
     }
 
     fn deactivate(&mut self) {
@@ -195,9 +185,7 @@ impl LogSource for PgLogSource {
         );
         if let Some(snapshot) = &self.skip_snapshot {
             let p = s.bind(Arg::Text(snapshot.clone()));
-            s.push(&format!(
-                " AND NOT pg_visible_in_snapshot(txid, {p}::pg_snapshot)"
-            ));
+            s.push(&format!(" AND NOT pg_visible_in_snapshot(txid, {p}::pg_snapshot)"));
         }
         s.push_topic_filter(&self.topics);
         let limit = s.bind(Arg::Int(limit));
@@ -206,10 +194,7 @@ impl LogSource for PgLogSource {
         rows.iter()
             .map(|r| {
                 let record = read_record(r)?;
-                let pos = PgPosition {
-                    txid: r.int("txid")?,
-                    seq: record.offset,
-                };
+                let pos = PgPosition { txid: r.int("txid")?, seq: record.offset };
                 Ok((record, pos))
             })
             .collect()
@@ -220,28 +205,16 @@ impl LogSource for PgLogSource {
             "INSERT INTO consumer_offsets (group_name, txid, seq, updated_at) VALUES ($1, $2::text::xid8, $3, now()) \
              ON CONFLICT (group_name) DO UPDATE SET txid = excluded.txid, seq = excluded.seq, updated_at = excluded.updated_at \
              WHERE (consumer_offsets.txid, consumer_offsets.seq) < (excluded.txid, excluded.seq)",
-            vec![
-                Arg::Text(self.group.clone()),
-                Arg::Int(pos.txid),
-                Arg::Int(pos.seq),
-            ],
+            vec![Arg::Text(self.group.clone()), Arg::Int(pos.txid), Arg::Int(pos.seq)],
         );
         self.session()?.run(&stmt).await.map(drop)
     }
 
     async fn position_of(&mut self, seq: i64) -> Result<PgPosition> {
-        let stmt = Stmt::new(
-            "SELECT txid::text::bigint AS txid FROM event_log WHERE seq = $1",
-            vec![Arg::Int(seq)],
-        );
+        let stmt = Stmt::new("SELECT txid::text::bigint AS txid FROM event_log WHERE seq = $1", vec![Arg::Int(seq)]);
         match self.session()?.row(&stmt).await? {
-            Some(row) => Ok(PgPosition {
-                txid: row.int("txid")?,
-                seq,
-            }),
-            None => Err(StoreError::Internal(format!(
-                "no event_log record at seq {seq}"
-            ))),
+            Some(row) => Ok(PgPosition { txid: row.int("txid")?, seq }),
+            None => Err(StoreError::Internal(format!("no event_log record at seq {seq}"))),
         }
     }
 

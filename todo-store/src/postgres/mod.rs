@@ -38,27 +38,15 @@ impl_store!(PostgresStore);
 impl PostgresStore {
     /// Connects to `postgres://user:password@host:port/database`.
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self> {
-        let connect = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::UnsupportedUrl(format!("{e}")))?;
+        let connect = PgConnectOptions::from_str(url).map_err(|e| StoreError::UnsupportedUrl(format!("{e}")))?;
         // One direct connection first: an unreachable server fails now, with its cause,
         // where the pool would retry until its acquire timeout and report only that.
         PgConnection::connect_with(&connect).await?.close().await?;
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections.max(2))
-            .connect_with(connect.clone())
-            .await?;
-        let shared = Arc::new(PgShared {
-            wake: Arc::new(Notify::new()),
-            listener: OnceCell::new(),
-        });
-        let backend = PgBackend {
-            pool,
-            connect,
-            shared,
-        };
-        Ok(Self {
-            engine: Engine::shared(backend, options),
-        })
+        let pool =
+            PgPoolOptions::new().max_connections(options.max_connections.max(2)).connect_with(connect.clone()).await?;
+        let shared = Arc::new(PgShared { wake: Arc::new(Notify::new()), listener: OnceCell::new() });
+        let backend = PgBackend { pool, connect, shared };
+        Ok(Self { engine: Engine::shared(backend, options) })
     }
 
     /// The connection pool, for tables of other crates in the same database.
@@ -126,18 +114,10 @@ impl Backend for PgBackend {
         Ok(self.pool.begin().await?)
     }
 
-    async fn commit_write(
-        &self,
-        mut tx: Transaction<'static, Postgres>,
-        appended: bool,
-    ) -> Result<()> {
+    async fn commit_write(&self, mut tx: Transaction<'static, Postgres>, appended: bool) -> Result<()> {
         if appended {
             // Delivered to listeners when (and only if) the transaction commits.
-            tx.run(&Stmt::new(
-                "SELECT pg_notify($1, '')",
-                vec![Arg::Text(CHANNEL.to_owned())],
-            ))
-            .await?;
+            tx.run(&Stmt::new("SELECT pg_notify($1, '')", vec![Arg::Text(CHANNEL.to_owned())])).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -150,9 +130,7 @@ impl Backend for PgBackend {
     }
 
     async fn migrate(&self) -> Result<()> {
-        sqlx::migrate!("migrations/postgres")
-            .run(&self.pool)
-            .await?;
+        sqlx::migrate!("migrations/postgres").run(&self.pool).await?;
         Ok(())
     }
 
@@ -167,10 +145,7 @@ impl Backend for PgBackend {
             .get_or_try_init(|| async {
                 let mut listener = PgListener::connect_with(&self.pool).await?;
                 listener.listen(CHANNEL).await?;
-                Ok::<_, StoreError>(ListenerTask(tokio::spawn(forward(
-                    listener,
-                    self.shared.wake.clone(),
-                ))))
+                Ok::<_, StoreError>(ListenerTask(tokio::spawn(forward(listener, self.shared.wake.clone()))))
             })
             .await?;
         Ok(())

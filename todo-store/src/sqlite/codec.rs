@@ -29,19 +29,15 @@ impl RowExt for SqliteRow {
 
     fn opt_uuid(&self, col: &str) -> Result<Option<Uuid>> {
         let text: Option<String> = self.try_get(col).map_err(|e| decode_error(col, &e))?;
-        text.map(|s| {
-            Uuid::parse_str(&s).map_err(|e| StoreError::corrupt(format!("column {col}: {e}")))
-        })
-        .transpose()
+        text.map(|s| Uuid::parse_str(&s).map_err(|e| StoreError::corrupt(format!("column {col}: {e}")))).transpose()
     }
 
     fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>> {
         let micros: Option<i64> = self.try_get(col).map_err(|e| decode_error(col, &e))?;
         micros
             .map(|m| {
-                DateTime::from_timestamp_micros(m).ok_or_else(|| {
-                    StoreError::corrupt(format!("column {col}: {m} µs is out of range"))
-                })
+                DateTime::from_timestamp_micros(m)
+                    .ok_or_else(|| StoreError::corrupt(format!("column {col}: {m} µs is out of range")))
             })
             .transpose()
     }

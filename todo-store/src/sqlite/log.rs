@@ -41,10 +41,7 @@ pub(super) fn join_group(group: &str, start: StartFrom) -> Stmt {
             "INSERT INTO consumer_offsets (group_name, seq, updated_at) VALUES ($1, {position}, $2) \
              ON CONFLICT (group_name) DO NOTHING"
         ),
-        vec![
-            Arg::Text(group.to_owned()),
-            Arg::Time(truncate_micros(Utc::now())),
-        ],
+        vec![Arg::Text(group.to_owned()), Arg::Time(truncate_micros(Utc::now()))],
     )
 }
 
@@ -76,18 +73,11 @@ impl LogSource for SqliteLogSource {
 
     async fn activate(&mut self) -> Result<i64> {
         if self.permit.is_none() {
-            let permit = self
-                .turn
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|e| StoreError::Internal(e.to_string()))?;
+            let permit = self.turn.clone().acquire_owned().await.map_err(|e| StoreError::Internal(e.to_string()))?;
             self.permit = Some(permit);
         }
-        let stmt = Stmt::new(
-            "SELECT seq FROM consumer_offsets WHERE group_name = $1",
-            vec![Arg::Text(self.group.clone())],
-        );
+        let stmt =
+            Stmt::new("SELECT seq FROM consumer_offsets WHERE group_name = $1", vec![Arg::Text(self.group.clone())]);
         let row = self.backend.connection().await?.row(&stmt).await?;
         Ok(row.map(|r| r.int("seq")).transpose()?.unwrap_or(0))
     }
@@ -98,10 +88,8 @@ impl LogSource for SqliteLogSource {
     }
 
     async fn fetch(&mut self, after: &i64, limit: i64) -> Result<Vec<(Record, i64)>> {
-        let mut s = Stmt::new(
-            "SELECT seq, topic, key, payload, headers FROM event_log WHERE seq > $1",
-            vec![Arg::Int(*after)],
-        );
+        let mut s =
+            Stmt::new("SELECT seq, topic, key, payload, headers FROM event_log WHERE seq > $1", vec![Arg::Int(*after)]);
         s.push_topic_filter(&self.topics);
         let limit = s.bind(Arg::Int(limit));
         s.push(&format!(" ORDER BY seq LIMIT {limit}"));
@@ -120,11 +108,7 @@ impl LogSource for SqliteLogSource {
             "INSERT INTO consumer_offsets (group_name, seq, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (group_name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at \
              WHERE consumer_offsets.seq < excluded.seq",
-            vec![
-                Arg::Text(self.group.clone()),
-                Arg::Int(*pos),
-                Arg::Time(truncate_micros(Utc::now())),
-            ],
+            vec![Arg::Text(self.group.clone()), Arg::Int(*pos), Arg::Time(truncate_micros(Utc::now()))],
         );
         write_one(&self.backend, &stmt).await.map(drop)
     }

@@ -44,8 +44,8 @@ impl SqliteStore {
     /// `sqlite:relative.db` or `sqlite::memory:`.
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self> {
         let memory = url.contains(":memory:") || url.contains("mode=memory");
-        let parsed = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::UnsupportedUrl(format!("{url}: {e}")))?;
+        let parsed =
+            SqliteConnectOptions::from_str(url).map_err(|e| StoreError::UnsupportedUrl(format!("{url}: {e}")))?;
         Self::open_with(parsed, memory, options).await
     }
 
@@ -54,21 +54,14 @@ impl SqliteStore {
         Self::open_with(SqliteConnectOptions::new().filename(path), false, options).await
     }
 
-    async fn open_with(
-        connect: SqliteConnectOptions,
-        memory: bool,
-        options: &StoreOptions,
-    ) -> Result<Self> {
+    async fn open_with(connect: SqliteConnectOptions, memory: bool, options: &StoreOptions) -> Result<Self> {
         let connect = connect.foreign_keys(true).busy_timeout(BUSY_TIMEOUT);
         let (connect, pool, key) = if memory {
             // One connection: an in-memory database lives as long as its connections,
             // and each new private one would be a different, empty database.
             let key = connect.get_filename().display().to_string();
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None);
+            let pool =
+                SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
             (connect, pool, key)
         } else {
             // WAL lets readers run beside the writer. synchronous=FULL, not NORMAL: in WAL
@@ -79,20 +72,11 @@ impl SqliteStore {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full);
             let key = prepare_file(connect.get_filename())?;
-            (
-                connect,
-                SqlitePoolOptions::new().max_connections(options.max_connections.max(1)),
-                key,
-            )
+            (connect, SqlitePoolOptions::new().max_connections(options.max_connections.max(1)), key)
         };
         let pool = pool.connect_with(connect).await?;
-        let backend = SqliteBackend {
-            pool,
-            file: FileState::of(&key),
-        };
-        Ok(Self {
-            engine: Engine::shared(backend, options),
-        })
+        let backend = SqliteBackend { pool, file: FileState::of(&key) };
+        Ok(Self { engine: Engine::shared(backend, options) })
     }
 
     /// The connection pool, for tables of other crates in the same file.
@@ -108,18 +92,9 @@ fn prepare_file(path: &Path) -> Result<String> {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => std::path::PathBuf::from("."),
     };
-    std::fs::create_dir_all(&dir).map_err(|source| StoreError::Directory {
-        path: dir.clone(),
-        source,
-    })?;
-    let dir = dir.canonicalize().map_err(|source| StoreError::Directory {
-        path: dir.clone(),
-        source,
-    })?;
-    Ok(dir
-        .join(path.file_name().unwrap_or_default())
-        .display()
-        .to_string())
+    std::fs::create_dir_all(&dir).map_err(|source| StoreError::Directory { path: dir.clone(), source })?;
+    let dir = dir.canonicalize().map_err(|source| StoreError::Directory { path: dir.clone(), source })?;
+    Ok(dir.join(path.file_name().unwrap_or_default()).display().to_string())
 }
 
 /// What the handles of one database file share in this process.
@@ -155,10 +130,7 @@ impl FileState {
     /// The permit of consumer group `group`.
     fn group(&self, group: &str) -> Arc<Semaphore> {
         let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
-        groups
-            .entry(group.to_owned())
-            .or_insert_with(|| Arc::new(Semaphore::new(1)))
-            .clone()
+        groups.entry(group.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(1))).clone()
     }
 }
 

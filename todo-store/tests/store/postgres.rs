@@ -14,13 +14,8 @@ use todo_store::{PostgresStore, StoreError, StoreKind, StoreOptions};
 use crate::support::{PgDb, concurrent_appends, groups_are_exclusive};
 
 async fn open(db: &PgDb, max_connections: u32) -> PostgresStore {
-    let options = StoreOptions {
-        max_connections,
-        ..StoreOptions::default()
-    };
-    let store = PostgresStore::connect(&db.url, &options)
-        .await
-        .expect("connect to the test database");
+    let options = StoreOptions { max_connections, ..StoreOptions::default() };
+    let store = PostgresStore::connect(&db.url, &options).await.expect("connect to the test database");
     store.migrate().await.expect("migrate");
     store
 }
@@ -41,26 +36,18 @@ impl RepoFixture for PgFixture {
         let store = todo_store::connect(&self.0.url).await.expect("connect");
         assert_eq!(store.kind(), StoreKind::Postgres);
         store.migrate().await.expect("migrate");
-        Repos::of(Arc::new(
-            store.as_postgres().expect("a PostgreSQL store").clone(),
-        ))
+        Repos::of(Arc::new(store.as_postgres().expect("a PostgreSQL store").clone()))
     }
 }
 
 #[tokio::test]
 async fn postgres_event_log_meets_the_contract() {
-    event_log::run_all(|| async {
-        Box::new(PgFixture(PgDb::create().await)) as Box<dyn LogFixture>
-    })
-    .await;
+    event_log::run_all(|| async { Box::new(PgFixture(PgDb::create().await)) as Box<dyn LogFixture> }).await;
 }
 
 #[tokio::test]
 async fn postgres_task_repository_meets_the_contract() {
-    task_repo::run_all(|| async {
-        Box::new(PgFixture(PgDb::create().await)) as Box<dyn RepoFixture>
-    })
-    .await;
+    task_repo::run_all(|| async { Box::new(PgFixture(PgDb::create().await)) as Box<dyn RepoFixture> }).await;
 }
 
 #[tokio::test]
@@ -76,13 +63,8 @@ async fn postgres_groups_are_exclusive() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_concurrent_writers_are_read_once_in_order() {
     let db = PgDb::create().await;
-    let options = StoreOptions {
-        max_connections: 32,
-        ..StoreOptions::default()
-    };
-    let store = todo_store::connect_with(&db.url, &options)
-        .await
-        .expect("connect");
+    let options = StoreOptions { max_connections: 32, ..StoreOptions::default() };
+    let store = todo_store::connect_with(&db.url, &options).await.expect("connect");
     store.migrate().await.expect("migrate");
     let stats = concurrent_appends(store, 16, 50).await;
     eprintln!("postgres: {stats}");
@@ -99,59 +81,33 @@ async fn postgres_latest_start_is_exact_around_running_transactions() {
     let slow = {
         let (store, topic) = (store.clone(), topic.clone());
         tokio::spawn(async move {
-            store
-                .append_holding(&topic, b"running", Duration::from_millis(1500))
-                .await
-                .expect("slow append");
+            store.append_holding(&topic, b"running", Duration::from_millis(1500)).await.expect("slow append");
         })
     };
     tokio::time::sleep(Duration::from_millis(400)).await;
-    store
-        .append(&topic, Some("k"), b"before", &[])
-        .await
-        .expect("append");
-    let mut sub = store
-        .subscribe("late", std::slice::from_ref(&topic), StartFrom::Latest)
-        .await
-        .expect("subscribe");
-    store
-        .append(&topic, Some("k"), b"after", &[])
-        .await
-        .expect("append");
+    store.append(&topic, Some("k"), b"before", &[]).await.expect("append");
+    let mut sub = store.subscribe("late", std::slice::from_ref(&topic), StartFrom::Latest).await.expect("subscribe");
+    store.append(&topic, Some("k"), b"after", &[]).await.expect("append");
     slow.await.expect("slow writer");
     let mut got = Vec::new();
     for _ in 0..2 {
-        let r = tokio::time::timeout(Duration::from_secs(10), sub.next())
-            .await
-            .expect("a record arrives")
-            .expect("read");
+        let r =
+            tokio::time::timeout(Duration::from_secs(10), sub.next()).await.expect("a record arrives").expect("read");
         got.push(String::from_utf8_lossy(&r.payload).into_owned());
         sub.commit(&r).await.expect("commit");
     }
-    assert_eq!(
-        got,
-        ["running", "after"],
-        "in commit-safe order: the older transaction first"
-    );
+    assert_eq!(got, ["running", "after"], "in commit-safe order: the older transaction first");
     assert!(
-        tokio::time::timeout(Duration::from_millis(1500), sub.next())
-            .await
-            .is_err(),
+        tokio::time::timeout(Duration::from_millis(1500), sub.next()).await.is_err(),
         "\"before\" is never delivered"
     );
 }
 
 #[tokio::test]
 async fn an_unreachable_server_is_unavailable() {
-    let err = todo_store::connect("postgres://todo:todo@127.0.0.1:1/todo")
-        .await
-        .err()
-        .expect("no server on port 1");
+    let err = todo_store::connect("postgres://todo:todo@127.0.0.1:1/todo").await.err().expect("no server on port 1");
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
     let core = todo_core::Error::from(err);
-    assert!(
-        core.to_string().contains("refused"),
-        "the cause is kept: {core}"
-    );
+    assert!(core.to_string().contains("refused"), "the cause is kept: {core}");
     assert!(core.is_transient());
 }

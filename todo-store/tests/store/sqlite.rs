@@ -16,9 +16,7 @@ use todo_store::{SqliteStore, StoreKind, StoreOptions};
 use crate::support::{TempDir, groups_are_exclusive};
 
 async fn open(path: &std::path::Path) -> SqliteStore {
-    let store = SqliteStore::open(path, &StoreOptions::default())
-        .await
-        .expect("open the database");
+    let store = SqliteStore::open(path, &StoreOptions::default()).await.expect("open the database");
     store.migrate().await.expect("migrate");
     store
 }
@@ -56,9 +54,7 @@ struct SqliteMemory;
 #[async_trait]
 impl RepoFixture for SqliteMemory {
     async fn open(&self) -> Repos {
-        let store = todo_store::connect("sqlite::memory:")
-            .await
-            .expect("connect");
+        let store = todo_store::connect("sqlite::memory:").await.expect("connect");
         assert_eq!(store.kind(), StoreKind::Sqlite);
         store.migrate().await.expect("migrate");
         Repos::of(Arc::new(store.as_sqlite().expect("a SQLite store").clone()))
@@ -90,29 +86,15 @@ async fn sqlite_groups_are_exclusive() {
 async fn connect_creates_the_directory_and_uses_wal_with_full_sync() {
     let dir = TempDir::new();
     let url = format!("sqlite://{}/nested/deeper/todo.db", dir.path().display());
-    let store = todo_store::connect(&url)
-        .await
-        .expect("connect creates the file and its directory");
+    let store = todo_store::connect(&url).await.expect("connect creates the file and its directory");
     store.migrate().await.expect("migrate");
     assert!(dir.path().join("nested/deeper/todo.db").exists());
     let sqlite = store.as_sqlite().expect("sqlite");
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(sqlite.pool())
-        .await
-        .expect("journal_mode");
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(sqlite.pool()).await.expect("journal_mode");
     assert_eq!(mode, "wal");
-    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
-        .fetch_one(sqlite.pool())
-        .await
-        .expect("synchronous");
-    assert_eq!(
-        sync, 2,
-        "synchronous=FULL: every commit is on disk before it is reported"
-    );
-    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-        .fetch_one(sqlite.pool())
-        .await
-        .expect("foreign_keys");
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(sqlite.pool()).await.expect("synchronous");
+    assert_eq!(sync, 2, "synchronous=FULL: every commit is on disk before it is reported");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(sqlite.pool()).await.expect("foreign_keys");
     assert_eq!(fk, 1);
     store.event_log().ping().await.expect("ping");
 }
@@ -130,40 +112,20 @@ async fn committed_data_survives_reopening() {
     let task = {
         let store = Arc::new(open(&file.path).await);
         store.create(&user).await.expect("create user");
-        let service = TaskService::new(
-            store.clone(),
-            store.clone(),
-            Arc::new(SystemClock),
-            EventFactory::new("/test"),
-        );
+        let service = TaskService::new(store.clone(), store.clone(), Arc::new(SystemClock), EventFactory::new("/test"));
         service
-            .create(
-                user.id,
-                NewTask::titled(TaskTitle::parse("still here").expect("title")),
-            )
+            .create(user.id, NewTask::titled(TaskTitle::parse("still here").expect("title")))
             .await
             .expect("create task")
         // The store is dropped without closing, as when a process ends.
     };
     let store = open(&file.path).await;
-    assert_eq!(
-        store.get(user.id, task.id).await.expect("get"),
-        Some(task.clone()),
-        "the task survived"
-    );
-    assert_eq!(
-        store.by_id(user.id).await.expect("by id").map(|u| u.email),
-        Some(user.email)
-    );
+    assert_eq!(store.get(user.id, task.id).await.expect("get"), Some(task.clone()), "the task survived");
+    assert_eq!(store.by_id(user.id).await.expect("by id").map(|u| u.email), Some(user.email));
     let topic = store.topic_names().name(Topic::TaskEvents);
-    let mut sub = store
-        .subscribe("durability", &[topic], StartFrom::Earliest)
-        .await
-        .expect("subscribe");
-    let record = tokio::time::timeout(Duration::from_secs(5), sub.next())
-        .await
-        .expect("the event survived")
-        .expect("read");
+    let mut sub = store.subscribe("durability", &[topic], StartFrom::Earliest).await.expect("subscribe");
+    let record =
+        tokio::time::timeout(Duration::from_secs(5), sub.next()).await.expect("the event survived").expect("read");
     assert_eq!(record.header("ce_type"), Some("todo.task.created.v1"));
     assert_eq!(record.key, Some(user.id.to_string()));
 }

@@ -20,8 +20,7 @@ pub struct TempDir(PathBuf);
 
 impl TempDir {
     pub fn new() -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("todo-store-test-{}", uuid::Uuid::new_v4().simple()));
+        let dir = std::env::temp_dir().join(format!("todo-store-test-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("create a temp dir");
         Self(dir)
     }
@@ -47,27 +46,19 @@ pub struct PgDb {
 
 impl PgDb {
     pub async fn create() -> Self {
-        let admin_url = std::env::var("DATABASE_URL")
-            .unwrap_or_else(|_| panic!("DATABASE_URL is not set. {HOW}"));
+        let admin_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| panic!("DATABASE_URL is not set. {HOW}"));
         let mut admin = PgConnection::connect(&admin_url)
             .await
             .unwrap_or_else(|e| panic!("cannot connect to DATABASE_URL={admin_url}: {e}. {HOW}"));
         let name = format!("todo_test_{}", uuid::Uuid::new_v4().simple());
-        admin
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create a test database");
+        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create a test database");
         let _ = admin.close().await;
         let (base, params) = match admin_url.split_once('?') {
             Some((b, p)) => (b, format!("?{p}")),
             None => (admin_url.as_str(), String::new()),
         };
         let server = base.rsplit_once('/').map_or(base, |(server, _db)| server);
-        Self {
-            url: format!("{server}/{name}{params}"),
-            admin_url,
-            name,
-        }
+        Self { url: format!("{server}/{name}{params}"), admin_url, name }
     }
 }
 
@@ -76,15 +67,10 @@ impl Drop for PgDb {
         let (url, name) = (self.admin_url.clone(), self.name.clone());
         // Drop runs outside async: a thread with its own runtime does the work.
         let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             rt.block_on(async move {
                 let mut admin = PgConnection::connect(&url).await?;
-                admin
-                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                    .await?;
+                admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await?;
                 admin.close().await
             })
         })
@@ -104,59 +90,32 @@ fn n_of(payload: &[u8]) -> String {
 pub async fn groups_are_exclusive(log: Arc<dyn EventLog>) {
     let topic = log.topic_names().name(Topic::TaskUpdates);
     for n in 0..3 {
-        log.append(&topic, Some("k"), format!("{n}").as_bytes(), &[])
-            .await
-            .expect("append");
+        log.append(&topic, Some("k"), format!("{n}").as_bytes(), &[]).await.expect("append");
     }
     let topics = std::slice::from_ref(&topic);
     let wait = Duration::from_secs(20);
-    let mut first = log
-        .subscribe("exclusive", topics, StartFrom::Earliest)
-        .await
-        .expect("subscribe");
-    let r0 = tokio::time::timeout(wait, first.next())
-        .await
-        .expect("record 0 arrives")
-        .expect("read");
+    let mut first = log.subscribe("exclusive", topics, StartFrom::Earliest).await.expect("subscribe");
+    let r0 = tokio::time::timeout(wait, first.next()).await.expect("record 0 arrives").expect("read");
     assert_eq!(n_of(&r0.payload), "0");
     first.commit(&r0).await.expect("commit");
-    let r1 = tokio::time::timeout(wait, first.next())
-        .await
-        .expect("record 1 arrives")
-        .expect("read");
+    let r1 = tokio::time::timeout(wait, first.next()).await.expect("record 1 arrives").expect("read");
     assert_eq!(n_of(&r1.payload), "1");
 
-    let mut second = log
-        .subscribe("exclusive", topics, StartFrom::Earliest)
-        .await
-        .expect("subscribe a standby");
+    let mut second = log.subscribe("exclusive", topics, StartFrom::Earliest).await.expect("subscribe a standby");
     assert!(
-        tokio::time::timeout(Duration::from_millis(1500), second.next())
-            .await
-            .is_err(),
+        tokio::time::timeout(Duration::from_millis(1500), second.next()).await.is_err(),
         "a second member must wait while the first is active"
     );
     drop(first);
-    let r = tokio::time::timeout(wait, second.next())
-        .await
-        .expect("the standby takes over")
-        .expect("read");
-    assert_eq!(
-        n_of(&r.payload),
-        "1",
-        "the standby resumes after the committed record"
-    );
+    let r = tokio::time::timeout(wait, second.next()).await.expect("the standby takes over").expect("read");
+    assert_eq!(n_of(&r.payload), "1", "the standby resumes after the committed record");
 }
 
 /// `writers` tasks append `per_writer` records each (30% of them holding their
 /// transaction open 0 to 50 ms before the commit) while a consumer reads and
 /// commits: every record must arrive exactly once, each writer's in order. Returns
 /// the measured figures.
-pub async fn concurrent_appends(
-    store: todo_store::Store,
-    writers: usize,
-    per_writer: usize,
-) -> String {
+pub async fn concurrent_appends(store: todo_store::Store, writers: usize, per_writer: usize) -> String {
     use rand::{Rng, SeedableRng};
 
     let log = store.event_log();
@@ -165,10 +124,7 @@ pub async fn concurrent_appends(
     let consumer = {
         let (log, topic) = (log.clone(), topic.clone());
         tokio::spawn(async move {
-            let mut sub = log
-                .subscribe("concurrent", &[topic], StartFrom::Earliest)
-                .await
-                .expect("subscribe");
+            let mut sub = log.subscribe("concurrent", &[topic], StartFrom::Earliest).await.expect("subscribe");
             let mut expected = vec![0usize; writers];
             for _ in 0..total {
                 let r = tokio::time::timeout(Duration::from_secs(60), sub.next())
@@ -196,16 +152,10 @@ pub async fn concurrent_appends(
         handles.push(tokio::spawn(async move {
             let mut rng = rand::rngs::StdRng::seed_from_u64(w as u64);
             for n in 0..per_writer {
-                let hold = if rng.gen_bool(0.3) {
-                    Duration::from_millis(rng.gen_range(0..=50))
-                } else {
-                    Duration::ZERO
-                };
+                let hold =
+                    if rng.gen_bool(0.3) { Duration::from_millis(rng.gen_range(0..=50)) } else { Duration::ZERO };
                 let payload = format!("{w}:{n}");
-                store
-                    .append_holding(&topic, payload.as_bytes(), hold)
-                    .await
-                    .expect("append");
+                store.append_holding(&topic, payload.as_bytes(), hold).await.expect("append");
             }
         }));
     }
@@ -219,9 +169,7 @@ pub async fn concurrent_appends(
         .expect("consumer");
     let read = started.elapsed();
     assert!(
-        tokio::time::timeout(Duration::from_millis(1500), sub.next())
-            .await
-            .is_err(),
+        tokio::time::timeout(Duration::from_millis(1500), sub.next()).await.is_err(),
         "nothing is delivered beyond the appended records"
     );
     format!(

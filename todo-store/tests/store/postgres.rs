@@ -12,7 +12,7 @@ use todo_core::contract::reminders::{self, ReminderFixture};
 use todo_core::contract::task_repo::{self, RepoFixture, Repos};
 use todo_core::domain::{TaskId, UserId};
 use todo_core::events::{CloudEvent, EventFactory, EventType, Topic};
-use todo_core::ports::{EventLog, StartFrom};
+use todo_core::ports::{EventLog, StartFrom, WebhookTarget};
 use todo_core::service::audit::AuditService;
 use todo_store::{PostgresStore, StoreError, StoreKind, StoreOptions};
 
@@ -188,7 +188,8 @@ async fn postgres_audit_log_is_append_only() {
 }
 
 /// Two instances fire the same 200 due reminders at once: each fires exactly once
-/// (`FOR UPDATE SKIP LOCKED`), with one notification and one event each.
+/// (`FOR UPDATE SKIP LOCKED`), with one notification and one event each; then two
+/// webhook dispatchers claim the 200 deliveries at once, each delivery once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_concurrent_fire_due_fires_each_once() {
     const N: usize = 200;
@@ -200,11 +201,12 @@ async fn postgres_concurrent_fire_due_fires_each_once() {
     let tasks = schedule_tasks(&first, 10, N, at).await;
     let started = std::time::Instant::now();
     let run = |store: todo_store::Store| {
+        let hook = WebhookTarget { url: "http://127.0.0.1:9/hook".into() };
         tokio::spawn(async move {
             let reminders = store.reminders();
             let mut fired = Vec::new();
             loop {
-                let batch = reminders.fire_due(at, 10, &EventFactory::new("/test"), None).await.expect("fire");
+                let batch = reminders.fire_due(at, 10, &EventFactory::new("/test"), Some(&hook)).await.expect("fire");
                 if batch.is_empty() && reminders.next_due().await.expect("next_due").is_none() {
                     return fired;
                 }
@@ -238,6 +240,26 @@ async fn postgres_concurrent_fire_due_fires_each_once() {
         a.len(),
         b.len()
     );
+
+    let claim = |store: todo_store::Store| {
+        tokio::spawn(async move {
+            let reminders = store.reminders();
+            let mut claimed = Vec::new();
+            loop {
+                let batch = reminders.claim_webhooks(at, 7, 30).await.expect("claim");
+                if batch.is_empty() {
+                    return claimed;
+                }
+                claimed.extend(batch.into_iter().map(|d| d.id));
+            }
+        })
+    };
+    let (a, b) = (claim(first.clone()), claim(second.clone()));
+    let (a, b) = (a.await.expect("dispatcher 1"), b.await.expect("dispatcher 2"));
+    let mut claimed: Vec<_> = a.iter().chain(&b).copied().collect();
+    claimed.sort();
+    claimed.dedup();
+    assert_eq!((claimed.len(), a.len() + b.len()), (N, N), "every delivery claimed once: {} + {}", a.len(), b.len());
 }
 
 /// Figures for the report: audit appends and reminder firing on PostgreSQL.

@@ -72,7 +72,19 @@ struct State {
 #[derive(Clone, Debug)]
 struct ScheduledReminder {
     data: ReminderData,
-    live: bool,
+    state: ReminderState,
+}
+
+/// Where a scheduled reminder stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReminderState {
+    /// Waiting for its time.
+    Scheduled,
+    /// Cancelled by a newer version, or skipped when due because its task no longer
+    /// wanted it.
+    Cancelled,
+    /// Delivered.
+    Fired,
 }
 
 #[derive(Clone, Debug)]
@@ -325,10 +337,11 @@ impl Subscription for MemorySubscription {
 impl AuditStore for MemoryStore {
     async fn append(&self, event: &CloudEvent, recorded_at: DateTime<Utc>) -> Result<AuditEntry> {
         let mut st = self.lock();
-        let chain = st.audit.entry(event.userid).or_default();
-        if chain.iter().any(|e| e.event_id == event.id) {
+        // An event id is recorded once in the whole trail, whichever user it names.
+        if st.audit.values().flatten().any(|e| e.event_id == event.id) {
             return Err(Error::Duplicate(format!("audit/{}", event.id)));
         }
+        let chain = st.audit.entry(event.userid).or_default();
         let json = serde_json::to_value(event).map_err(Error::internal)?;
         let prev_hash = chain.last().map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash.clone());
         let entry = AuditEntry {
@@ -337,8 +350,8 @@ impl AuditStore for MemoryStore {
             event_id: event.id,
             event_type: event.ty.clone(),
             task_id: event.subject.as_deref().and_then(|s| s.parse().ok()),
-            occurred_at: event.time,
-            recorded_at,
+            occurred_at: truncate_micros(event.time),
+            recorded_at: truncate_micros(recorded_at),
             hash: chain_hash(&prev_hash, &canonical_json(&json)),
             prev_hash,
             event: json,
@@ -395,13 +408,25 @@ impl MemoryStore {
 impl ReminderStore for MemoryStore {
     async fn upsert(&self, r: &ReminderData) -> Result<()> {
         let mut st = self.lock();
-        let newer = st.reminders.get(&r.task_id).is_none_or(|cur| r.task_version >= cur.data.task_version);
-        if newer {
-            let unchanged_fired = st.reminders.get(&r.task_id).is_some_and(|cur| {
-                !cur.live && cur.data.remind_at == r.remind_at && cur.data.task_version == r.task_version
-            });
-            st.reminders.insert(r.task_id, ScheduledReminder { data: r.clone(), live: !unchanged_fired });
+        let Some(cur) = st.reminders.get(&r.task_id) else {
+            st.reminders.insert(r.task_id, ScheduledReminder { data: r.clone(), state: ReminderState::Scheduled });
+            return Ok(());
+        };
+        if r.task_version < cur.data.task_version {
+            return Ok(());
         }
+        let same_time = cur.data.remind_at == r.remind_at;
+        let state = match cur.state {
+            // Delivered for this instant: a later version that keeps the time (a new
+            // title, say) does not deliver it again.
+            ReminderState::Fired if same_time => ReminderState::Fired,
+            // The version that was cancelled or skipped, delivered again.
+            ReminderState::Cancelled if same_time && cur.data.task_version == r.task_version => {
+                ReminderState::Cancelled
+            }
+            _ => ReminderState::Scheduled,
+        };
+        st.reminders.insert(r.task_id, ScheduledReminder { data: r.clone(), state });
         Ok(())
     }
 
@@ -409,7 +434,7 @@ impl ReminderStore for MemoryStore {
         let mut st = self.lock();
         let newer = st.reminders.get(&r.task_id).is_none_or(|cur| r.task_version >= cur.data.task_version);
         if newer {
-            st.reminders.insert(r.task_id, ScheduledReminder { data: r.clone(), live: false });
+            st.reminders.insert(r.task_id, ScheduledReminder { data: r.clone(), state: ReminderState::Cancelled });
         }
         Ok(())
     }
@@ -422,18 +447,24 @@ impl ReminderStore for MemoryStore {
         webhook: Option<&WebhookTarget>,
     ) -> Result<Vec<Notification>> {
         let mut st = self.lock();
-        let mut due: Vec<ReminderData> =
-            st.reminders.values().filter(|r| r.live && r.data.remind_at <= now).map(|r| r.data.clone()).collect();
-        due.sort_by_key(|r| r.remind_at);
+        let mut due: Vec<ReminderData> = st
+            .reminders
+            .values()
+            .filter(|r| r.state == ReminderState::Scheduled && r.data.remind_at <= now)
+            .map(|r| r.data.clone())
+            .collect();
+        due.sort_by_key(|r| (r.remind_at, r.task_id));
         due.truncate(limit as usize);
         let mut fired = Vec::new();
         for r in due {
+            let stands = st
+                .tasks
+                .get(&r.task_id)
+                .is_some_and(|t| t.user_id == r.user_id && t.is_pending() && t.remind_at == Some(r.remind_at));
             if let Some(s) = st.reminders.get_mut(&r.task_id) {
-                s.live = false;
+                s.state = if stands { ReminderState::Fired } else { ReminderState::Cancelled };
             }
-            let still_live =
-                st.tasks.get(&r.task_id).is_some_and(|t| t.is_pending() && t.remind_at == Some(r.remind_at));
-            if !still_live {
+            if !stands {
                 continue;
             }
             let late = crate::service::notification::is_late(r.remind_at, now);
@@ -467,23 +498,34 @@ impl ReminderStore for MemoryStore {
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
-        Ok(self.lock().reminders.values().filter(|r| r.live).map(|r| r.data.remind_at).min())
+        Ok(self
+            .lock()
+            .reminders
+            .values()
+            .filter(|r| r.state == ReminderState::Scheduled)
+            .map(|r| r.data.remind_at)
+            .min())
     }
 
     async fn notifications(&self, user_id: UserId, limit: u32, before: Option<EventId>) -> Result<Vec<Notification>> {
         let st = self.lock();
-        let mine = st.notifications.iter().rev().filter(|n| n.user_id == user_id);
+        // Newest first, by (fired_at, id): a total order, so pages neither skip nor repeat.
+        let mut mine: Vec<&Notification> = st.notifications.iter().filter(|n| n.user_id == user_id).collect();
+        mine.sort_by_key(|n| std::cmp::Reverse((n.fired_at, n.id)));
         let after_cursor: Vec<&Notification> = match before {
-            Some(b) => mine.skip_while(|n| n.id != b).skip(1).collect(),
-            None => mine.collect(),
+            Some(b) => mine.into_iter().skip_while(|n| n.id != b).skip(1).collect(),
+            None => mine,
         };
         Ok(after_cursor.into_iter().take(limit as usize).cloned().collect())
     }
 
     async fn claim_webhooks(&self, now: DateTime<Utc>, limit: u32, lease_secs: i64) -> Result<Vec<WebhookDelivery>> {
         let mut st = self.lock();
+        // The longest waiting first.
+        let mut due: Vec<&mut MemoryWebhook> = st.webhooks.iter_mut().filter(|w| !w.done && w.next_at <= now).collect();
+        due.sort_by_key(|w| (w.next_at, w.delivery.id));
         let mut out = Vec::new();
-        for w in st.webhooks.iter_mut().filter(|w| !w.done && w.next_at <= now).take(limit as usize) {
+        for w in due.into_iter().take(limit as usize) {
             w.next_at = now + Duration::seconds(lease_secs);
             w.delivery.attempts += 1;
             out.push(w.delivery.clone());
@@ -512,7 +554,16 @@ impl ReminderStore for MemoryStore {
 #[async_trait]
 impl ConversationStore for MemoryStore {
     async fn create(&self, c: &Conversation) -> Result<()> {
-        self.lock().conversations.insert(c.id, c.clone());
+        let mut st = self.lock();
+        if st.conversations.contains_key(&c.id) {
+            return Err(Error::Conflict(format!("conversation {} exists", c.id)));
+        }
+        let stored = Conversation {
+            created_at: truncate_micros(c.created_at),
+            updated_at: truncate_micros(c.updated_at),
+            ..c.clone()
+        };
+        st.conversations.insert(c.id, stored);
         Ok(())
     }
 
@@ -524,7 +575,8 @@ impl ConversationStore for MemoryStore {
         let mut st = self.lock();
         match st.conversations.get_mut(&c.id) {
             Some(cur) if cur.user_id == c.user_id => {
-                *cur = c.clone();
+                cur.last_listing = c.last_listing.clone();
+                cur.updated_at = truncate_micros(c.updated_at);
                 Ok(())
             }
             _ => Err(Error::NotFound("conversation")),
@@ -537,7 +589,7 @@ impl ConversationStore for MemoryStore {
             return Err(Error::NotFound("conversation"));
         }
         let list = st.messages.entry(m.conversation_id).or_default();
-        let stored = Message { seq: list.len() as i64 + 1, ..m.clone() };
+        let stored = Message { seq: list.len() as i64 + 1, created_at: truncate_micros(m.created_at), ..m.clone() };
         list.push(stored.clone());
         Ok(stored)
     }

@@ -3,10 +3,14 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use todo_core::contract::audit::{self, AuditFixture};
+use todo_core::contract::conversations::{self, ConversationFixture};
 use todo_core::contract::event_log::{self, LogFixture};
+use todo_core::contract::reminders::{self, ReminderFixture, ReminderPorts};
 use todo_core::contract::task_repo::{self, RepoFixture, Repos};
+use todo_core::domain::UserId;
 use todo_core::memory::MemoryStore;
-use todo_core::ports::EventLog;
+use todo_core::ports::{AuditStore, ConversationStore, EventLog};
 
 struct MemoryLog(MemoryStore);
 
@@ -34,4 +38,51 @@ impl RepoFixture for MemoryRepos {
 #[tokio::test]
 async fn memory_task_repository_meets_the_contract() {
     task_repo::run_all(|| async { Box::new(MemoryRepos) as Box<dyn RepoFixture> }).await;
+}
+
+struct MemoryAudit(MemoryStore);
+
+#[async_trait]
+impl AuditFixture for MemoryAudit {
+    async fn open(&self) -> Arc<dyn AuditStore> {
+        Arc::new(self.0.clone())
+    }
+
+    async fn tamper(&self, user_id: UserId, seq: i64, event_text: &str) {
+        let event = serde_json::from_str(event_text).unwrap_or_else(|_| serde_json::Value::String(event_text.into()));
+        self.0.tamper_audit(user_id, seq, |e| e.event = event);
+    }
+}
+
+#[tokio::test]
+async fn memory_audit_store_meets_the_contract() {
+    audit::run_all(|| async { Box::new(MemoryAudit(MemoryStore::new())) as Box<dyn AuditFixture> }).await;
+}
+
+struct MemoryReminders;
+
+#[async_trait]
+impl ReminderFixture for MemoryReminders {
+    async fn open(&self) -> ReminderPorts {
+        ReminderPorts::of(Arc::new(MemoryStore::new()))
+    }
+}
+
+#[tokio::test]
+async fn memory_reminder_store_meets_the_contract() {
+    reminders::run_all(|| async { Box::new(MemoryReminders) as Box<dyn ReminderFixture> }).await;
+}
+
+struct MemoryConversations;
+
+#[async_trait]
+impl ConversationFixture for MemoryConversations {
+    async fn open(&self) -> Arc<dyn ConversationStore> {
+        Arc::new(MemoryStore::new())
+    }
+}
+
+#[tokio::test]
+async fn memory_conversation_store_meets_the_contract() {
+    conversations::run_all(|| async { Box::new(MemoryConversations) as Box<dyn ConversationFixture> }).await;
 }

@@ -1,7 +1,8 @@
 //! What both backends share: the transactional-outbox commit, task reads and
-//! listing, users, login attempts and raw appends. A [`Backend`] supplies
-//! connections, write transactions and event-log readers; [`impl_store!`] turns a
-//! store holding an [`Engine`] into the four `todo_core` ports.
+//! listing, users, login attempts and raw appends (the audit trail, reminders and
+//! conversations are in their own modules, also as `impl Engine`). A [`Backend`]
+//! supplies connections, write transactions and event-log readers; [`impl_store!`]
+//! turns a store holding an [`Engine`] into the seven `todo_core` ports.
 
 use std::ops::DerefMut;
 use std::time::Duration;
@@ -57,6 +58,27 @@ pub(crate) trait Backend: Send + Sync + 'static {
 
     /// A member of `group` reading `topics`.
     fn log_source(&self, group: &str, topics: &[String]) -> Self::Source;
+
+    /// Runs `stmt` in a write transaction with the append-only guard of `audit_log`
+    /// lifted for that transaction alone: for tests that tamper with the trail.
+    async fn run_unguarded(&self, stmt: &Stmt) -> Result<u64>;
+}
+
+/// Ends the write transaction `tx` by `result`: commits it on `Ok` (`appended`: it
+/// added to the event log), rolls it back on `Err`.
+pub(crate) async fn finish<B: Backend, T: Send>(
+    backend: &B,
+    tx: B::WriteTx,
+    result: Result<T>,
+    appended: bool,
+) -> Result<T> {
+    match result {
+        Ok(value) => backend.commit_write(tx, appended).await.map(|()| value),
+        Err(e) => {
+            backend.rollback_write(tx).await;
+            Err(e)
+        }
+    }
 }
 
 /// Runs one statement in its own write transaction.
@@ -254,8 +276,9 @@ async fn apply_write<C: Exec>(c: &mut C, write: &TaskWrite) -> Result<()> {
     }
 }
 
-/// Implements `TaskRepository`, `UserRepository`, `LoginAttempts` and `EventLog`,
-/// and the methods every store has, for a store type with a field
+/// Implements `TaskRepository`, `UserRepository`, `LoginAttempts`, `EventLog`,
+/// `AuditStore`, `ReminderStore` and `ConversationStore`, and the methods every
+/// store has, for a store type with a field
 /// `engine: Arc<Engine<_>>`.
 macro_rules! impl_store {
     ($store:ty) => {
@@ -380,6 +403,10 @@ macro_rules! impl_store {
                 Ok(self.engine.ping().await?)
             }
         }
+
+        $crate::audit::impl_audit_store!($store);
+        $crate::reminders::impl_reminder_store!($store);
+        $crate::conversations::impl_conversation_store!($store);
     };
 }
 pub(crate) use impl_store;

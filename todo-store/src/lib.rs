@@ -1,7 +1,8 @@
 //! # todo-store
 //!
 //! SQLite and PostgreSQL adapters of the todo-core ports: [`TaskRepository`],
-//! [`UserRepository`], [`LoginAttempts`] and [`EventLog`], with their migrations.
+//! [`UserRepository`], [`LoginAttempts`], [`EventLog`], [`AuditStore`],
+//! [`ReminderStore`] and [`ConversationStore`], with their migrations.
 //!
 //! - **Transactional outbox.** [`TaskRepository::commit`] writes the tasks, claims
 //!   the idempotency keys and appends the events to the `event_log` table in one
@@ -12,6 +13,15 @@
 //!   durable positions.
 //! - **Listings** implement [`todo_core::domain::TaskQuery`] exactly, keyset cursors
 //!   included, in SQL.
+//! - **Audit trail.** One hash chain per user, appended under a per-user lock; the
+//!   stored event is the exact canonical JSON that was hashed. PostgreSQL rejects
+//!   every `UPDATE`, `DELETE` and `TRUNCATE` of `audit_log` with a trigger (SQLite:
+//!   `UPDATE` and `DELETE`).
+//! - **Reminders fire once.** [`ReminderStore::fire_due`] marks a batch fired and
+//!   appends its `todo.reminder.due.v1` events in one transaction; on PostgreSQL
+//!   `FOR UPDATE SKIP LOCKED` gives concurrent instances disjoint batches. A
+//!   reminder whose task was completed, deleted or moved does not fire
+//!   (`docs/adr/0008-reminder-firing-guard.md`).
 //!
 //! [`connect`] picks the backend from the URL: `sqlite://path/todo.db` (created if
 //! missing, WAL), `sqlite::memory:`, or `postgres://user:password@host/db`.
@@ -51,9 +61,12 @@
 //! # }).unwrap();
 //! ```
 
+mod audit;
+mod conversations;
 mod engine;
 mod error;
 mod postgres;
+mod reminders;
 mod rows;
 mod sql;
 mod sqlite;
@@ -64,7 +77,9 @@ pub mod testing;
 use std::sync::Arc;
 
 use todo_core::events::TopicNames;
-use todo_core::ports::{EventLog, LoginAttempts, TaskRepository, UserRepository};
+use todo_core::ports::{
+    AuditStore, ConversationStore, EventLog, LoginAttempts, ReminderStore, TaskRepository, UserRepository,
+};
 
 pub use error::{Result, StoreError};
 pub use postgres::PostgresStore;
@@ -95,9 +110,15 @@ pub enum StoreKind {
 }
 
 /// Every port a store implements.
-pub trait StorePorts: TaskRepository + UserRepository + LoginAttempts + EventLog {}
+pub trait StorePorts:
+    TaskRepository + UserRepository + LoginAttempts + EventLog + AuditStore + ReminderStore + ConversationStore
+{
+}
 
-impl<T: TaskRepository + UserRepository + LoginAttempts + EventLog> StorePorts for T {}
+impl<T> StorePorts for T where
+    T: TaskRepository + UserRepository + LoginAttempts + EventLog + AuditStore + ReminderStore + ConversationStore
+{
+}
 
 /// A store on whichever backend the URL named; hands out its ports.
 #[derive(Clone)]
@@ -167,6 +188,21 @@ impl Store {
         self.ports()
     }
 
+    /// The audit trail: one append-only hash chain per user.
+    pub fn audit(&self) -> Arc<dyn AuditStore> {
+        self.ports()
+    }
+
+    /// The reminder schedule, fired notifications and the webhook outbox.
+    pub fn reminders(&self) -> Arc<dyn ReminderStore> {
+        self.ports()
+    }
+
+    /// Chat conversations and their messages.
+    pub fn conversations(&self) -> Arc<dyn ConversationStore> {
+        self.ports()
+    }
+
     /// Creates or updates the schema.
     pub async fn migrate(&self) -> Result<()> {
         match &self.inner {
@@ -195,6 +231,22 @@ impl Store {
         match &self.inner {
             Inner::Sqlite(s) => s.append_holding(topic, payload, hold).await,
             Inner::Postgres(p) => p.append_holding(topic, payload, hold).await,
+        }
+    }
+
+    /// Overwrites the stored event text of audit entry `seq` of `user_id`, going
+    /// around the append-only guard (see `PostgresStore::tamper_audit_event`): for
+    /// tests that show tampering is detected.
+    #[doc(hidden)]
+    pub async fn tamper_audit_event(
+        &self,
+        user_id: todo_core::domain::UserId,
+        seq: i64,
+        event_json: &str,
+    ) -> todo_core::Result<u64> {
+        match &self.inner {
+            Inner::Sqlite(s) => s.tamper_audit_event(user_id, seq, event_json).await,
+            Inner::Postgres(p) => p.tamper_audit_event(user_id, seq, event_json).await,
         }
     }
 

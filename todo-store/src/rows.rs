@@ -30,6 +30,8 @@ pub(crate) trait RowExt {
     fn opt_uuid(&self, col: &str) -> Result<Option<Uuid>>;
     fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>>;
     fn tags(&self, col: &str) -> Result<Vec<String>>;
+    /// A JSON column: `jsonb` (PostgreSQL), JSON text (SQLite).
+    fn json(&self, col: &str) -> Result<serde_json::Value>;
 
     fn uuid(&self, col: &str) -> Result<Uuid> {
         self.opt_uuid(col)?.ok_or_else(|| null_column(col))

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use todo_core::domain::query::{SortField, SortKey};
-use todo_core::domain::{StatusFilter, TaskQuery};
+use todo_core::domain::{StatusFilter, TaskQuery, UserId};
 use todo_core::ports::truncate_micros;
 use uuid::Uuid;
 
@@ -138,7 +138,45 @@ enum Bound {
     AboveAll,
 }
 
+/// First key of the advisory locks that serialise the appends to one user's audit
+/// chain (`"audt"`); the second is `hashtext(user id)`. The consumer groups of the
+/// log use another first key, so the two never wait for each other.
+const AUDIT_LOCK_SPACE: i32 = 0x6175_6474;
+
 impl Dialect {
+    /// Appended to a `SELECT` of queue rows (`FROM ... AS {alias}`) in a write
+    /// transaction: PostgreSQL locks the rows it returns and skips rows another
+    /// transaction holds, so concurrent callers take disjoint rows; SQLite needs
+    /// nothing, its one writer at a time already excludes the others.
+    pub(crate) fn lock_skip_locked(self, alias: &str) -> String {
+        match self {
+            Dialect::Sqlite => String::new(),
+            Dialect::Postgres => format!(" FOR UPDATE OF {alias} SKIP LOCKED"),
+        }
+    }
+
+    /// Appended to a `SELECT` of one row in a write transaction: holds the row until
+    /// the commit (PostgreSQL; SQLite's writer lock already does).
+    pub(crate) fn lock_row(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// The statement that serialises the appends to `user_id`'s audit chain until the
+    /// transaction ends: a transaction-level advisory lock on PostgreSQL; none on
+    /// SQLite, whose writer lock serialises every write.
+    pub(crate) fn lock_audit_chain(self, user_id: UserId) -> Option<Stmt> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some(Stmt::new(
+                format!("SELECT pg_advisory_xact_lock({AUDIT_LOCK_SPACE}, hashtext($1))"),
+                vec![Arg::Text(user_id.to_string())],
+            )),
+        }
+    }
+
     /// `search_text` contains the lowercased query at `param`.
     fn text_contains(self, param: &str) -> String {
         match self {

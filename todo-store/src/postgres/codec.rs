@@ -35,6 +35,10 @@ impl RowExt for PgRow {
         self.try_get(col).map_err(|e| decode_error(col, &e))
     }
 
+    fn json(&self, col: &str) -> Result<serde_json::Value> {
+        self.try_get(col).map_err(|e| decode_error(col, &e))
+    }
+
     fn tags(&self, col: &str) -> Result<Vec<String>> {
         self.try_get(col).map_err(|e| decode_error(col, &e))
     }

@@ -42,6 +42,11 @@ impl RowExt for SqliteRow {
             .transpose()
     }
 
+    fn json(&self, col: &str) -> Result<serde_json::Value> {
+        let json: String = self.try_get(col).map_err(|e| decode_error(col, &e))?;
+        serde_json::from_str(&json).map_err(|e| StoreError::corrupt(format!("column {col}: {e}")))
+    }
+
     fn tags(&self, col: &str) -> Result<Vec<String>> {
         let json: String = self.try_get(col).map_err(|e| decode_error(col, &e))?;
         serde_json::from_str(&json).map_err(|e| StoreError::corrupt(format!("column {col}: {e}")))

@@ -20,9 +20,10 @@ use tokio::sync::{Notify, OwnedMutexGuard, Semaphore};
 
 use self::log::SqliteLogSource;
 use crate::StoreOptions;
-use crate::engine::{Backend, Engine, impl_store};
+use crate::engine::{Backend, Engine, finish, impl_store};
 use crate::error::{Result, StoreError};
-use crate::sql::{Dialect, Stmt};
+use crate::rows::RowExt;
+use crate::sql::{Dialect, Exec, Stmt};
 
 /// How long a statement waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -214,5 +215,33 @@ impl Backend for SqliteBackend {
 
     fn log_source(&self, group: &str, topics: &[String]) -> SqliteLogSource {
         SqliteLogSource::new(self, group, topics)
+    }
+
+    /// Drops the triggers of `audit_log` inside the transaction and re-creates them
+    /// from their stored definitions before the commit (SQLite cannot disable a
+    /// trigger; its DDL is transactional, and the write lock keeps others out).
+    async fn run_unguarded(&self, stmt: &Stmt) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let result = async {
+            let triggers = tx
+                .rows(&Stmt::new(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'",
+                    vec![],
+                ))
+                .await?
+                .iter()
+                .map(|r| Ok((r.text("name")?, r.text("sql")?)))
+                .collect::<Result<Vec<_>>>()?;
+            for (name, _) in &triggers {
+                tx.run(&Stmt::new(format!("DROP TRIGGER \"{name}\""), vec![])).await?;
+            }
+            let changed = tx.run(stmt).await?;
+            for (_, sql) in &triggers {
+                tx.run(&Stmt::new(sql.clone(), vec![])).await?;
+            }
+            Ok(changed)
+        }
+        .await;
+        finish(self, tx, result, false).await
     }
 }

@@ -5,9 +5,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::{Connection, Executor, PgConnection};
-use todo_core::events::Topic;
-use todo_core::ports::{EventLog, StartFrom};
+use todo_core::contract::audit::AuditFixture;
+use todo_core::contract::conversations::ConversationFixture;
+use todo_core::contract::reminders::{ReminderFixture, ReminderPorts};
+use todo_core::domain::{Task, TaskId, UserId};
+use todo_core::events::{CloudEvent, EventType, ReminderData, Topic};
+use todo_core::ports::{AuditStore, Change, ConversationStore, EventLog, StartFrom, TaskWrite};
 
 /// How to get a PostgreSQL server for these tests.
 const HOW: &str = "PostgreSQL tests need DATABASE_URL, a server URL whose user may CREATE DATABASE: \
@@ -177,4 +183,95 @@ pub async fn concurrent_appends(store: todo_store::Store, writers: usize, per_wr
         total as f64 / written.as_secs_f64(),
         read
     )
+}
+
+/// One store under the contracts of the audit trail, the reminders and the
+/// conversations (every `open` hands out its ports), with what keeps its database
+/// alive (a temporary directory, a test database).
+pub struct StoreFixture {
+    pub store: todo_store::Store,
+    _keep: Box<dyn std::any::Any + Send + Sync>,
+}
+
+impl StoreFixture {
+    /// Connects to `url` (migrated) and keeps `keep` as long as the fixture lives.
+    pub async fn connect(url: &str, keep: impl std::any::Any + Send + Sync) -> Self {
+        let store = todo_store::connect(url).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        Self { store, _keep: Box::new(keep) }
+    }
+}
+
+#[async_trait]
+impl AuditFixture for StoreFixture {
+    async fn open(&self) -> Arc<dyn AuditStore> {
+        self.store.audit()
+    }
+
+    async fn tamper(&self, user_id: UserId, seq: i64, event_text: &str) {
+        let changed = self.store.tamper_audit_event(user_id, seq, event_text).await.expect("tamper");
+        assert_eq!(changed, 1, "the tamper hook changed entry {seq}");
+    }
+}
+
+#[async_trait]
+impl ReminderFixture for StoreFixture {
+    async fn open(&self) -> ReminderPorts {
+        ReminderPorts { reminders: self.store.reminders(), tasks: self.store.tasks(), log: self.store.event_log() }
+    }
+}
+
+#[async_trait]
+impl ConversationFixture for StoreFixture {
+    async fn open(&self) -> Arc<dyn ConversationStore> {
+        self.store.conversations()
+    }
+}
+
+/// `n` pending tasks of `users` users, each reminding at `at` and scheduled.
+pub async fn schedule_tasks(store: &todo_store::Store, users: usize, n: usize, at: DateTime<Utc>) -> Vec<Task> {
+    let (tasks, reminders) = (store.tasks(), store.reminders());
+    let users: Vec<UserId> = (0..users).map(|_| UserId::new()).collect();
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut t: Task = serde_json::from_value(serde_json::json!({
+            "id": TaskId::new(), "user_id": users[i % users.len()], "title": format!("task {i}"),
+            "status": "pending", "priority": "medium", "due_at": at, "remind_at": at, "recurrence": null,
+            "series_id": null, "created_at": at, "updated_at": at, "completed_at": null, "version": 1
+        }))
+        .expect("a task");
+        t.remind_at = Some(at);
+        tasks.commit(Change { writes: vec![TaskWrite::Insert(t.clone())], ..Change::default() }).await.expect("insert");
+        let r = ReminderData {
+            task_id: t.id,
+            title: t.title.to_string(),
+            due_at: t.due_at,
+            remind_at: at,
+            user_id: t.user_id,
+            task_version: t.version,
+        };
+        reminders.upsert(&r).await.expect("schedule");
+        out.push(t);
+    }
+    out
+}
+
+/// Appends `n` events for `users` users one after another; returns appends per second.
+pub async fn audit_appends_per_sec(store: &todo_store::Store, users: usize, n: usize) -> f64 {
+    let audit = store.audit();
+    let users: Vec<UserId> = (0..users).map(|_| UserId::new()).collect();
+    let now = Utc::now();
+    let started = std::time::Instant::now();
+    for i in 0..n {
+        let e = CloudEvent::new(
+            "/bench",
+            EventType::TaskChanged,
+            None,
+            now,
+            users[i % users.len()],
+            serde_json::json!({ "n": i }),
+        );
+        audit.append(&e, now).await.expect("append");
+    }
+    n as f64 / started.elapsed().as_secs_f64()
 }

@@ -1,0 +1,221 @@
+//! The audit trail on both backends: one hash chain per user in `audit_log`,
+//! appended under a per-user lock, never updated (a trigger rejects it).
+//!
+//! The stored `event` is the canonical JSON text that was hashed, byte for byte, so
+//! a verifier reading it back recomputes the same hash; an entry whose text was
+//! changed fails verification from that entry on.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use todo_core::domain::audit::{GENESIS_HASH, canonical_json, chain_hash};
+use todo_core::domain::{AuditEntry, AuditPage, AuditQuery, EventId, TaskId, UserId};
+use todo_core::events::{CloudEvent, EventType};
+use todo_core::ports::truncate_micros;
+
+use crate::engine::{Backend, Engine, finish};
+use crate::error::{Result, StoreError};
+use crate::rows::RowExt;
+use crate::sql::{Arg, Dialect, Exec, Stmt};
+
+/// The columns [`read_entry`] reads.
+const AUDIT_COLUMNS: &str =
+    "user_id, seq, event_id, event_type, task_id, occurred_at, recorded_at, event, prev_hash, hash";
+
+impl<B: Backend> Engine<B> {
+    /// Appends `event` to its user's chain (see `todo_core::ports::AuditStore::append`).
+    pub async fn audit_append(&self, event: &CloudEvent, recorded_at: DateTime<Utc>) -> Result<AuditEntry> {
+        let json = serde_json::to_value(event).map_err(|e| StoreError::Internal(format!("event to JSON: {e}")))?;
+        let mut tx = self.backend.begin_write().await?;
+        let result = append_entry(&mut *tx, self.backend.dialect(), event, json, truncate_micros(recorded_at)).await;
+        finish(&self.backend, tx, result, false).await
+    }
+
+    /// One page of a user's entries, newest first.
+    pub async fn audit_list(&self, q: &AuditQuery) -> Result<AuditPage> {
+        let mut s = Stmt::new(
+            format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE user_id = $1"),
+            vec![Arg::Uuid(q.user_id.as_uuid())],
+        );
+        if let Some(before) = q.before_seq {
+            let p = s.bind(Arg::Int(before));
+            s.push(&format!(" AND seq < {p}"));
+        }
+        if let Some(task) = q.task_id {
+            let p = s.bind(Arg::Uuid(task.as_uuid()));
+            s.push(&format!(" AND task_id = {p}"));
+        }
+        if let Some(ty) = &q.event_type {
+            let p = s.bind(Arg::Text(ty.clone()));
+            s.push(&format!(" AND event_type = {p}"));
+        }
+        let limit = s.bind(Arg::Int(i64::from(q.limit) + 1));
+        s.push(&format!(" ORDER BY seq DESC LIMIT {limit}"));
+        let rows = self.backend.connection().await?.rows(&s).await?;
+        let mut items = rows.iter().map(read_entry).collect::<Result<Vec<_>>>()?;
+        let more = items.len() > q.limit as usize;
+        items.truncate(q.limit as usize);
+        let next_cursor = if more { items.last().map(|e| e.seq.to_string()) } else { None };
+        Ok(AuditPage { items, next_cursor })
+    }
+
+    /// A user's entries with `seq > after_seq` in chain order, at most `limit`.
+    pub async fn audit_chain(&self, user_id: UserId, after_seq: i64, limit: u32) -> Result<Vec<AuditEntry>> {
+        let s = Stmt::new(
+            format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
+            vec![Arg::Uuid(user_id.as_uuid()), Arg::Int(after_seq), Arg::Int(i64::from(limit))],
+        );
+        let rows = self.backend.connection().await?.rows(&s).await?;
+        rows.iter().map(read_entry).collect()
+    }
+
+    /// Replaces the stored event text of entry `seq` of `user_id` behind the
+    /// append-only guard's back; returns the number of rows changed (0 or 1).
+    pub async fn tamper_audit_event(&self, user_id: UserId, seq: i64, event_text: &str) -> Result<u64> {
+        let s = Stmt::new(
+            "UPDATE audit_log SET event = $1 WHERE user_id = $2 AND seq = $3",
+            vec![Arg::Text(event_text.to_owned()), Arg::Uuid(user_id.as_uuid()), Arg::Int(seq)],
+        );
+        self.backend.run_unguarded(&s).await
+    }
+}
+
+/// Appends one entry inside an open write transaction.
+async fn append_entry<C: Exec>(
+    c: &mut C,
+    dialect: Dialect,
+    event: &CloudEvent,
+    json: Value,
+    recorded_at: DateTime<Utc>,
+) -> Result<AuditEntry> {
+    let user_id = event.userid;
+    if let Some(lock) = dialect.lock_audit_chain(user_id) {
+        c.run(&lock).await?;
+    }
+    let last = Stmt::new(
+        "SELECT seq, hash FROM audit_log WHERE user_id = $1 ORDER BY seq DESC LIMIT 1",
+        vec![Arg::Uuid(user_id.as_uuid())],
+    );
+    let (prev_seq, prev_hash) = match c.row(&last).await? {
+        Some(row) => (row.int("seq")?, row.text("hash")?),
+        None => (0, GENESIS_HASH.to_owned()),
+    };
+    let canonical = canonical_json(&json);
+    let entry = AuditEntry {
+        seq: prev_seq + 1,
+        user_id,
+        event_id: event.id,
+        event_type: event.ty.clone(),
+        task_id: event.subject.as_deref().and_then(|s| s.parse().ok()),
+        occurred_at: truncate_micros(event.time),
+        recorded_at,
+        hash: chain_hash(&prev_hash, &canonical),
+        prev_hash,
+        event: json,
+    };
+    let topic = EventType::parse(&entry.event_type).ok().map(|t| t.topic().as_str().to_owned());
+    let insert = Stmt::new(
+        "INSERT INTO audit_log (user_id, seq, event_id, event_type, task_id, topic, occurred_at, recorded_at, \
+         event, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        vec![
+            Arg::Uuid(user_id.as_uuid()),
+            Arg::Int(entry.seq),
+            Arg::Uuid(entry.event_id.as_uuid()),
+            Arg::Text(entry.event_type.clone()),
+            Arg::OptUuid(entry.task_id.map(|t| t.as_uuid())),
+            Arg::OptText(topic),
+            Arg::Time(entry.occurred_at),
+            Arg::Time(entry.recorded_at),
+            Arg::Text(canonical),
+            Arg::Text(entry.prev_hash.clone()),
+            Arg::Text(entry.hash.clone()),
+        ],
+    );
+    c.run(&insert).await.map_err(|e| {
+        e.on_unique(|what| {
+            if what.contains("event_id") {
+                StoreError::Duplicate(format!("audit/{}", event.id))
+            } else {
+                StoreError::Internal(format!(
+                    "audit entry {} of user {user_id} exists: appends were not serialised",
+                    entry.seq
+                ))
+            }
+        })
+    })?;
+    Ok(entry)
+}
+
+/// Reads the [`AUDIT_COLUMNS`] of a row. An `event` text that is not JSON (only
+/// tampering makes one) comes back as a JSON string of that text, so verification
+/// reports the entry instead of failing to read the chain.
+fn read_entry(row: &impl RowExt) -> Result<AuditEntry> {
+    let text = row.text("event")?;
+    let event = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Ok(AuditEntry {
+        seq: row.int("seq")?,
+        user_id: UserId(row.uuid("user_id")?),
+        event_id: EventId(row.uuid("event_id")?),
+        event_type: row.text("event_type")?,
+        task_id: row.opt_uuid("task_id")?.map(TaskId),
+        occurred_at: row.time("occurred_at")?,
+        recorded_at: row.time("recorded_at")?,
+        event,
+        prev_hash: row.text("prev_hash")?,
+        hash: row.text("hash")?,
+    })
+}
+
+/// Implements `AuditStore` for a store with a field `engine: Arc<Engine<_>>`, and
+/// its tamper hook for tests.
+macro_rules! impl_audit_store {
+    ($store:ty) => {
+        impl $store {
+            /// Overwrites the stored event text of entry `seq` of `user_id` with
+            /// `event_json` (any text), going around the append-only guard, and
+            /// returns how many rows changed. Only for tests that show tampering is
+            /// detected: PostgreSQL disables the `audit_log_append_only` trigger with
+            /// `ALTER TABLE ... DISABLE TRIGGER` inside the tampering transaction (the
+            /// table's owner may; the ALTER's lock keeps every other session out until
+            /// the trigger is enabled again in the same transaction); SQLite drops the
+            /// two triggers and re-creates them from their stored definitions, also in
+            /// one transaction.
+            #[doc(hidden)]
+            pub async fn tamper_audit_event(
+                &self,
+                user_id: ::todo_core::domain::UserId,
+                seq: i64,
+                event_json: &str,
+            ) -> ::todo_core::Result<u64> {
+                Ok(self.engine.tamper_audit_event(user_id, seq, event_json).await?)
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl ::todo_core::ports::AuditStore for $store {
+            async fn append(
+                &self,
+                event: &::todo_core::events::CloudEvent,
+                recorded_at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> ::todo_core::Result<::todo_core::domain::AuditEntry> {
+                Ok(self.engine.audit_append(event, recorded_at).await?)
+            }
+
+            async fn list(
+                &self,
+                query: &::todo_core::domain::AuditQuery,
+            ) -> ::todo_core::Result<::todo_core::domain::AuditPage> {
+                Ok(self.engine.audit_list(query).await?)
+            }
+
+            async fn chain(
+                &self,
+                user_id: ::todo_core::domain::UserId,
+                after_seq: i64,
+                limit: u32,
+            ) -> ::todo_core::Result<Vec<::todo_core::domain::AuditEntry>> {
+                Ok(self.engine.audit_chain(user_id, after_seq, limit).await?)
+            }
+        }
+    };
+}
+pub(crate) use impl_audit_store;

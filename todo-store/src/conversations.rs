@@ -1,0 +1,210 @@
+//! Chat conversations and their messages on both backends. Every read and write is
+//! scoped to the conversation's user: another user's conversation does not exist.
+
+use todo_core::domain::{Action, Conversation, ConversationId, Message, Role, TaskId, UserId};
+use todo_core::ports::truncate_micros;
+
+use crate::engine::{Backend, Engine, finish, write_one};
+use crate::error::{Result, StoreError};
+use crate::rows::RowExt;
+use crate::sql::{Arg, Dialect, Exec, Stmt};
+
+/// The columns [`read_conversation`] reads.
+const CONVERSATION_COLUMNS: &str = "id, user_id, created_at, updated_at, last_listing";
+/// The columns [`read_message`] reads.
+const MESSAGE_COLUMNS: &str = "conversation_id, seq, role, content, actions, created_at";
+
+impl<B: Backend> Engine<B> {
+    /// Stores a new conversation; [`StoreError::Conflict`] if its id exists.
+    pub async fn create_conversation(&self, c: &Conversation) -> Result<()> {
+        let s = Stmt::new(
+            format!("INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
+            vec![
+                Arg::Uuid(c.id.0),
+                Arg::Uuid(c.user_id.as_uuid()),
+                Arg::Time(truncate_micros(c.created_at)),
+                Arg::Time(truncate_micros(c.updated_at)),
+                Arg::Json(listing_json(&c.last_listing)),
+            ],
+        );
+        write_one(&self.backend, &s)
+            .await
+            .map_err(|e| e.on_unique(|_| StoreError::Conflict(format!("conversation {} exists", c.id))))
+            .map(drop)
+    }
+
+    /// The conversation if it exists and belongs to `user_id`.
+    pub async fn conversation(&self, user_id: UserId, id: ConversationId) -> Result<Option<Conversation>> {
+        let s = Stmt::new(
+            format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 AND user_id = $2"),
+            vec![Arg::Uuid(id.0), Arg::Uuid(user_id.as_uuid())],
+        );
+        let row = self.backend.connection().await?.row(&s).await?;
+        row.map(|r| read_conversation(&r)).transpose()
+    }
+
+    /// Saves `last_listing` and `updated_at` of the user's conversation `c.id`.
+    pub async fn save_conversation(&self, c: &Conversation) -> Result<()> {
+        let s = Stmt::new(
+            "UPDATE conversations SET last_listing = $1, updated_at = $2 WHERE id = $3 AND user_id = $4",
+            vec![
+                Arg::Json(listing_json(&c.last_listing)),
+                Arg::Time(truncate_micros(c.updated_at)),
+                Arg::Uuid(c.id.0),
+                Arg::Uuid(c.user_id.as_uuid()),
+            ],
+        );
+        match write_one(&self.backend, &s).await? {
+            0 => Err(StoreError::NotFound("conversation")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Appends `m` to the user's conversation with the next `seq`.
+    pub async fn append_message(&self, user_id: UserId, m: &Message) -> Result<Message> {
+        let mut tx = self.backend.begin_write().await?;
+        let result = append(&mut *tx, self.backend.dialect(), user_id, m).await;
+        finish(&self.backend, tx, result, false).await
+    }
+
+    /// Messages of the user's conversation with `seq > after_seq`, oldest first.
+    pub async fn messages(
+        &self,
+        user_id: UserId,
+        id: ConversationId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let mut conn = self.backend.connection().await?;
+        if !owns(&mut *conn, "", user_id, id).await? {
+            return Err(StoreError::NotFound("conversation"));
+        }
+        let s = Stmt::new(
+            format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+            ),
+            vec![Arg::Uuid(id.0), Arg::Int(after_seq), Arg::Int(i64::from(limit))],
+        );
+        let rows = conn.rows(&s).await?;
+        rows.iter().map(read_message).collect()
+    }
+}
+
+/// Whether conversation `id` is `user_id`'s; `lock` is appended to the query.
+async fn owns<C: Exec>(c: &mut C, lock: &str, user_id: UserId, id: ConversationId) -> Result<bool> {
+    let s = Stmt::new(
+        format!("SELECT id FROM conversations WHERE id = $1 AND user_id = $2{lock}"),
+        vec![Arg::Uuid(id.0), Arg::Uuid(user_id.as_uuid())],
+    );
+    Ok(c.row(&s).await?.is_some())
+}
+
+/// Appends inside an open write transaction. The conversation's row is locked
+/// first (PostgreSQL), so concurrent appends take consecutive `seq`s.
+async fn append<C: Exec>(c: &mut C, dialect: Dialect, user_id: UserId, m: &Message) -> Result<Message> {
+    if !owns(c, dialect.lock_row(), user_id, m.conversation_id).await? {
+        return Err(StoreError::NotFound("conversation"));
+    }
+    let actions =
+        serde_json::to_value(&m.actions).map_err(|e| StoreError::Internal(format!("actions to JSON: {e}")))?;
+    let created_at = truncate_micros(m.created_at);
+    let s = Stmt::new(
+        format!(
+            "INSERT INTO messages ({MESSAGE_COLUMNS}) \
+             SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM messages WHERE conversation_id = $1 \
+             RETURNING seq"
+        ),
+        vec![
+            Arg::Uuid(m.conversation_id.0),
+            Arg::Text(m.role.as_str().to_owned()),
+            Arg::Text(m.content.clone()),
+            Arg::Json(actions),
+            Arg::Time(created_at),
+        ],
+    );
+    let seq = match c.row(&s).await? {
+        Some(row) => row.int("seq")?,
+        None => return Err(StoreError::Internal("INSERT ... RETURNING seq returned no row".into())),
+    };
+    Ok(Message { seq, created_at, ..m.clone() })
+}
+
+fn listing_json(listing: &[TaskId]) -> serde_json::Value {
+    listing.iter().map(|t| serde_json::Value::String(t.to_string())).collect()
+}
+
+/// Reads the [`CONVERSATION_COLUMNS`] of a row.
+fn read_conversation(row: &impl RowExt) -> Result<Conversation> {
+    let id = ConversationId(row.uuid("id")?);
+    let last_listing = serde_json::from_value(row.json("last_listing")?)
+        .map_err(|e| StoreError::corrupt(format!("conversation {id}: last_listing: {e}")))?;
+    Ok(Conversation {
+        id,
+        user_id: UserId(row.uuid("user_id")?),
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+        last_listing,
+    })
+}
+
+/// Reads the [`MESSAGE_COLUMNS`] of a row.
+fn read_message(row: &impl RowExt) -> Result<Message> {
+    let conversation_id = ConversationId(row.uuid("conversation_id")?);
+    let seq = row.int("seq")?;
+    let bad = |field: &str, e: &dyn std::fmt::Display| {
+        StoreError::corrupt(format!("message {seq} of conversation {conversation_id}: {field}: {e}"))
+    };
+    let role = row.text("role")?;
+    let actions: Vec<Action> = serde_json::from_value(row.json("actions")?).map_err(|e| bad("actions", &e))?;
+    Ok(Message {
+        seq,
+        conversation_id,
+        role: Role::parse(&role).ok_or_else(|| bad("role", &role))?,
+        content: row.text("content")?,
+        actions,
+        created_at: row.time("created_at")?,
+    })
+}
+
+/// Implements `ConversationStore` for a store with a field `engine: Arc<Engine<_>>`.
+macro_rules! impl_conversation_store {
+    ($store:ty) => {
+        #[::async_trait::async_trait]
+        impl ::todo_core::ports::ConversationStore for $store {
+            async fn create(&self, c: &::todo_core::domain::Conversation) -> ::todo_core::Result<()> {
+                Ok(self.engine.create_conversation(c).await?)
+            }
+
+            async fn get(
+                &self,
+                user_id: ::todo_core::domain::UserId,
+                id: ::todo_core::domain::ConversationId,
+            ) -> ::todo_core::Result<Option<::todo_core::domain::Conversation>> {
+                Ok(self.engine.conversation(user_id, id).await?)
+            }
+
+            async fn save(&self, c: &::todo_core::domain::Conversation) -> ::todo_core::Result<()> {
+                Ok(self.engine.save_conversation(c).await?)
+            }
+
+            async fn append(
+                &self,
+                user_id: ::todo_core::domain::UserId,
+                m: &::todo_core::domain::Message,
+            ) -> ::todo_core::Result<::todo_core::domain::Message> {
+                Ok(self.engine.append_message(user_id, m).await?)
+            }
+
+            async fn messages(
+                &self,
+                user_id: ::todo_core::domain::UserId,
+                id: ::todo_core::domain::ConversationId,
+                after_seq: i64,
+                limit: u32,
+            ) -> ::todo_core::Result<Vec<::todo_core::domain::Message>> {
+                Ok(self.engine.messages(user_id, id, after_seq, limit).await?)
+            }
+        }
+    };
+}
+pub(crate) use impl_conversation_store;

@@ -1,0 +1,370 @@
+//! The notification service's tables on both backends: the reminder schedule
+//! (`reminder_schedule`), the reminders that fired (`notifications`) and the
+//! webhook outbox (`webhook_deliveries`).
+//!
+//! Firing is one transaction per batch: the due reminders are selected (on
+//! PostgreSQL locked with `FOR UPDATE SKIP LOCKED`, so concurrent instances take
+//! disjoint ones), each is marked, and for each that still stands its
+//! notification, its `todo.reminder.due.v1` event (into `event_log`, like the
+//! outbox) and its webhook delivery are written. A reminder stands only if its task
+//! still exists, is pending and has the same `remind_at`: see
+//! `docs/adr/0008-reminder-firing-guard.md`.
+
+use chrono::{DateTime, Duration, Utc};
+use todo_core::domain::{EventId, Notification, TaskId, UserId, WebhookDelivery};
+use todo_core::events::{EventFactory, ReminderData, TopicNames};
+use todo_core::ports::{WebhookTarget, truncate_micros};
+use todo_core::service::notification::is_late;
+
+use crate::engine::{Backend, Engine, finish, write_one};
+use crate::error::{Result, StoreError};
+use crate::rows::{EventRow, RowExt};
+use crate::sql::{Arg, Dialect, Exec, Stmt, ceil_micros};
+
+/// The columns [`read_notification`] reads.
+const NOTIFICATION_COLUMNS: &str = "id, user_id, task_id, title, due_at, remind_at, fired_at, late";
+
+/// Longest `last_error` kept for a webhook delivery, in characters.
+const MAX_ERROR_CHARS: usize = 1000;
+
+/// What a write to the schedule does to the reminder of a task.
+#[derive(Clone, Copy)]
+enum ScheduleWrite {
+    Upsert,
+    Cancel,
+}
+
+impl<B: Backend> Engine<B> {
+    /// Schedules or moves `r` unless an older task version than the stored one.
+    pub async fn reminder_upsert(&self, r: &ReminderData) -> Result<()> {
+        write_one(&self.backend, &schedule(r, ScheduleWrite::Upsert)).await.map(drop)
+    }
+
+    /// Cancels the reminder of `r.task_id` unless a newer version is stored.
+    pub async fn reminder_cancel(&self, r: &ReminderData) -> Result<()> {
+        write_one(&self.backend, &schedule(r, ScheduleWrite::Cancel)).await.map(drop)
+    }
+
+    /// Fires at most `limit` reminders due at `now`, in one transaction (see
+    /// `todo_core::ports::ReminderStore::fire_due`).
+    pub async fn fire_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        events: &EventFactory,
+        webhook: Option<&WebhookTarget>,
+    ) -> Result<Vec<Notification>> {
+        let batch = Batch { now: truncate_micros(now), limit, events, webhook, topics: &self.topics };
+        let mut tx = self.backend.begin_write().await?;
+        let result = fire_batch(&mut *tx, self.backend.dialect(), &batch).await;
+        let appended = matches!(&result, Ok(fired) if !fired.is_empty());
+        finish(&self.backend, tx, result, appended).await
+    }
+
+    /// When the earliest scheduled reminder is due.
+    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
+        let s = Stmt::new("SELECT MIN(remind_at) AS next FROM reminder_schedule WHERE state = 'scheduled'", vec![]);
+        let row = self.backend.connection().await?.row(&s).await?;
+        Ok(row.map(|r| r.opt_time("next")).transpose()?.flatten())
+    }
+
+    /// A user's notifications, newest first by `(fired_at, id)`, after the one
+    /// with id `before` (none if that is not one of the user's).
+    pub async fn notifications(
+        &self,
+        user_id: UserId,
+        limit: u32,
+        before: Option<EventId>,
+    ) -> Result<Vec<Notification>> {
+        let mut s = Stmt::new(
+            format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = $1"),
+            vec![Arg::Uuid(user_id.as_uuid())],
+        );
+        if let Some(before) = before {
+            let p = s.bind(Arg::Uuid(before.as_uuid()));
+            s.push(&format!(
+                " AND (fired_at, id) < (SELECT c.fired_at, c.id FROM notifications c WHERE c.id = {p} AND c.user_id = $1)"
+            ));
+        }
+        let limit = s.bind(Arg::Int(i64::from(limit)));
+        s.push(&format!(" ORDER BY fired_at DESC, id DESC LIMIT {limit}"));
+        let rows = self.backend.connection().await?.rows(&s).await?;
+        rows.iter().map(read_notification).collect()
+    }
+
+    /// Leases at most `limit` due webhook deliveries for `lease_secs`: each one's next
+    /// attempt moves to the lease's end, and its attempts count goes up.
+    pub async fn claim_webhooks(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_secs: i64,
+    ) -> Result<Vec<WebhookDelivery>> {
+        let lease_end = truncate_micros(now) + Duration::seconds(lease_secs);
+        let lock = self.backend.dialect().lock_skip_locked("w");
+        let s = Stmt::new(
+            format!(
+                "UPDATE webhook_deliveries SET next_attempt_at = $1, attempts = attempts + 1 WHERE id IN (\
+                 SELECT w.id FROM webhook_deliveries w \
+                 WHERE w.delivered_at IS NULL AND w.gave_up_at IS NULL AND w.next_attempt_at <= $2 \
+                 ORDER BY w.next_attempt_at, w.id LIMIT $3{lock}) \
+                 RETURNING id, url, body, attempts"
+            ),
+            vec![Arg::Time(lease_end), Arg::Time(truncate_micros(now)), Arg::Int(i64::from(limit))],
+        );
+        let mut tx = self.backend.begin_write().await?;
+        let result = tx.rows(&s).await.and_then(|rows| rows.iter().map(read_delivery).collect::<Result<Vec<_>>>());
+        finish(&self.backend, tx, result, false).await
+    }
+
+    /// The delivery succeeded: it is never claimed again.
+    pub async fn webhook_delivered(&self, id: EventId) -> Result<()> {
+        let s = Stmt::new(
+            "UPDATE webhook_deliveries SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL",
+            vec![Arg::Uuid(id.as_uuid()), Arg::Time(truncate_micros(Utc::now()))],
+        );
+        write_one(&self.backend, &s).await.map(drop)
+    }
+
+    /// The delivery failed: due again at `retry_at`, or given up (`None`).
+    pub async fn webhook_failed(&self, id: EventId, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+        let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
+        let (set, at) = match retry_at {
+            // Rounded up: a stored time may not fall before the one asked for.
+            Some(t) => ("next_attempt_at", ceil_micros(t)),
+            None => ("gave_up_at", truncate_micros(Utc::now())),
+        };
+        let s = Stmt::new(
+            format!(
+                "UPDATE webhook_deliveries SET {set} = $2, last_error = $3 \
+                 WHERE id = $1 AND delivered_at IS NULL AND gave_up_at IS NULL"
+            ),
+            vec![Arg::Uuid(id.as_uuid()), Arg::Time(at), Arg::Text(error)],
+        );
+        write_one(&self.backend, &s).await.map(drop)
+    }
+}
+
+/// The upsert of `r` into the schedule. The stored reminder is replaced only by the
+/// same or a newer task version. An upsert schedules it again, except that a
+/// reminder which fired stays fired while its `remind_at` stays the same (a later
+/// version that only renames the task does not deliver it twice), and a cancelled
+/// one stays cancelled when the very version that was cancelled comes again (a
+/// redelivery). A cancel always cancels.
+fn schedule(r: &ReminderData, write: ScheduleWrite) -> Stmt {
+    let (state, keep) = match write {
+        ScheduleWrite::Upsert => (
+            "scheduled",
+            "reminder_schedule.remind_at = excluded.remind_at AND (reminder_schedule.state = 'fired' \
+             OR (reminder_schedule.state = 'cancelled' AND reminder_schedule.task_version = excluded.task_version))",
+        ),
+        ScheduleWrite::Cancel => ("cancelled", "1 = 0"),
+    };
+    Stmt::new(
+        format!(
+            "INSERT INTO reminder_schedule (task_id, user_id, title, due_at, remind_at, task_version, state, fired_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL) \
+             ON CONFLICT (task_id) DO UPDATE SET user_id = excluded.user_id, title = excluded.title, \
+             due_at = excluded.due_at, remind_at = excluded.remind_at, task_version = excluded.task_version, \
+             state = CASE WHEN {keep} THEN reminder_schedule.state ELSE excluded.state END, \
+             fired_at = CASE WHEN {keep} THEN reminder_schedule.fired_at ELSE NULL END \
+             WHERE excluded.task_version >= reminder_schedule.task_version"
+        ),
+        vec![
+            Arg::Uuid(r.task_id.as_uuid()),
+            Arg::Uuid(r.user_id.as_uuid()),
+            Arg::Text(r.title.clone()),
+            Arg::OptTime(r.due_at.map(truncate_micros)),
+            Arg::Time(truncate_micros(r.remind_at)),
+            Arg::Int(r.task_version),
+            Arg::Text(state.to_owned()),
+        ],
+    )
+}
+
+/// One `fire_due` call.
+struct Batch<'a> {
+    now: DateTime<Utc>,
+    limit: u32,
+    events: &'a EventFactory,
+    webhook: Option<&'a WebhookTarget>,
+    topics: &'a TopicNames,
+}
+
+/// Fires one batch inside an open write transaction.
+async fn fire_batch<C: Exec>(c: &mut C, dialect: Dialect, b: &Batch<'_>) -> Result<Vec<Notification>> {
+    let lock = dialect.lock_skip_locked("r");
+    let due = Stmt::new(
+        format!(
+            "SELECT r.task_id, r.user_id, r.title, r.due_at, r.remind_at, r.task_version, \
+             CASE WHEN t.id IS NOT NULL AND t.user_id = r.user_id AND t.status = 'pending' \
+             AND t.remind_at = r.remind_at THEN TRUE ELSE FALSE END AS stands \
+             FROM reminder_schedule r LEFT JOIN tasks t ON t.id = r.task_id \
+             WHERE r.state = 'scheduled' AND r.remind_at <= $1 \
+             ORDER BY r.remind_at, r.task_id LIMIT $2{lock}"
+        ),
+        vec![Arg::Time(b.now), Arg::Int(i64::from(b.limit))],
+    );
+    let rows = c.rows(&due).await?;
+    let mut fired = Vec::new();
+    for row in &rows {
+        let r = ReminderData {
+            task_id: TaskId(row.uuid("task_id")?),
+            title: row.text("title")?,
+            due_at: row.opt_time("due_at")?,
+            remind_at: row.time("remind_at")?,
+            user_id: UserId(row.uuid("user_id")?),
+            task_version: row.int("task_version")?,
+        };
+        if !row.boolean("stands")? {
+            // Completed, deleted or moved: it never fires for this time.
+            let s = Stmt::new(
+                "UPDATE reminder_schedule SET state = 'cancelled' WHERE task_id = $1",
+                vec![Arg::Uuid(r.task_id.as_uuid())],
+            );
+            c.run(&s).await?;
+            continue;
+        }
+        fired.push(fire_one(c, b, &r).await?);
+    }
+    Ok(fired)
+}
+
+/// Marks `r` fired and writes its notification, event and webhook delivery.
+async fn fire_one<C: Exec>(c: &mut C, b: &Batch<'_>, r: &ReminderData) -> Result<Notification> {
+    let now = b.now;
+    let late = is_late(r.remind_at, now);
+    let event = b.events.reminder_due(r, now, late);
+    let n = Notification {
+        id: event.event.id,
+        user_id: r.user_id,
+        task_id: r.task_id,
+        title: r.title.clone(),
+        due_at: r.due_at,
+        remind_at: r.remind_at,
+        fired_at: now,
+        late,
+    };
+    let mark = Stmt::new(
+        "UPDATE reminder_schedule SET state = 'fired', fired_at = $2 WHERE task_id = $1",
+        vec![Arg::Uuid(r.task_id.as_uuid()), Arg::Time(now)],
+    );
+    c.run(&mark).await?;
+    let insert = Stmt::new(
+        format!("INSERT INTO notifications ({NOTIFICATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+        vec![
+            Arg::Uuid(n.id.as_uuid()),
+            Arg::Uuid(n.user_id.as_uuid()),
+            Arg::Uuid(n.task_id.as_uuid()),
+            Arg::Text(n.title.clone()),
+            Arg::OptTime(n.due_at),
+            Arg::Time(n.remind_at),
+            Arg::Time(n.fired_at),
+            Arg::Bool(n.late),
+        ],
+    );
+    c.run(&insert).await?;
+    let record = EventRow::outbox(&event, b.topics);
+    let body = String::from_utf8(record.payload.clone())
+        .map_err(|e| StoreError::Internal(format!("reminder event is not UTF-8: {e}")))?;
+    c.run(&record.insert(now, false))
+        .await
+        .map_err(|e| e.on_unique(|_| StoreError::Internal(format!("event id {} appended twice", event.event.id))))?;
+    if let Some(w) = b.webhook {
+        let delivery = Stmt::new(
+            "INSERT INTO webhook_deliveries (id, url, body, attempts, next_attempt_at) VALUES ($1, $2, $3, 0, $4)",
+            vec![Arg::Uuid(n.id.as_uuid()), Arg::Text(w.url.clone()), Arg::Text(body), Arg::Time(now)],
+        );
+        c.run(&delivery).await?;
+    }
+    Ok(n)
+}
+
+/// Reads the [`NOTIFICATION_COLUMNS`] of a row.
+fn read_notification(row: &impl RowExt) -> Result<Notification> {
+    Ok(Notification {
+        id: EventId(row.uuid("id")?),
+        user_id: UserId(row.uuid("user_id")?),
+        task_id: TaskId(row.uuid("task_id")?),
+        title: row.text("title")?,
+        due_at: row.opt_time("due_at")?,
+        remind_at: row.time("remind_at")?,
+        fired_at: row.time("fired_at")?,
+        late: row.boolean("late")?,
+    })
+}
+
+/// Reads a claimed delivery (`id, url, body, attempts`).
+fn read_delivery(row: &impl RowExt) -> Result<WebhookDelivery> {
+    let id = EventId(row.uuid("id")?);
+    let attempts = row.int("attempts")?;
+    Ok(WebhookDelivery {
+        id,
+        url: row.text("url")?,
+        body: row.text("body")?,
+        attempts: u32::try_from(attempts)
+            .map_err(|_| StoreError::corrupt(format!("webhook delivery {id}: attempts {attempts}")))?,
+    })
+}
+
+/// Implements `ReminderStore` for a store with a field `engine: Arc<Engine<_>>`.
+macro_rules! impl_reminder_store {
+    ($store:ty) => {
+        #[::async_trait::async_trait]
+        impl ::todo_core::ports::ReminderStore for $store {
+            async fn upsert(&self, r: &::todo_core::events::ReminderData) -> ::todo_core::Result<()> {
+                Ok(self.engine.reminder_upsert(r).await?)
+            }
+
+            async fn cancel(&self, r: &::todo_core::events::ReminderData) -> ::todo_core::Result<()> {
+                Ok(self.engine.reminder_cancel(r).await?)
+            }
+
+            async fn fire_due(
+                &self,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                limit: u32,
+                events: &::todo_core::events::EventFactory,
+                webhook: Option<&::todo_core::ports::WebhookTarget>,
+            ) -> ::todo_core::Result<Vec<::todo_core::domain::Notification>> {
+                Ok(self.engine.fire_due(now, limit, events, webhook).await?)
+            }
+
+            async fn next_due(&self) -> ::todo_core::Result<Option<::chrono::DateTime<::chrono::Utc>>> {
+                Ok(self.engine.next_due().await?)
+            }
+
+            async fn notifications(
+                &self,
+                user_id: ::todo_core::domain::UserId,
+                limit: u32,
+                before: Option<::todo_core::domain::EventId>,
+            ) -> ::todo_core::Result<Vec<::todo_core::domain::Notification>> {
+                Ok(self.engine.notifications(user_id, limit, before).await?)
+            }
+
+            async fn claim_webhooks(
+                &self,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                limit: u32,
+                lease_secs: i64,
+            ) -> ::todo_core::Result<Vec<::todo_core::domain::WebhookDelivery>> {
+                Ok(self.engine.claim_webhooks(now, limit, lease_secs).await?)
+            }
+
+            async fn webhook_delivered(&self, id: ::todo_core::domain::EventId) -> ::todo_core::Result<()> {
+                Ok(self.engine.webhook_delivered(id).await?)
+            }
+
+            async fn webhook_failed(
+                &self,
+                id: ::todo_core::domain::EventId,
+                error: &str,
+                retry_at: Option<::chrono::DateTime<::chrono::Utc>>,
+            ) -> ::todo_core::Result<()> {
+                Ok(self.engine.webhook_failed(id, error, retry_at).await?)
+            }
+        }
+    };
+}
+pub(crate) use impl_reminder_store;

@@ -48,15 +48,13 @@ impl DbGuard {
 pub async fn store_ports(url: &str) -> Ports {
     let store = todo_store::connect(url).await.unwrap_or_else(|e| panic!("connect {url}: {e}"));
     store.migrate().await.expect("migrate");
-    // TODO(store2): audit, reminders and conversations move to the SQL store.
-    let memory = Arc::new(MemoryStore::new());
     Ports {
         tasks: store.tasks(),
         users: store.users(),
         login_attempts: store.login_attempts(),
-        audit: memory.clone(),
-        reminders: memory.clone(),
-        conversations: memory,
+        audit: store.audit(),
+        reminders: store.reminders(),
+        conversations: store.conversations(),
         log: store.event_log(),
         clock: Arc::new(todo_core::ports::SystemClock),
     }

@@ -186,7 +186,7 @@ pub fn tools() -> Value {
                 "due_at": {"type": ["string", "null"], "format": "date-time"}, "all_day": {"type": "boolean"},
                 "remind_at": {"type": ["string", "null"], "format": "date-time"}, "priority": priority(),
                 "status": {"type": "string", "enum": ["pending", "completed"]},
-                "tags_add": tags.clone(), "tags_remove": tags,
+                "tags_add": tags, "tags_remove": tags,
                 "recurrence": {"type": ["string", "null"]}
             }),
             &["ref"]

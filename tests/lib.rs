@@ -84,6 +84,8 @@ pub struct AppOptions {
     pub webhook: Option<(String, Vec<u8>)>,
     /// Run no reactive services (the API alone).
     pub api_only: bool,
+    /// The chat interpreter (default: rule-based).
+    pub interpreter: Option<Arc<dyn todo_core::service::chat::Interpreter>>,
 }
 
 /// An HTTP answer: status, headers and JSON body (`Value::Null` when empty).
@@ -134,7 +136,9 @@ impl TestApp {
 
     /// Serves an app on `ports`.
     pub async fn on_ports(ports: Ports, db: Arc<DbGuard>, opts: AppOptions) -> TestApp {
-        let state = app::state(&ports, JwtKeys::new(JWT_SECRET, 3600), None, vec![]);
+        let interpreter =
+            opts.interpreter.clone().unwrap_or_else(|| Arc::new(todo_core::service::chat::RuleBasedInterpreter));
+        let state = app::state_with(&ports, JwtKeys::new(JWT_SECRET, 3600), None, vec![], interpreter);
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let webhook = opts.webhook.clone().map(|(url, secret)| WebhookConfig {

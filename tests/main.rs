@@ -2,6 +2,7 @@
 //! PostgreSQL), the event flow, and the services.
 
 mod bad_input;
+mod chat;
 mod isolation;
 mod services;
 mod tasks_api;

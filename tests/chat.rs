@@ -7,14 +7,10 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use todo_services::llm::LlmInterpreter;
-use todo_tests::{AppOptions, Backend, TestApp, eventually, on_every_backend};
+use todo_tests::{AppOptions, Backend, TestApp, eventually, on_every_backend, on_every_log};
 
-on_every_backend!(
-    conversation_add_list_complete,
-    chat_never_reaches_another_users_tasks,
-    chat_input_limits,
-    llm_tool_calls_and_fallback
-);
+on_every_log!(conversation_add_list_complete);
+on_every_backend!(chat_never_reaches_another_users_tasks, chat_input_limits, llm_tool_calls_and_fallback);
 
 async fn say(app: &TestApp, t: &str, conversation: Option<&str>, message: &str) -> Value {
     let mut body = json!({"message": message});

@@ -7,9 +7,12 @@ use std::sync::Arc;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use todo_core::memory::MemoryStore;
+use todo_core::ports::EventLog;
+use todo_kafka::{KafkaConfig, KafkaEventLog, OutboxRelay, RelayConfig};
 use todo_services::app::{self, Ports};
 use todo_services::http::auth::JwtKeys;
 use todo_services::services::{self, HttpWebhookSender, ServiceSet, WebhookConfig};
+use todo_store::StoreOptions;
 use todo_store::testing::{PgDb, TempDir};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -25,38 +28,118 @@ pub enum Backend {
     Sqlite,
     /// A fresh database on the PostgreSQL server of `DATABASE_URL`, its table the event log.
     Postgres,
+    /// PostgreSQL plus Apache Kafka at `KAFKA_BOOTSTRAP_SERVERS` (fresh topics): the
+    /// outbox relayed to Kafka, every consumer on Kafka — the distributed mode.
+    Kafka,
 }
 
-/// Keeps a test database alive as long as an app (and its restarts) use it.
-pub enum DbGuard {
+/// How to get a Kafka broker for these tests.
+pub const HOW_TO_START_KAFKA: &str = "Kafka tests need KAFKA_BOOTSTRAP_SERVERS: start a throwaway broker with      `export $(scripts/kafka-local start)` and run the tests again; scripts/test does all of this";
+
+/// Kafka tests hold this shared; a test that restarts the broker holds it
+/// exclusively, so it never pulls the broker from under another test.
+pub static KAFKA_BROKER: std::sync::LazyLock<Arc<tokio::sync::RwLock<()>>> =
+    std::sync::LazyLock::new(|| Arc::new(tokio::sync::RwLock::new(())));
+
+/// What outlives an app's restarts: its database, and its Kafka topics.
+pub struct Env {
+    db: DbGuard,
+    kafka: Option<KafkaConfig>,
+    _broker: Option<BrokerUse>,
+}
+
+/// How an environment holds the broker: alongside others, or alone.
+#[allow(dead_code)]
+enum BrokerUse {
+    Shared(tokio::sync::OwnedRwLockReadGuard<()>),
+    Exclusive(tokio::sync::OwnedRwLockWriteGuard<()>),
+}
+
+enum DbGuard {
     None,
     Dir(TempDir),
     Pg(PgDb),
 }
 
-impl DbGuard {
-    fn url(&self) -> Option<String> {
-        match self {
+/// Ports, and the outbox relay to run when the log is Kafka.
+pub struct Connected {
+    pub ports: Ports,
+    pub relay: Option<OutboxRelay>,
+    /// The store's own event table (the outbox).
+    pub sql_log: Option<Arc<dyn EventLog>>,
+}
+
+impl Env {
+    pub async fn new(backend: Backend) -> Env {
+        match backend {
+            Backend::Memory => Env { db: DbGuard::None, kafka: None, _broker: None },
+            Backend::Sqlite => Env { db: DbGuard::Dir(TempDir::new()), kafka: None, _broker: None },
+            Backend::Postgres => Env { db: DbGuard::Pg(PgDb::create().await), kafka: None, _broker: None },
+            Backend::Kafka => Self::with_kafka(BrokerUse::Shared(KAFKA_BROKER.clone().read_owned().await)).await,
+        }
+    }
+
+    /// PostgreSQL + Kafka with the broker to itself: no other test uses the broker
+    /// while this environment lives (for tests that restart it).
+    pub async fn kafka_exclusive() -> Env {
+        Self::with_kafka(BrokerUse::Exclusive(KAFKA_BROKER.clone().write_owned().await)).await
+    }
+
+    async fn with_kafka(broker: BrokerUse) -> Env {
+        let servers = std::env::var("KAFKA_BOOTSTRAP_SERVERS")
+            .unwrap_or_else(|_| panic!("KAFKA_BOOTSTRAP_SERVERS is not set. {HOW_TO_START_KAFKA}"));
+        let prefix = format!("t{}.", uuid::Uuid::new_v4().simple());
+        let config = KafkaConfig::new(servers)
+            .with_topic_prefix(prefix)
+            .with_partitions(3)
+            .with_session_timeout(std::time::Duration::from_secs(6));
+        todo_kafka::ensure_topics(&config).await.unwrap_or_else(|e| panic!("create topics: {e}. {HOW_TO_START_KAFKA}"));
+        Env { db: DbGuard::Pg(PgDb::create().await), kafka: Some(config), _broker: Some(broker) }
+    }
+
+    pub fn database_url(&self) -> Option<String> {
+        match &self.db {
             DbGuard::None => None,
             DbGuard::Dir(d) => Some(d.sqlite_url()),
             DbGuard::Pg(p) => Some(p.url.clone()),
         }
     }
-}
 
-/// The ports of a migrated store at `url`.
-pub async fn store_ports(url: &str) -> Ports {
-    let store = todo_store::connect(url).await.unwrap_or_else(|e| panic!("connect {url}: {e}"));
-    store.migrate().await.expect("migrate");
-    Ports {
-        tasks: store.tasks(),
-        users: store.users(),
-        login_attempts: store.login_attempts(),
-        audit: store.audit(),
-        reminders: store.reminders(),
-        conversations: store.conversations(),
-        log: store.event_log(),
-        clock: Arc::new(todo_core::ports::SystemClock),
+    pub fn kafka(&self) -> Option<&KafkaConfig> {
+        self.kafka.as_ref()
+    }
+
+    /// Connects (as a process start would): a migrated store, and Kafka if any.
+    pub async fn connect(&self) -> Connected {
+        let Some(url) = self.database_url() else {
+            return Connected { ports: Ports::from_one(Arc::new(MemoryStore::new())), relay: None, sql_log: None };
+        };
+        let opts = StoreOptions {
+            topic_names: self.kafka.as_ref().map(KafkaConfig::topic_names).unwrap_or_default(),
+            ..StoreOptions::default()
+        };
+        let store = todo_store::connect_with(&url, &opts).await.unwrap_or_else(|e| panic!("connect {url}: {e}"));
+        store.migrate().await.expect("migrate");
+        let sql_log = store.event_log();
+        let (log, relay): (Arc<dyn EventLog>, _) = match &self.kafka {
+            Some(config) => {
+                let kafka = KafkaEventLog::new(config.clone()).expect("a Kafka client");
+                let relay = OutboxRelay::new(sql_log.clone(), kafka.clone(), RelayConfig::default());
+                (Arc::new(kafka), Some(relay))
+            }
+            None => (sql_log.clone(), None),
+        };
+        let ports = Ports {
+            tasks: store.tasks(),
+            users: store.users(),
+            login_attempts: store.login_attempts(),
+            audit: store.audit(),
+            reminders: store.reminders(),
+            conversations: store.conversations(),
+            log,
+            clock: Arc::new(todo_core::ports::SystemClock),
+        };
+        Connected { ports, relay, sql_log: Some(sql_log) }
     }
 }
 
@@ -67,7 +150,9 @@ pub struct TestApp {
     pub ports: Ports,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
-    pub db: Arc<DbGuard>,
+    pub env: Arc<Env>,
+    /// The store's own event table, when there is a store.
+    pub sql_log: Option<Arc<dyn EventLog>>,
     opts: AppOptions,
 }
 
@@ -110,32 +195,29 @@ impl TestApp {
     }
 
     pub async fn start(backend: Backend, opts: AppOptions) -> TestApp {
-        let db = match backend {
-            Backend::Memory => DbGuard::None,
-            Backend::Sqlite => DbGuard::Dir(TempDir::new()),
-            Backend::Postgres => DbGuard::Pg(PgDb::create().await),
-        };
-        let ports = match db.url() {
-            None => Ports::from_one(Arc::new(MemoryStore::new())),
-            Some(url) => store_ports(&url).await,
-        };
-        Self::on_ports(ports, Arc::new(db), opts).await
+        Self::on_env(Arc::new(Env::new(backend).await), opts).await
     }
 
-    /// Stops this app and starts a new one on the same database, as a process
-    /// restart would (the memory backend keeps its ports).
+    /// Stops this app and starts a new one on the same database and topics, as a
+    /// process restart would (the memory backend keeps its ports).
     pub async fn restart(self) -> TestApp {
-        let (db, opts) = (self.db.clone(), self.opts.clone());
+        let (env, opts) = (self.env.clone(), self.opts.clone());
         let old_ports = self.stop().await;
-        let ports = match db.url() {
-            None => old_ports,
-            Some(url) => store_ports(&url).await,
-        };
-        Self::on_ports(ports, db, opts).await
+        match env.database_url() {
+            None => Self::serve(Connected { ports: old_ports, relay: None, sql_log: None }, env, opts).await,
+            Some(_) => Self::on_env(env, opts).await,
+        }
     }
 
-    /// Serves an app on `ports`.
-    pub async fn on_ports(ports: Ports, db: Arc<DbGuard>, opts: AppOptions) -> TestApp {
+    /// Connects to `env` and serves.
+    pub async fn on_env(env: Arc<Env>, opts: AppOptions) -> TestApp {
+        let connected = env.connect().await;
+        Self::serve(connected, env, opts).await
+    }
+
+    /// Serves an app on `connected`: the API, the services, and the relay if any.
+    pub async fn serve(connected: Connected, env: Arc<Env>, opts: AppOptions) -> TestApp {
+        let Connected { ports, relay, sql_log } = connected;
         let interpreter =
             opts.interpreter.clone().unwrap_or_else(|| Arc::new(todo_core::service::chat::RuleBasedInterpreter));
         let state = app::state_with(&ports, JwtKeys::new(JWT_SECRET, 3600), None, vec![], interpreter);
@@ -148,6 +230,10 @@ impl TestApp {
         });
         let set = if opts.api_only { ServiceSet::NONE } else { ServiceSet::ALL };
         services::start(&ports, &state.hub, set, webhook, &tracker, &shutdown);
+        if let Some(relay) = relay {
+            let token = shutdown.clone();
+            tracker.spawn(async move { relay.run(token).await.expect("the outbox relay runs") });
+        }
         let router = todo_services::router(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -155,7 +241,7 @@ impl TestApp {
         tracker.spawn(async move {
             axum::serve(listener, router).with_graceful_shutdown(token.cancelled_owned()).await.expect("serve");
         });
-        TestApp { addr, client: reqwest::Client::new(), ports, shutdown, tracker, db, opts }
+        TestApp { addr, client: reqwest::Client::new(), ports, shutdown, tracker, env, sql_log, opts }
     }
 
     /// Stops the services and the server and waits until they have.
@@ -291,4 +377,42 @@ pub fn percentile(xs: &mut [f64], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * xs.len() as f64).ceil().max(1.0) as usize;
     xs[rank.min(xs.len()) - 1]
+}
+
+/// Like [`on_every_backend!`], plus the distributed mode (PostgreSQL + Kafka):
+/// for tests where the event log matters.
+#[macro_export]
+macro_rules! on_every_log {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn memory() {
+                    super::$name($crate::Backend::Memory).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::Backend::Postgres).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn kafka() {
+                    super::$name($crate::Backend::Kafka).await
+                }
+            }
+        )*
+    };
+}
+
+/// Logs to stderr when `RUST_LOG` is set (debugging aid).
+pub fn init_logs() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).try_init();
+    }
 }

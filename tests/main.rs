@@ -4,5 +4,6 @@
 mod bad_input;
 mod chat;
 mod isolation;
+mod kafka;
 mod services;
 mod tasks_api;

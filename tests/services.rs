@@ -13,11 +13,11 @@ use todo_core::ports::StartFrom;
 use todo_core::service::TaskService;
 use todo_core::service::notification::{SIGNATURE_HEADER, verify_webhook};
 use todo_core::service::recurring::RecurringTaskHandler;
-use todo_tests::{AppOptions, Backend, TestApp, eventually, on_every_backend, percentile};
+use todo_tests::{AppOptions, Backend, TestApp, eventually, on_every_log, percentile};
 use tokio_tungstenite::tungstenite;
 use tokio_util::sync::CancellationToken;
 
-on_every_backend!(
+on_every_log!(
     recurring_last_friday_three_times_and_redelivered,
     reminders_fire_once_on_time,
     webhook_retries_until_delivered_once,
@@ -249,6 +249,11 @@ async fn connect_tiny_buffer(app: &TestApp, token: &str) -> Ws {
     ws
 }
 
+/// Reads and drops whatever is already queued.
+async fn drain(ws: &mut Ws) {
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), ws.next()).await {}
+}
+
 async fn next_event(ws: &mut Ws) -> Value {
     loop {
         match tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("a message in time") {
@@ -269,7 +274,20 @@ async fn live_updates_reach_only_their_user(backend: Backend) {
     let mut slow = connect_tiny_buffer(&app, &a).await; // never reads
     // Bad tokens are refused before the upgrade.
     assert!(tokio_tungstenite::connect_async(format!("ws://{}/ws?token=forged", app.addr)).await.is_err());
-    tokio::time::sleep(Duration::from_millis(300)).await; // subscriptions start at the latest record
+    // The sync consumer starts at the latest record once it has joined its group:
+    // wait until a first event gets through.
+    let joined = tokio::time::Instant::now() + Duration::from_secs(30);
+    for n in 0.. {
+        app.create_task(&a, json!({"title": format!("warm-up {n}")})).await;
+        if tokio::time::timeout(Duration::from_millis(500), a1.next()).await.is_ok() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < joined, "the sync consumer never joined");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drain(&mut a1).await;
+    drain(&mut a2).await;
+    drain(&mut slow).await;
     let mut latencies = vec![];
     for i in 0..20 {
         let sent = Instant::now();

@@ -371,6 +371,25 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     run(Role::All, config).await
 }
 
+/// `todo relay`: the outbox relay alone, until Ctrl-C or SIGTERM.
+pub async fn relay(config: Config) -> anyhow::Result<()> {
+    let (_, infra) = connect(&config).await?;
+    let kafka = infra.kafka.clone().context("todo relay needs KAFKA_BOOTSTRAP_SERVERS")?;
+    let relay = OutboxRelay::new(infra.sql_log.clone(), (*kafka).clone(), RelayConfig::default());
+    let shutdown = CancellationToken::new();
+    let token = shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        token.cancel();
+    });
+    eprintln!("outbox relay running");
+    let stats = relay.run(shutdown).await.context("outbox relay")?;
+    tracing::info!(?stats, "outbox relay stopped");
+    kafka.flush().await.context("flush the Kafka producer")?;
+    infra.store.close().await;
+    Ok(())
+}
+
 /// `todo migrate`.
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     let url = database_url(config);

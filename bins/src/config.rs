@@ -29,6 +29,9 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Run only the outbox relay (database event table -> Kafka); needs DATABASE_URL
+    /// and KAFKA_BOOTSTRAP_SERVERS. Relays are exclusive: extra ones wait as standbys.
+    Relay,
     /// Interpret one chat sentence and print {"intent": ..., "args": {...}} as JSON.
     Parse {
         /// The current instant, RFC 3339 (default: now).

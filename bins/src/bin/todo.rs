@@ -11,6 +11,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => todo_services::app::serve(cli.config).await,
         Command::Migrate => todo_services::app::migrate(&cli.config).await,
+        Command::Relay => todo_services::app::relay(cli.config).await,
         Command::Parse { now, tz, sentence } => todo_services::app::parse_command(now.as_deref(), &tz, &sentence),
     }
 }

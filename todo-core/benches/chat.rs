@@ -31,6 +31,14 @@ fn bench(c: &mut Criterion) {
             }
         });
     });
+    // Baseline in the same run: the least any interpreter does (lowercase, split into words).
+    group.bench_function("baseline_lowercase_split", |b| {
+        b.iter(|| {
+            for (msg, _, _) in &cases {
+                std::hint::black_box(std::hint::black_box(msg).to_lowercase().split_whitespace().count());
+            }
+        });
+    });
     let long = "add team meeting tomorrow at 3pm and remind me 15 minutes before ".repeat(30);
     let (_, now, tz) = cases[0];
     group.throughput(Throughput::Elements(1));

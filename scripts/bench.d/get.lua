@@ -1,0 +1,2 @@
+-- wrk script: GET with the bearer TOKEN.
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")

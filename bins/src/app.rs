@@ -417,6 +417,7 @@ pub fn parse_command(now: Option<&str>, tz: &str, sentence: &str) -> anyhow::Res
 pub async fn service_main(role: Role) -> anyhow::Result<()> {
     use clap::Parser;
     let cli = crate::config::ServiceCli::parse();
-    crate::telemetry::init_tracing(cli.config.log_format);
-    run(role, cli.config).await
+    let config = cli.config.normalized();
+    crate::telemetry::init_tracing(config.log_format);
+    run(role, config).await
 }

@@ -132,6 +132,25 @@ pub struct Config {
     pub log_format: LogFormat,
 }
 
+impl Config {
+    /// Settings given as empty strings (e.g. `DATABASE_URL=`) count as unset.
+    pub fn normalized(mut self) -> Self {
+        let blank = |o: &mut Option<String>| {
+            if o.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                *o = None;
+            }
+        };
+        blank(&mut self.database_url);
+        blank(&mut self.kafka_bootstrap_servers);
+        blank(&mut self.jwt_secret);
+        blank(&mut self.notify_webhook_url);
+        blank(&mut self.notify_webhook_secret);
+        blank(&mut self.llm_base_url);
+        blank(&mut self.llm_api_key);
+        self
+    }
+}
+
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Secrets and URLs with credentials stay out of logs.
@@ -169,6 +188,14 @@ mod tests {
     fn redacts_passwords() {
         assert_eq!(redact_url("postgres://todo:secret@127.0.0.1:5432/todo"), "postgres://todo:***@127.0.0.1:5432/todo");
         assert_eq!(redact_url("sqlite://./todo-data/todo.db"), "sqlite://./todo-data/todo.db");
+    }
+
+    #[test]
+    fn empty_settings_are_unset() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["todo", "--database-url", "", "--kafka-bootstrap-servers", " "]).unwrap();
+        let c = cli.config.normalized();
+        assert!(c.database_url.is_none() && c.kafka_bootstrap_servers.is_none());
     }
 
     #[test]

@@ -6,7 +6,8 @@ use todo_services::config::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    cli.config = cli.config.normalized();
     todo_services::telemetry::init_tracing(cli.config.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => todo_services::app::serve(cli.config).await,

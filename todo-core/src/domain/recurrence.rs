@@ -62,6 +62,13 @@ impl Recurrence {
         &self.0
     }
 
+    /// Words for the rule: "every Monday and Thursday", "every 2 weeks", "monthly on
+    /// the 1st", "every last Friday of the month", "every weekday"; the RRULE itself
+    /// when it says more than these forms can.
+    pub fn describe(&self) -> String {
+        describe_rule(&self.0).unwrap_or_else(|| self.0.clone())
+    }
+
     pub fn frequency(&self) -> Frequency {
         self.rule().get_freq()
     }
@@ -123,6 +130,112 @@ impl Recurrence {
             }
         }
     }
+}
+
+fn describe_rule(rule: &str) -> Option<String> {
+    const DAYS: [(&str, &str); 7] = [
+        ("MO", "Monday"),
+        ("TU", "Tuesday"),
+        ("WE", "Wednesday"),
+        ("TH", "Thursday"),
+        ("FR", "Friday"),
+        ("SA", "Saturday"),
+        ("SU", "Sunday"),
+    ];
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let mut freq = None;
+    let mut interval = 1u32;
+    let (mut byday, mut bymonthday, mut bymonth) = (None, None, None);
+    for part in rule.split(';') {
+        let (k, v) = part.split_once('=')?;
+        match k {
+            "FREQ" => freq = Some(v),
+            "INTERVAL" => interval = v.parse().ok()?,
+            "BYDAY" => byday = Some(v),
+            "BYMONTHDAY" => bymonthday = Some(v),
+            "BYMONTH" => bymonth = Some(v),
+            "WKST" => {}
+            _ => return None,
+        }
+    }
+    let ordinal = |n: i32| -> String {
+        match n {
+            -1 => "last".into(),
+            -2 => "second to last".into(),
+            1 => "first".into(),
+            2 => "second".into(),
+            3 => "third".into(),
+            4 => "fourth".into(),
+            5 => "fifth".into(),
+            _ => format!("{n}th"),
+        }
+    };
+    let nth = |n: i32| -> String {
+        let suffix = match (n % 10, n % 100) {
+            (1, 11) | (2, 12) | (3, 13) => "th",
+            (1, _) => "st",
+            (2, _) => "nd",
+            (3, _) => "rd",
+            _ => "th",
+        };
+        if n == -1 { "last day".into() } else { format!("{n}{suffix}") }
+    };
+    let day_name = |code: &str| DAYS.iter().find(|(c, _)| *c == code).map(|(_, n)| *n);
+    let join = |items: Vec<String>| -> String {
+        match items.len() {
+            0 => String::new(),
+            1 => items[0].clone(),
+            n => format!("{} and {}", items[..n - 1].join(", "), items[n - 1]),
+        }
+    };
+    let every = |unit: &str| if interval == 1 { format!("every {unit}") } else { format!("every {interval} {unit}s") };
+    let text = match (freq?, byday, bymonthday, bymonth) {
+        ("HOURLY", None, None, None) => every("hour"),
+        ("DAILY", None, None, None) => every("day"),
+        ("WEEKLY", None, None, None) => every("week"),
+        ("WEEKLY", Some("MO,TU,WE,TH,FR"), None, None) if interval == 1 => "every weekday".into(),
+        ("WEEKLY", Some("SA,SU"), None, None) if interval == 1 => "every weekend".into(),
+        ("WEEKLY", Some(days), None, None) => {
+            let names: Vec<String> = days.split(',').map(|d| day_name(d).map(str::to_owned)).collect::<Option<_>>()?;
+            let lead = if interval == 1 { "every".to_owned() } else { format!("every {interval} weeks on") };
+            format!("{lead} {}", join(names))
+        }
+        ("MONTHLY", None, None, None) => every("month"),
+        ("MONTHLY", None, Some(days), None) => {
+            let ns: Vec<String> = days.split(',').map(|d| d.parse().ok().map(nth)).collect::<Option<_>>()?;
+            format!("{} on the {}", if interval == 1 { "monthly".to_owned() } else { every("month") }, join(ns))
+        }
+        ("MONTHLY", Some(day), None, None) if !day.contains(',') => {
+            let split = day.len().checked_sub(2)?;
+            let (n, code) = day.split_at(split);
+            let n: i32 = n.parse().ok()?;
+            format!(
+                "{} {} of the month",
+                if interval == 1 { "every".to_owned() } else { format!("every {interval} months, the") },
+                format!("{} {}", ordinal(n), day_name(code)?)
+            )
+        }
+        ("YEARLY", None, None, None) => every("year"),
+        ("YEARLY", None, Some(d), Some(m)) => {
+            let month = MONTHS.get(m.parse::<usize>().ok()?.checked_sub(1)?)?;
+            format!("{} on {month} {}", every("year"), d.parse::<i32>().ok().map(nth)?)
+        }
+        _ => return None,
+    };
+    Some(text)
 }
 
 /// `day` at `time` in `tz`; a time skipped by a DST gap moves forward past the gap,
@@ -188,6 +301,25 @@ mod tests {
             r.next_after_completion(Some(due), false, RepeatFrom::Due, due, Tz::UTC),
             Some(utc("2027-01-04T09:00:00Z"))
         );
+    }
+
+    #[test]
+    fn describes_common_rules_in_words() {
+        for (r, words) in [
+            ("FREQ=DAILY", "every day"),
+            ("FREQ=WEEKLY;INTERVAL=2", "every 2 weeks"),
+            ("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "every weekday"),
+            ("FREQ=WEEKLY;BYDAY=TU,TH", "every Tuesday and Thursday"),
+            ("FREQ=MONTHLY;BYMONTHDAY=1", "monthly on the 1st"),
+            ("FREQ=MONTHLY;BYMONTHDAY=-1", "monthly on the last day"),
+            ("FREQ=MONTHLY;BYDAY=-1FR", "every last Friday of the month"),
+            ("FREQ=MONTHLY;BYDAY=1MO", "every first Monday of the month"),
+            ("FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=3", "every year on March 3rd"),
+            ("FREQ=YEARLY", "every year"),
+            ("FREQ=DAILY;UNTIL=20261201T000000Z", "FREQ=DAILY;UNTIL=20261201T000000Z"),
+        ] {
+            assert_eq!(rule(r).describe(), words, "{r}");
+        }
     }
 
     #[test]

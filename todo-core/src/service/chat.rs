@@ -429,7 +429,7 @@ pub fn describe(t: &Task, tz: Timezone, now: DateTime<Utc>) -> String {
         s.push_str(&format!(", {} priority", t.priority));
     }
     if let Some(r) = &t.recurrence {
-        s.push_str(&format!(", repeating ({r})"));
+        s.push_str(&format!(", {}", r.describe()));
     }
     if let Some(remind) = t.remind_at
         && t.is_pending()

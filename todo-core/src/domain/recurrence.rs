@@ -222,11 +222,8 @@ fn describe_rule(rule: &str) -> Option<String> {
             let split = day.len().checked_sub(2)?;
             let (n, code) = day.split_at(split);
             let n: i32 = n.parse().ok()?;
-            format!(
-                "{} {} of the month",
-                if interval == 1 { "every".to_owned() } else { format!("every {interval} months, the") },
-                format!("{} {}", ordinal(n), day_name(code)?)
-            )
+            let lead = if interval == 1 { "every".to_owned() } else { format!("every {interval} months, the") };
+            format!("{lead} {} {} of the month", ordinal(n), day_name(code)?)
         }
         ("YEARLY", None, None, None) => every("year"),
         ("YEARLY", None, Some(d), Some(m)) => {

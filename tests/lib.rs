@@ -67,6 +67,14 @@ pub struct Connected {
     pub relay: Option<OutboxRelay>,
     /// The store's own event table (the outbox).
     pub sql_log: Option<Arc<dyn EventLog>>,
+    pub backing: Backing,
+}
+
+/// The concrete store behind the ports, for test hooks.
+#[derive(Clone)]
+pub enum Backing {
+    Memory(Arc<MemoryStore>),
+    Sql(todo_store::Store),
 }
 
 impl Env {
@@ -112,7 +120,13 @@ impl Env {
     /// Connects (as a process start would): a migrated store, and Kafka if any.
     pub async fn connect(&self) -> Connected {
         let Some(url) = self.database_url() else {
-            return Connected { ports: Ports::from_one(Arc::new(MemoryStore::new())), relay: None, sql_log: None };
+            let memory = Arc::new(MemoryStore::new());
+            return Connected {
+                ports: Ports::from_one(memory.clone()),
+                relay: None,
+                sql_log: None,
+                backing: Backing::Memory(memory),
+            };
         };
         let opts = StoreOptions {
             topic_names: self.kafka.as_ref().map(KafkaConfig::topic_names).unwrap_or_default(),
@@ -139,7 +153,7 @@ impl Env {
             log,
             clock: Arc::new(todo_core::ports::SystemClock),
         };
-        Connected { ports, relay, sql_log: Some(sql_log) }
+        Connected { ports, relay, sql_log: Some(sql_log), backing: Backing::Sql(store) }
     }
 }
 
@@ -153,6 +167,7 @@ pub struct TestApp {
     pub env: Arc<Env>,
     /// The store's own event table, when there is a store.
     pub sql_log: Option<Arc<dyn EventLog>>,
+    pub backing: Backing,
     opts: AppOptions,
 }
 
@@ -202,9 +217,10 @@ impl TestApp {
     /// process restart would (the memory backend keeps its ports).
     pub async fn restart(self) -> TestApp {
         let (env, opts) = (self.env.clone(), self.opts.clone());
+        let backing = self.backing.clone();
         let old_ports = self.stop().await;
         match env.database_url() {
-            None => Self::serve(Connected { ports: old_ports, relay: None, sql_log: None }, env, opts).await,
+            None => Self::serve(Connected { ports: old_ports, relay: None, sql_log: None, backing }, env, opts).await,
             Some(_) => Self::on_env(env, opts).await,
         }
     }
@@ -217,7 +233,7 @@ impl TestApp {
 
     /// Serves an app on `connected`: the API, the services, and the relay if any.
     pub async fn serve(connected: Connected, env: Arc<Env>, opts: AppOptions) -> TestApp {
-        let Connected { ports, relay, sql_log } = connected;
+        let Connected { ports, relay, sql_log, backing } = connected;
         let interpreter =
             opts.interpreter.clone().unwrap_or_else(|| Arc::new(todo_core::service::chat::RuleBasedInterpreter));
         let state = app::state_with(&ports, JwtKeys::new(JWT_SECRET, 3600), None, vec![], interpreter);
@@ -241,7 +257,22 @@ impl TestApp {
         tracker.spawn(async move {
             axum::serve(listener, router).with_graceful_shutdown(token.cancelled_owned()).await.expect("serve");
         });
-        TestApp { addr, client: reqwest::Client::new(), ports, shutdown, tracker, env, sql_log, opts }
+        TestApp { addr, client: reqwest::Client::new(), ports, shutdown, tracker, env, sql_log, backing, opts }
+    }
+
+    /// Changes a stored audit entry by hand, around the append-only guard (as an
+    /// attacker with database access would).
+    pub async fn tamper_audit(&self, user: todo_core::domain::UserId, seq: i64, f: impl FnOnce(&mut Value)) {
+        match &self.backing {
+            Backing::Memory(m) => m.tamper_audit(user, seq, |e| f(&mut e.event)),
+            Backing::Sql(store) => {
+                let entry = self.ports.audit.chain(user, seq - 1, 1).await.expect("read the entry").remove(0);
+                let mut event = entry.event;
+                f(&mut event);
+                let text = todo_core::domain::audit::canonical_json(&event);
+                store.tamper_audit_event(user, seq, &text).await.expect("tamper");
+            }
+        }
     }
 
     /// Stops the services and the server and waits until they have.

@@ -1,13 +1,11 @@
 //! Shared test helpers: temporary directories, fresh PostgreSQL databases, and
 //! checks that both backends must pass.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{Connection, Executor, PgConnection};
 use todo_core::contract::audit::AuditFixture;
 use todo_core::contract::conversations::ConversationFixture;
 use todo_core::contract::reminders::{ReminderFixture, ReminderPorts};
@@ -15,77 +13,7 @@ use todo_core::domain::{Task, TaskId, UserId};
 use todo_core::events::{CloudEvent, EventType, ReminderData, Topic};
 use todo_core::ports::{AuditStore, Change, ConversationStore, EventLog, StartFrom, TaskWrite};
 
-/// How to get a PostgreSQL server for these tests.
-const HOW: &str = "PostgreSQL tests need DATABASE_URL, a server URL whose user may CREATE DATABASE: \
-                   start a throwaway server with `export $(scripts/pg-local start)` (it prints \
-                   DATABASE_URL=...; `eval \"export $(scripts/pg-local start)\"` works too) \
-                   and run the tests again";
-
-/// A directory under the system temp dir, removed on drop.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("todo-store-test-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).expect("create a temp dir");
-        Self(dir)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A fresh database `todo_test_<random>` on the server of `DATABASE_URL`, dropped
-/// (with its connections) when this value is.
-pub struct PgDb {
-    pub url: String,
-    admin_url: String,
-    name: String,
-}
-
-impl PgDb {
-    pub async fn create() -> Self {
-        let admin_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| panic!("DATABASE_URL is not set. {HOW}"));
-        let mut admin = PgConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to DATABASE_URL={admin_url}: {e}. {HOW}"));
-        let name = format!("todo_test_{}", uuid::Uuid::new_v4().simple());
-        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create a test database");
-        let _ = admin.close().await;
-        let (base, params) = match admin_url.split_once('?') {
-            Some((b, p)) => (b, format!("?{p}")),
-            None => (admin_url.as_str(), String::new()),
-        };
-        let server = base.rsplit_once('/').map_or(base, |(server, _db)| server);
-        Self { url: format!("{server}/{name}{params}"), admin_url, name }
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let (url, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop runs outside async: a thread with its own runtime does the work.
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(async move {
-                let mut admin = PgConnection::connect(&url).await?;
-                admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await?;
-                admin.close().await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}: {dropped:?}", self.name);
-        }
-    }
-}
+pub use todo_store::testing::{PgDb, TempDir};
 
 fn n_of(payload: &[u8]) -> String {
     String::from_utf8_lossy(payload).into_owned()

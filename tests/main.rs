@@ -6,3 +6,4 @@ mod chat;
 mod isolation;
 mod services;
 mod tasks_api;
+mod web;

@@ -32,8 +32,12 @@ function expect(cond, what) {
   if (!cond) throw new Error(`expected ${what}`);
 }
 
+/** Every page opened, for the failure screenshots. */
+const pages = [];
+
 /** Fails the run on anything the page complains about. */
 function watch(page, label) {
+  pages.push([label, page]);
   page.on('console', (m) => {
     if (m.type() !== 'error' && m.type() !== 'warning') return;
     const i = allowed.findIndex((re) => re.test(m.text()));
@@ -145,11 +149,23 @@ async function main() {
     watch(page2, 'tab 2');
     page2.setDefaultTimeout(10_000);
     await page2.goto(BASE_URL);
+    // The API's errors, in words: an e-mail already registered (409), a wrong password (401).
+    await page2.getByRole('button', { name: 'Create account' }).click();
     await page2.getByLabel('E-mail').fill(email);
+    await page2.getByLabel('Password', { exact: true }).fill(password);
+    allowed.push(/status of 409 \(Conflict\)/);
+    await page2.locator('#auth-submit').click();
+    await page2.locator('#auth-email-error', { hasText: 'already exists' }).waitFor();
+    await page2.getByRole('button', { name: 'Sign in' }).first().click();
+    await page2.getByLabel('Password', { exact: true }).fill('not the password');
+    allowed.push(/status of 401 \(Unauthorized\)/);
+    await page2.locator('#auth-submit').click();
+    await page2.locator('#auth-error', { hasText: 'Wrong e-mail or password.' }).waitFor();
     await page2.getByLabel('Password', { exact: true }).fill(password);
     await page2.locator('#auth-submit').click();
     await page2.locator('#live-indicator[data-state=live]').waitFor();
     await page2.locator('li.task', { hasText: 'pay rent' }).waitFor();
+    step('second context (phone, dark): "already exists" (409) and "Wrong e-mail or password." (401) shown, then signed in');
     const created = await api('POST', '/api/v1/tasks', token, {
       title: 'book flights to Lisbon', priority: 'high', tags: ['travel'],
       due_at: new Date(Date.now() + 3 * 86_400_000).toISOString(),
@@ -198,17 +214,44 @@ async function main() {
     await page.locator('#chat-log .msg-assistant', { hasText: /You have/ }).last().waitFor();
     step('chat panel: listing answered in the conversation');
 
+    // ---- a reminder fires: a toast in the page, then listed under Reminders
+    const soon = Date.now() + 2000;
+    await api('POST', '/api/v1/tasks', token, {
+      title: 'stretch your legs', due_at: new Date(soon + 600_000).toISOString(), remind_at: new Date(soon).toISOString(),
+    });
+    await page.locator('.toast-reminder', { hasText: 'stretch your legs' }).waitFor({ timeout: 10_000 });
+    const lateMs = Date.now() - soon;
+    await page.getByRole('link', { name: 'Reminders' }).click();
+    await page.locator('#notification-list li', { hasText: 'stretch your legs' }).waitFor();
+    step(`reminder fired: toast shown ${lateMs} ms after its time, listed under Reminders`);
+    await shot(page, '05-reminders');
+
     // ---- audit: entries and a verified chain
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.locator('#audit-list li').first().waitFor();
     await page.getByRole('button', { name: 'Verify chain' }).click();
     await page.locator('#audit-verdict[data-ok=true]', { hasText: 'Chain intact' }).waitFor();
     step(`audit: ${await page.locator('#audit-list li').count()} entries listed; verify says the chain is intact`);
-    await shot(page, '05-audit');
-
-    await page.getByRole('link', { name: 'Reminders' }).click();
-    await page.locator('#notification-empty').waitFor();
+    await shot(page, '06-audit');
     await page.getByRole('link', { name: 'Tasks', exact: true }).click();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.locator('li.task', { hasText: 'call mom' }).waitFor();
+    await page.waitForTimeout(300);
+    await shot(page, '07-tasks-desktop-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    // ---- pagination: a reload keeps the session and shows 50, "Load more" the rest
+    await Promise.all(Array.from({ length: 60 }, (_, i) =>
+      api('POST', '/api/v1/tasks', token, { title: `bulk task ${String(i).padStart(2, '0')}` })));
+    const total = (await api('GET', '/api/v1/tasks?limit=200', token)).items.length;
+    await page.reload();
+    await page.locator('#live-indicator[data-state=live]').waitFor();
+    await page.locator('#load-more').waitFor();
+    expect(await page.locator('li.task').count() === 50, 'a first page of 50 tasks');
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page.locator('#load-more').waitFor({ state: 'hidden' });
+    expect(await page.locator('li.task').count() === total, `all ${total} pending tasks after "Load more"`);
+    step(`reload kept the session; 50 tasks, then "Load more" showed all ${total}`);
 
     // ---- sign out
     await page.locator('#usermenu summary').click();
@@ -219,6 +262,11 @@ async function main() {
 
     await ctx2.close();
     await ctx.close();
+  } catch (e) {
+    for (const [label, page] of pages) {
+      await page.screenshot({ path: path.join(OUT_DIR, `failure-${label.replace(/\W+/g, '-')}.png`) }).catch(() => {});
+    }
+    throw e;
   } finally {
     await browser.close();
   }

@@ -50,6 +50,11 @@ function boot() {
   $('#assistant-toggle').addEventListener('click', () => toggleAssistant());
   $('#assistant-close').addEventListener('click', () => toggleAssistant(false));
   document.addEventListener('keydown', onGlobalKey);
+  // The account menu is a <details>; a click anywhere else closes it, as menus do.
+  document.addEventListener('click', (e) => {
+    const menu = $('#usermenu');
+    if (menu.open && !menu.contains(e.target)) menu.open = false;
+  });
   window.addEventListener('hashchange', () => route(true));
   // Signing in or out in another tab applies here too.
   window.addEventListener('storage', (e) => {
@@ -93,6 +98,7 @@ function signOut(reason = '', here = true) {
   clearConversation();
   $('#usermenu').open = false;
   for (const d of $$('dialog[open]')) d.close();
+  current = null; // the next sign-in loads its first view afresh
   showAuth(reason);
 }
 

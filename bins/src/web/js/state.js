@@ -79,6 +79,8 @@ export class TaskList extends EventTarget {
     this.filter = defaultFilter();
     this.items = [];
     this.nextCursor = null;
+    /** The last task of the latest page as it was sent: where the server's cursor points. */
+    this.boundary = null;
     this.loaded = false;
   }
 
@@ -136,7 +138,7 @@ export class TaskList extends EventTarget {
   /** Replaces everything with a first page. */
   reset(page) {
     this.items = page.items.slice();
-    this.nextCursor = page.next_cursor || null;
+    this.setCursor(page);
     this.loaded = true;
     this.emit({ kind: 'reset' });
   }
@@ -146,8 +148,14 @@ export class TaskList extends EventTarget {
     const have = new Set(this.items.map((t) => t.id));
     const fresh = page.items.filter((t) => !have.has(t.id));
     this.items.push(...fresh);
-    this.nextCursor = page.next_cursor || null;
+    this.setCursor(page);
     this.emit({ kind: 'append', tasks: fresh });
+  }
+
+  setCursor(page) {
+    this.nextCursor = page.next_cursor || null;
+    const last = page.items[page.items.length - 1];
+    this.boundary = this.nextCursor && last ? { ...last } : null;
   }
 
   get(id) { return this.items.find((t) => t.id === id) || null; }
@@ -160,21 +168,17 @@ export class TaskList extends EventTarget {
   upsert(task) {
     const i = this.items.findIndex((t) => t.id === task.id);
     if (i >= 0 && this.items[i].version > task.version) return 'ignored';
-    const belongs = this.matches(task);
-    if (i >= 0 && !belongs) {
+    // Past the server's cursor (more pages to come), a task arrives with "load
+    // more" in its proper place; showing it now would show it twice.
+    const beyond = this.boundary !== null && this.compare(task, this.boundary) > 0;
+    if (!this.matches(task) || beyond) {
+      if (i < 0) return 'ignored';
       this.items.splice(i, 1);
       this.emit({ kind: 'remove', id: task.id });
       return 'removed';
     }
-    if (!belongs) return 'ignored';
     if (i >= 0) this.items.splice(i, 1);
     const at = this.items.findIndex((t) => this.compare(task, t) < 0);
-    // Past the last loaded task with more pages to come, it will arrive with "load
-    // more" in its proper place; adding it now would show it twice.
-    if (at < 0 && this.nextCursor) {
-      if (i >= 0) this.emit({ kind: 'remove', id: task.id });
-      return i >= 0 ? 'removed' : 'ignored';
-    }
     const pos = at < 0 ? this.items.length : at;
     this.items.splice(pos, 0, task);
     const kind = i < 0 ? 'inserted' : i === pos ? 'updated' : 'moved';

@@ -20,7 +20,6 @@ const TOOL_LABEL = {
 };
 
 let applyActions = () => {};
-let busy = false;
 
 export function initChat({ onActions }) {
   applyActions = onActions;
@@ -30,8 +29,10 @@ export function initChat({ onActions }) {
     e.preventDefault();
     const text = quickInput.value.trim();
     if (!text) { quickInput.focus(); return; }
+    quickInput.value = '';
     const reply = await send(text, 'quick');
-    if (reply) quickInput.value = '';
+    // Failed: give the sentence back for another try, unless a new one was typed.
+    if (reply === null && !quickInput.value) quickInput.value = text;
   });
   // The example does not fit a phone's width; a shorter prompt does.
   const narrow = matchMedia('(max-width: 720px)');
@@ -50,8 +51,10 @@ export function initChat({ onActions }) {
     e.preventDefault();
     const text = input.value.trim();
     if (!text) return;
+    input.value = '';
+    autosize(input);
     const reply = await send(text, 'panel');
-    if (reply) { input.value = ''; autosize(input); }
+    if (reply === null && !input.value) { input.value = text; autosize(input); }
   });
   // Enter sends, Shift+Enter starts a new line, as in every chat.
   input.addEventListener('keydown', (e) => {
@@ -117,23 +120,45 @@ function renderWelcome() {
     }, ex)))));
 }
 
-/** Sends `text`; returns the reply, or null when it failed (the text stays for another try). */
-async function send(text, from) {
-  if (busy) return null;
-  busy = true;
+/**
+ * Messages go out one at a time, in order: the first one creates the
+ * conversation the next ones continue, and "complete task 2" must follow the
+ * listing it refers to. A message sent while another is on its way waits its
+ * turn instead of being dropped.
+ */
+let queue = Promise.resolve();
+/** Messages waiting for an answer, by the box they were typed in. */
+const pendingFrom = { quick: 0, panel: 0 };
+
+/** Sends `text`; resolves to the reply, or null when it failed. */
+function send(text, from) {
   const log = $('#chat-log');
-  const quickReply = $('#quick-reply');
-  const submit = from === 'quick' ? $('#quick-submit') : $('#chat-form button[type=submit]');
-  submit.disabled = true;
-  submit.classList.add('busy');
+  log.querySelector('.chat-welcome')?.remove();
   // The quick-add reply region announces the answer; the log stays quiet then,
   // or screen readers would read it twice.
   log.setAttribute('aria-live', from === 'quick' ? 'off' : 'polite');
-  log.querySelector('.chat-welcome')?.remove();
-  log.append(messageEl('user', text, [], new Date().toISOString()));
+  const mine = messageEl('user', text, [], new Date().toISOString());
+  log.append(mine);
+  scrollDown();
+  setBusy(from, true);
+  const turn = queue.then(() => exchange(text, from, mine));
+  queue = turn.catch(() => null);
+  return turn.finally(() => setBusy(from, false));
+}
+
+function setBusy(from, on) {
+  pendingFrom[from] += on ? 1 : -1;
+  const submit = from === 'quick' ? $('#quick-submit') : $('#chat-form button[type=submit]');
+  // A spinner, but the button stays enabled: Enter queues the next message.
+  submit.classList.toggle('busy', pendingFrom[from] > 0);
+}
+
+/** One message and its answer; the answer goes right under `asked`, even if more were queued since. */
+async function exchange(text, from, asked) {
+  const quickReply = $('#quick-reply');
   const typing = h('li.msg.msg-assistant.typing', { 'aria-label': 'The assistant is typing' },
     h('span.dot'), h('span.dot'), h('span.dot'));
-  log.append(typing);
+  asked.after(typing);
   scrollDown();
   if (from === 'quick') {
     quickReply.hidden = false;
@@ -143,8 +168,7 @@ async function send(text, from) {
   try {
     const res = await api.chat(text, conversation.id);
     conversation.id = res.conversation_id;
-    typing.remove();
-    log.append(messageEl('assistant', res.reply, res.actions, new Date().toISOString()));
+    typing.replaceWith(messageEl('assistant', res.reply, res.actions, new Date().toISOString()));
     scrollDown();
     if (from === 'quick') {
       quickReply.classList.remove('thinking', 'error');
@@ -153,23 +177,18 @@ async function send(text, from) {
     applyActions(res.actions);
     return res.reply;
   } catch (e) {
-    typing.remove();
-    if (!(e instanceof api.ApiError)) throw e;
+    if (!(e instanceof api.ApiError)) { typing.remove(); throw e; }
     if (e.status === 404 && conversation.id) {
       conversation.id = null; // a stale conversation: the next message starts a new one
     }
     const message = e.status === 401 ? 'Your session ended; sign in again.' : e.friendly;
-    log.append(h('li.msg.msg-error', { role: 'alert' }, message));
+    typing.replaceWith(h('li.msg.msg-error', { role: 'alert' }, message));
     if (from === 'quick') {
       quickReply.classList.remove('thinking');
       quickReply.classList.add('error');
       quickReply.replaceChildren(icon('alert', 'icon reply-icon'), h('p.reply-text', message));
     }
     return null;
-  } finally {
-    busy = false;
-    submit.disabled = false;
-    submit.classList.remove('busy');
   }
 }
 

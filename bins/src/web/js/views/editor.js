@@ -4,7 +4,7 @@
 // version is loaded and the person's edits stay in the form to be saved on top.
 
 import * as api from '../api.js';
-import { $, fieldError, h, showText, toast } from '../dom.js';
+import { fieldError, h, showText, toast } from '../dom.js';
 import { formatFull, toInputs, zonedParts, zonedToUtc } from '../format.js';
 import { describeRule, normalizeRule, presets } from '../recurrence.js';
 import { session } from '../state.js';

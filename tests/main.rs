@@ -7,3 +7,4 @@ mod isolation;
 mod kafka;
 mod services;
 mod tasks_api;
+mod web;

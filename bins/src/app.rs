@@ -26,6 +26,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, redact_url};
 use crate::http::auth::{JWT_SECRET_MIN_BYTES, JwtKeys};
+use crate::http::web::WebConfig;
 use crate::services::{HttpWebhookSender, ServiceSet, WebhookConfig};
 use crate::state::AppState;
 
@@ -104,6 +105,7 @@ pub fn state_with(
         readiness: Arc::new(vec![("event_log", ports.log.clone())]),
         metrics,
         cors_origins: Arc::new(cors_origins),
+        web: Arc::new(WebConfig::default()),
     }
 }
 
@@ -288,6 +290,16 @@ pub async fn connect(config: &Config) -> anyhow::Result<(Ports, Infra)> {
     Ok((ports, Infra { store, sql_log, kafka }))
 }
 
+/// Where the web page finds the services (`TODO_WEB_*_URL`).
+pub fn web_config(config: &Config) -> anyhow::Result<WebConfig> {
+    WebConfig::parse(
+        config.web_sync_url.as_deref(),
+        config.web_audit_url.as_deref(),
+        config.web_notifications_url.as_deref(),
+    )
+    .map_err(anyhow::Error::msg)
+}
+
 /// The webhook settings, when `NOTIFY_WEBHOOK_URL` is set.
 fn webhook(config: &Config) -> anyhow::Result<Option<WebhookConfig>> {
     let Some(url) = config.notify_webhook_url.clone() else { return Ok(None) };
@@ -319,6 +331,7 @@ pub async fn run(role: Role, config: Config) -> anyhow::Result<()> {
         readiness.push(("kafka", k.clone()));
     }
     state.readiness = Arc::new(readiness);
+    state.web = Arc::new(web_config(&config)?);
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();

@@ -102,6 +102,24 @@ pub struct Config {
     #[arg(long, env = "TODO_CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
 
+    /// WebSocket URL of the live updates the web page subscribes to, e.g.
+    /// ws://localhost:8001/ws (the sync service in the distributed mode).
+    /// Unset: /ws on the page's own origin.
+    #[arg(long, env = "TODO_WEB_SYNC_URL", global = true)]
+    pub web_sync_url: Option<String>,
+
+    /// Base URL of the audit API the web page calls, e.g. http://localhost:8002
+    /// (the audit service in the distributed mode; it must list the page's origin
+    /// in TODO_CORS_ORIGINS). Unset: the page's own origin.
+    #[arg(long, env = "TODO_WEB_AUDIT_URL", global = true)]
+    pub web_audit_url: Option<String>,
+
+    /// Base URL of the notifications API the web page calls, e.g.
+    /// http://localhost:8003 (the notification service in the distributed mode;
+    /// it must list the page's origin in TODO_CORS_ORIGINS). Unset: the page's own origin.
+    #[arg(long, env = "TODO_WEB_NOTIFICATIONS_URL", global = true)]
+    pub web_notifications_url: Option<String>,
+
     /// URL that fired reminders are also POSTed to (signed; see NOTIFY_WEBHOOK_SECRET).
     #[arg(long, env = "NOTIFY_WEBHOOK_URL", global = true)]
     pub notify_webhook_url: Option<String>,
@@ -163,6 +181,7 @@ impl std::fmt::Debug for Config {
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
             .field("notify_webhook_url", &self.notify_webhook_url)
             .field("llm_base_url", &self.llm_base_url)
+            .field("web_sync_url", &self.web_sync_url)
             .field("log_format", &self.log_format)
             .finish_non_exhaustive()
     }

@@ -11,6 +11,7 @@ use todo_core::service::sync::SyncHub;
 use todo_core::service::{AccountService, TaskService};
 
 use crate::http::auth::JwtKeys;
+use crate::http::web::WebConfig;
 
 /// Shared by all handlers; cheap to clone.
 #[derive(Clone)]
@@ -29,4 +30,6 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Origins allowed by CORS (none: same-origin only).
     pub cors_origins: Arc<Vec<String>>,
+    /// Where the web page finds the sync, audit and notification services.
+    pub web: Arc<WebConfig>,
 }

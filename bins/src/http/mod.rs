@@ -9,6 +9,7 @@ pub mod health;
 pub mod notifications;
 pub mod openapi;
 pub mod tasks;
+pub mod web;
 pub mod ws;
 
 use std::time::{Duration, Instant};
@@ -41,6 +42,9 @@ pub fn router_for(role: Role, state: AppState) -> Router {
     let mut routes = Router::new().merge(health::routes());
     if has(&[Role::ChatApi]) {
         routes = routes.merge(auth::routes()).merge(tasks::routes()).merge(chat::routes()).merge(openapi::routes());
+        // The page is served where the API is; in the distributed mode it reaches the
+        // other services through the URLs of `state.web`.
+        routes = routes.merge(web::routes(&state.web));
     }
     if has(&[Role::Audit]) {
         routes = routes.merge(audit::routes());

@@ -13,7 +13,7 @@ use crate::convert::{Instant, TimeZone, to_py};
 /// `ZoneInfo`; default UTC). Never fails on the message: a sentence that is not
 /// understood gets intent `"unknown"` and empty `args`.
 #[pyfunction]
-#[pyo3(signature = (message, now = None, tz = TimeZone::default()))]
+#[pyo3(signature = (message, now = None, tz = TimeZone::default()), text_signature = "(message, now=None, tz='UTC')")]
 pub fn parse_command<'py>(
     py: Python<'py>,
     message: &str,

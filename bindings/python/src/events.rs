@@ -275,7 +275,7 @@ impl PyCloudEvent {
     /// `time` to now. Nothing beyond the types is checked: see `validate()`.
     #[new]
     #[pyo3(signature = (source, r#type, userid, data = None, *, subject = None, id = None, time = None,
-        specversion = todo_core::events::SPEC_VERSION.to_owned(), datacontenttype = "application/json".to_owned()))]
+        specversion = "1.0", datacontenttype = "application/json"))]
     #[allow(clippy::too_many_arguments)]
     fn py_new(
         source: String,
@@ -285,15 +285,15 @@ impl PyCloudEvent {
         subject: Option<String>,
         id: Option<&str>,
         time: Option<Instant>,
-        specversion: String,
-        datacontenttype: String,
+        specversion: &str,
+        datacontenttype: &str,
     ) -> PyResult<Self> {
         let data = match data {
             Some(d) => from_py(d, "data")?,
             None => serde_json::Value::Object(Default::default()),
         };
         Ok(CloudEvent {
-            specversion,
+            specversion: specversion.to_owned(),
             id: match id {
                 Some(id) => parse_id::<EventId>(id, "id")?,
                 None => EventId::new(),
@@ -302,7 +302,7 @@ impl PyCloudEvent {
             ty: r#type.text().into_owned(),
             subject,
             time: time.map_or_else(now_micros, |t| t.0),
-            datacontenttype,
+            datacontenttype: datacontenttype.to_owned(),
             userid: parse_id::<UserId>(userid, "userid")?,
             data,
         }

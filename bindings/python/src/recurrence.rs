@@ -30,7 +30,10 @@ pub fn validate_rrule(rrule: &str) -> Result<String> {
 /// Datetimes are timezone-aware `datetime`s or RFC 3339 text; the result is a
 /// timezone-aware `datetime` in UTC. Raises `ValidationError` for bad input.
 #[pyfunction]
-#[pyo3(signature = (rrule, due_at, *, completed_at, all_day = false, repeat_from = "due", tz = TimeZone::default()))]
+#[pyo3(
+    signature = (rrule, due_at, *, completed_at, all_day = false, repeat_from = "due", tz = TimeZone::default()),
+    text_signature = "(rrule, due_at, *, completed_at, all_day=False, repeat_from='due', tz='UTC')"
+)]
 pub fn next_occurrence(
     rrule: &str,
     due_at: Option<Instant>,
@@ -49,7 +52,10 @@ pub fn next_occurrence(
 /// (default: `start`). This is how a new recurring task gets its `due_at`.
 /// `None` when the rule has ended.
 #[pyfunction]
-#[pyo3(signature = (rrule, start, at_or_after = None, *, tz = TimeZone::default()))]
+#[pyo3(
+    signature = (rrule, start, at_or_after = None, *, tz = TimeZone::default()),
+    text_signature = "(rrule, start, at_or_after=None, *, tz='UTC')"
+)]
 pub fn first_occurrence(
     rrule: &str,
     start: Instant,

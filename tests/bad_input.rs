@@ -3,7 +3,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use todo_tests::{Answer, Backend, TestApp, on_every_backend};
+use todo_tests::{Answer, AppOptions, Backend, TestApp, on_every_backend};
 
 on_every_backend!(
     malformed_json,
@@ -324,6 +324,26 @@ async fn login_throttling(backend: Backend) {
     assert_error(&a, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
     let retry: u64 = a.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry > 0 && retry <= 900, "Retry-After within the 15-minute window: {retry}");
+}
+
+/// Each signed-in user has a request budget (here 1/s, bursts of 5): above it,
+/// 429 with `Retry-After`, nothing changes, and other users are not affected.
+#[tokio::test]
+async fn request_rate_limit() {
+    let opts = AppOptions { rate_limit: Some((1, 5)), api_only: true, ..AppOptions::default() };
+    let app = TestApp::start(Backend::Memory, opts).await;
+    let (ada, bob) = (app.register("ada@example.com").await, app.register("bob@example.com").await);
+    for _ in 0..5 {
+        assert_eq!(app.get("/api/v1/tasks", &ada).await.status, StatusCode::OK);
+    }
+    let a = app.post("/api/v1/tasks", &ada, json!({"title": "one too many"})).await;
+    assert_error(&a, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert_eq!(a.headers["retry-after"], "1");
+    assert_eq!(app.get("/api/v1/tasks", &bob).await.status, StatusCode::OK, "bob has his own budget");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let a = app.get("/api/v1/tasks", &ada).await;
+    assert_eq!(a.status, StatusCode::OK, "the budget refills");
+    assert_eq!(a.body["items"], json!([]), "the limited request created nothing");
 }
 
 async fn time_rules(backend: Backend) {

@@ -11,6 +11,7 @@ use todo_core::ports::EventLog;
 use todo_kafka::{KafkaConfig, KafkaEventLog, OutboxRelay, RelayConfig};
 use todo_services::app::{self, Ports};
 use todo_services::http::auth::JwtKeys;
+use todo_services::http::limit::UserRateLimit;
 use todo_services::services::{self, HttpWebhookSender, ServiceSet, WebhookConfig};
 use todo_store::StoreOptions;
 use todo_store::testing::{PgDb, TempDir};
@@ -186,6 +187,8 @@ pub struct AppOptions {
     pub api_only: bool,
     /// The chat interpreter (default: rule-based).
     pub interpreter: Option<Arc<dyn todo_core::service::chat::Interpreter>>,
+    /// Per-user request rate limit: (per second, burst); default none.
+    pub rate_limit: Option<(u32, u32)>,
 }
 
 /// An HTTP answer: status, headers and JSON body (`Value::Null` when empty).
@@ -236,7 +239,8 @@ impl TestApp {
         let Connected { ports, relay, sql_log, backing } = connected;
         let interpreter =
             opts.interpreter.clone().unwrap_or_else(|| Arc::new(todo_core::service::chat::RuleBasedInterpreter));
-        let state = app::state_with(&ports, JwtKeys::new(JWT_SECRET, 3600), None, vec![], interpreter);
+        let mut state = app::state_with(&ports, JwtKeys::new(JWT_SECRET, 3600), None, vec![], interpreter);
+        state.rate_limit = opts.rate_limit.and_then(|(rate, burst)| UserRateLimit::new(rate, burst)).map(Arc::new);
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let webhook = opts.webhook.clone().map(|(url, secret)| WebhookConfig {

@@ -26,6 +26,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, redact_url};
 use crate::http::auth::{JWT_SECRET_MIN_BYTES, JwtKeys};
+use crate::http::limit::UserRateLimit;
 use crate::http::web::WebConfig;
 use crate::services::{HttpWebhookSender, ServiceSet, WebhookConfig};
 use crate::state::AppState;
@@ -102,6 +103,7 @@ pub fn state_with(
         notifications: NotificationService::new(ports.reminders.clone()),
         hub: SyncHub::new(),
         jwt: Arc::new(jwt),
+        rate_limit: None,
         readiness: Arc::new(vec![("event_log", ports.log.clone())]),
         metrics,
         cors_origins: Arc::new(cors_origins),
@@ -332,10 +334,20 @@ pub async fn run(role: Role, config: Config) -> anyhow::Result<()> {
     }
     state.readiness = Arc::new(readiness);
     state.web = Arc::new(web_config(&config)?);
+    state.rate_limit = UserRateLimit::new(config.rate_limit, config.rate_limit_burst).map(Arc::new);
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
     crate::services::start(&ports, &state.hub, role.services(), webhook(&config)?, &tracker, &shutdown);
+    if let Some(limit) = state.rate_limit.clone() {
+        let token = shutdown.clone();
+        tracker.spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            while token.run_until_cancelled(tick.tick()).await.is_some() {
+                limit.forget_idle();
+            }
+        });
+    }
     if let (Some(kafka), true) = (&infra.kafka, role.writes_events()) {
         let relay = OutboxRelay::new(infra.sql_log.clone(), (**kafka).clone(), RelayConfig::default());
         let token = shutdown.clone();

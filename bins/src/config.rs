@@ -102,6 +102,15 @@ pub struct Config {
     #[arg(long, env = "TODO_CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
 
+    /// Requests per second each signed-in user may make to the API, sustained
+    /// (429 `rate_limited` with Retry-After above it). 0 turns the limit off.
+    #[arg(long, env = "TODO_RATE_LIMIT", default_value_t = 20, global = true)]
+    pub rate_limit: u32,
+
+    /// Requests a signed-in user may make at once before TODO_RATE_LIMIT applies.
+    #[arg(long, env = "TODO_RATE_LIMIT_BURST", default_value_t = 100, global = true)]
+    pub rate_limit_burst: u32,
+
     /// WebSocket URL of the live updates the web page subscribes to, e.g.
     /// ws://localhost:8001/ws (the sync service in the distributed mode).
     /// Unset: /ws on the page's own origin.

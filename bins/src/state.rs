@@ -11,6 +11,7 @@ use todo_core::service::sync::SyncHub;
 use todo_core::service::{AccountService, TaskService};
 
 use crate::http::auth::JwtKeys;
+use crate::http::limit::UserRateLimit;
 use crate::http::web::WebConfig;
 
 /// Shared by all handlers; cheap to clone.
@@ -24,6 +25,8 @@ pub struct AppState {
     /// Live-update fan-out to WebSocket clients.
     pub hub: SyncHub,
     pub jwt: Arc<JwtKeys>,
+    /// Per-user request rate limit of authenticated requests (`None`: unlimited).
+    pub rate_limit: Option<Arc<UserRateLimit>>,
     /// Dependencies `/ready` pings, by name (`database`, `event_log`, ...).
     pub readiness: Arc<Vec<(&'static str, Arc<dyn EventLog>)>>,
     /// Renders `/metrics`; `None` when no recorder is installed (tests).

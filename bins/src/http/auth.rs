@@ -93,7 +93,11 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok()
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .ok_or_else(|| ApiError::unauthorized("Authorization must be 'Bearer <token>'"))?;
-        state.jwt.verify(token.trim()).map(AuthUser)
+        let user = state.jwt.verify(token.trim())?;
+        if let Some(limit) = &state.rate_limit {
+            limit.check(user)?;
+        }
+        Ok(AuthUser(user))
     }
 }
 

@@ -54,6 +54,14 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
+    /// 429 with `Retry-After: retry_after_secs`.
+    pub fn rate_limited(retry_after_secs: u64, message: impl Into<String>) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+        }
+    }
+
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self { field: Some(field.into()), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message) }
     }
@@ -72,14 +80,10 @@ impl From<Error> for ApiError {
             ),
             Error::Duplicate(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             Error::Unauthorized => ApiError::unauthorized("wrong e-mail or password"),
-            Error::RateLimited { retry_after_secs } => ApiError {
-                retry_after: Some(retry_after_secs),
-                ..ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    format!("too many attempts; try again in {retry_after_secs} s"),
-                )
-            },
+            Error::RateLimited { retry_after_secs } => ApiError::rate_limited(
+                retry_after_secs,
+                format!("too many attempts; try again in {retry_after_secs} s"),
+            ),
             Error::Unavailable(m) => {
                 tracing::warn!(error = %m, "dependency unavailable");
                 ApiError::new(

@@ -6,6 +6,7 @@ pub mod chat;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod limit;
 pub mod notifications;
 pub mod openapi;
 pub mod tasks;

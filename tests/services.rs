@@ -369,7 +369,7 @@ async fn live_updates_reach_only_their_user(backend: Backend) {
         latencies.push(sent.elapsed().as_secs_f64());
     }
     eprintln!(
-        "live update latency (API call to both clients): p50 {:.4} s, p99 {:.4} s",
+        "{backend:?}: live update latency (API call to both clients): p50 {:.4} s, p99 {:.4} s",
         percentile(&mut latencies, 50.0),
         percentile(&mut latencies, 99.0)
     );

@@ -58,6 +58,10 @@ use crate::subscription::LogSource;
 
 /// Polling interval when no notification comes.
 const POLL: Duration = Duration::from_secs(1);
+/// Polling interval while committed records wait behind the xmin horizon: the
+/// transaction holding it back may end without notifying (consumers' offsets,
+/// audit rows and claims commit without appending to the log).
+const HORIZON_POLL: Duration = Duration::from_millis(20);
 /// How often a standby member tries to take the group.
 const STANDBY_RETRY: Duration = Duration::from_millis(500);
 /// First key of the advisory locks of consumer groups (`"todo"`); the second is
@@ -100,6 +104,9 @@ pub(crate) struct PgLogSource {
     session: Option<PgConnection>,
     /// The snapshot a `Latest` group joined at: its visible rows are skipped.
     skip_snapshot: Option<String>,
+    /// The last fetch found nothing readable, but committed records of these
+    /// topics wait behind the horizon.
+    behind_horizon: bool,
 }
 
 impl PgLogSource {
@@ -111,6 +118,7 @@ impl PgLogSource {
             topics: topics.to_vec(),
             session: None,
             skip_snapshot: None,
+            behind_horizon: false,
         }
     }
 
@@ -191,6 +199,18 @@ impl LogSource for PgLogSource {
         let limit = s.bind(Arg::Int(limit));
         s.push(&format!(" ORDER BY txid, seq LIMIT {limit}"));
         let rows = self.session()?.rows(&s).await?;
+        self.behind_horizon = false;
+        if rows.is_empty() {
+            let mut waiting = Stmt::new(
+                "SELECT EXISTS (SELECT 1 FROM event_log WHERE (txid, seq) > ($1::text::xid8, $2) \
+                 AND txid >= pg_snapshot_xmin(pg_current_snapshot())",
+                vec![Arg::Int(after.txid), Arg::Int(after.seq)],
+            );
+            waiting.push_topic_filter(&self.topics);
+            waiting.push(") AS waiting");
+            let row = self.session()?.row(&waiting).await?;
+            self.behind_horizon = row.map(|r| r.boolean("waiting")).transpose()?.unwrap_or(false);
+        }
         rows.iter()
             .map(|r| {
                 let record = read_record(r)?;
@@ -223,6 +243,6 @@ impl LogSource for PgLogSource {
     }
 
     fn poll_interval(&self) -> Duration {
-        POLL
+        if self.behind_horizon { HORIZON_POLL } else { POLL }
     }
 }

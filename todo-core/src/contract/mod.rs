@@ -12,12 +12,36 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{EventId, UserId};
+use crate::domain::{Description, EventId, Priority, RepeatFrom, Status, Tags, Task, TaskId, TaskTitle, UserId};
 use crate::events::{CloudEvent, EventType, OutboxEvent, Topic};
 use crate::ports::{Change, EventLog, Record, StartFrom, TaskRepository};
 
 /// How long a contract waits for a record before declaring it lost.
 const WAIT: Duration = Duration::from_secs(30);
+
+/// A pending task of `user` titled `title`, created at `at` (version 1), with
+/// nothing else set: no due date, reminder, tags or recurrence.
+fn pending_task(user: UserId, title: &str, at: DateTime<Utc>) -> Task {
+    Task {
+        id: TaskId::new(),
+        user_id: user,
+        title: TaskTitle::parse(title).expect("title"),
+        description: Description::default(),
+        status: Status::Pending,
+        priority: Priority::Medium,
+        tags: Tags::default(),
+        due_at: None,
+        all_day: false,
+        remind_at: None,
+        recurrence: None,
+        repeat_from: RepeatFrom::Due,
+        series_id: None,
+        created_at: at,
+        updated_at: at,
+        completed_at: None,
+        version: 1,
+    }
+}
 
 /// Every record on `topics` of the store's `log` so far, in log order: what earlier
 /// commits appended, read up to a sentinel event (of `source`, at `time`) that

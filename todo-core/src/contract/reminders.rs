@@ -12,9 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::{
-    Description, EventId, Notification, Priority, RepeatFrom, Status, Tags, Task, TaskId, TaskTitle, UserId,
-};
+use crate::domain::{EventId, Notification, Status, Task, TaskId, TaskTitle, UserId};
 use crate::events::{CloudEvent, EventFactory, EventType, ReminderData, ReminderDueData, Topic};
 use crate::ports::{Change, EventLog, Record, ReminderStore, TaskRepository, TaskWrite, WebhookTarget};
 
@@ -81,23 +79,9 @@ fn factory() -> EventFactory {
 /// A pending task of `user` due an hour after t0, reminding at `remind_at`.
 fn task(user: UserId, title: &str, remind_at: DateTime<Utc>) -> Task {
     Task {
-        id: TaskId::new(),
-        user_id: user,
-        title: TaskTitle::parse(title).expect("title"),
-        description: Description::default(),
-        status: Status::Pending,
-        priority: Priority::Medium,
-        tags: Tags::default(),
         due_at: Some(minutes(60)),
-        all_day: false,
         remind_at: Some(remind_at),
-        recurrence: None,
-        repeat_from: RepeatFrom::Due,
-        series_id: None,
-        created_at: t0() - Duration::days(1),
-        updated_at: t0() - Duration::days(1),
-        completed_at: None,
-        version: 1,
+        ..super::pending_task(user, title, t0() - Duration::days(1))
     }
 }
 

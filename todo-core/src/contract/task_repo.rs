@@ -80,26 +80,7 @@ fn user(email: &str) -> User {
 }
 
 fn task(user: UserId, title: &str) -> Task {
-    let now = base_now();
-    Task {
-        id: TaskId::new(),
-        user_id: user,
-        title: TaskTitle::parse(title).expect("title"),
-        description: Description::default(),
-        status: Status::Pending,
-        priority: Priority::Medium,
-        tags: Tags::default(),
-        due_at: None,
-        all_day: false,
-        remind_at: None,
-        recurrence: None,
-        repeat_from: RepeatFrom::Due,
-        series_id: None,
-        created_at: now,
-        updated_at: now,
-        completed_at: None,
-        version: 1,
-    }
+    super::pending_task(user, title, base_now())
 }
 
 fn factory() -> EventFactory {

@@ -47,13 +47,26 @@ async fn assert_no_tasks(app: &TestApp, t: &str) {
     assert_eq!(page.body["items"], json!([]), "a rejected request must change nothing");
 }
 
-async fn rejects_task(backend: Backend, body: Value, status: StatusCode, code: &str, mentions: &str) {
-    let (app, t) = app(backend).await;
-    let a = app.post("/api/v1/tasks", &t, body).await;
-    assert_error(&a, status, code);
-    let msg = a.body["error"]["message"].as_str().unwrap_or_default();
-    assert!(msg.contains(mentions), "message {msg:?} should mention {mentions:?}");
-    assert_no_tasks(&app, &t).await;
+fn assert_unauthorized(a: &Answer) {
+    assert_error(a, StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+/// Each `(body, mentions)`: POSTing `body` as a task, in an app of its own, gets 422
+/// `validation_failed` with a message that mentions `mentions`, and creates nothing.
+async fn rejects_tasks(backend: Backend, cases: &[(Value, &str)]) {
+    for (body, mentions) in cases {
+        let (app, t) = app(backend).await;
+        let a = app.post("/api/v1/tasks", &t, body.clone()).await;
+        assert_error(&a, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        let msg = a.body["error"]["message"].as_str().unwrap_or_default();
+        assert!(msg.contains(mentions), "message {msg:?} should mention {mentions:?}");
+        assert_no_tasks(&app, &t).await;
+    }
+}
+
+/// POSTs `body` to `path` without a token (registration, login).
+async fn post_anonymous(app: &TestApp, path: &str, body: Value) -> Answer {
+    app.call(Method::POST, path, None, Some(body)).await
 }
 
 async fn malformed_json(backend: Backend) {
@@ -64,74 +77,43 @@ async fn malformed_json(backend: Backend) {
 }
 
 async fn wrong_types(backend: Backend) {
-    rejects_task(backend, json!({"title": 5}), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "title").await;
+    rejects_tasks(backend, &[(json!({"title": 5}), "title")]).await;
 }
 
 async fn empty_title(backend: Backend) {
-    rejects_task(backend, json!({"title": "   "}), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "title")
-        .await;
+    rejects_tasks(backend, &[(json!({"title": "   "}), "title")]).await;
 }
 
 async fn too_long_title(backend: Backend) {
-    rejects_task(
-        backend,
-        json!({"title": "x".repeat(201)}),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        "200",
-    )
-    .await;
+    rejects_tasks(backend, &[(json!({"title": "x".repeat(201)}), "200")]).await;
     // 200 characters (multi-byte ones too) are fine.
     let (app, t) = app(backend).await;
     app.create_task(&t, json!({"title": "é".repeat(200)})).await;
 }
 
 async fn bad_tag(backend: Backend) {
-    rejects_task(
+    rejects_tasks(
         backend,
-        json!({"title": "t", "tags": ["has space"]}),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        "tag",
-    )
-    .await;
-    rejects_task(
-        backend,
-        json!({"title": "t", "tags": ["x".repeat(33)]}),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        "tag",
+        &[
+            (json!({"title": "t", "tags": ["has space"]}), "tag"),
+            (json!({"title": "t", "tags": ["x".repeat(33)]}), "tag"),
+        ],
     )
     .await;
 }
 
 async fn too_many_tags(backend: Backend) {
     let tags: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
-    rejects_task(
-        backend,
-        json!({"title": "t", "tags": tags}),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        "20",
-    )
-    .await;
+    rejects_tasks(backend, &[(json!({"title": "t", "tags": tags}), "20")]).await;
 }
 
 async fn bad_rrule(backend: Backend) {
-    rejects_task(
+    rejects_tasks(
         backend,
-        json!({"title": "t", "recurrence": "FREQ=SOMETIMES"}),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        "RRULE",
-    )
-    .await;
-    rejects_task(
-        backend,
-        json!({"title": "t", "recurrence": "FREQ=DAILY;COUNT=3"}),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        "COUNT",
+        &[
+            (json!({"title": "t", "recurrence": "FREQ=SOMETIMES"}), "RRULE"),
+            (json!({"title": "t", "recurrence": "FREQ=DAILY;COUNT=3"}), "COUNT"),
+        ],
     )
     .await;
 }
@@ -139,21 +121,14 @@ async fn bad_rrule(backend: Backend) {
 async fn bad_time_zone(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let body = json!({"email": "tz@example.com", "password": "correct horse battery", "timezone": "Mars/Olympus"});
-    let a = app.call(Method::POST, "/api/v1/auth/register", None, Some(body)).await;
+    let a = post_anonymous(&app, "/api/v1/auth/register", body).await;
     assert_error(&a, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     // Nothing was created: the same e-mail registers fine afterwards.
     app.register("tz@example.com").await;
 }
 
 async fn unknown_field(backend: Backend) {
-    rejects_task(
-        backend,
-        json!({"title": "t", "colour": "red"}),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        "colour",
-    )
-    .await;
+    rejects_tasks(backend, &[(json!({"title": "t", "colour": "red"}), "colour")]).await;
 }
 
 async fn oversized_body(backend: Backend) {
@@ -173,13 +148,13 @@ async fn wrong_content_type(backend: Backend) {
 async fn bad_jwt(backend: Backend) {
     let (app, _) = app(backend).await;
     for token in ["garbage", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30.sig"] {
-        assert_error(&app.get("/api/v1/tasks", token).await, StatusCode::UNAUTHORIZED, "unauthorized");
+        assert_unauthorized(&app.get("/api/v1/tasks", token).await);
     }
     // Signed with another secret.
     let forged = todo_services::http::auth::JwtKeys::new(b"another-secret-another-secret-0123", 3600)
         .issue(todo_core::domain::UserId::new())
         .unwrap();
-    assert_error(&app.get("/api/v1/tasks", &forged).await, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_unauthorized(&app.get("/api/v1/tasks", &forged).await);
 }
 
 async fn expired_jwt(backend: Backend) {
@@ -188,7 +163,7 @@ async fn expired_jwt(backend: Backend) {
         .issue(todo_core::domain::UserId::new())
         .unwrap();
     let a = app.get("/api/v1/tasks", &expired).await;
-    assert_error(&a, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_unauthorized(&a);
     assert!(a.body["error"]["message"].as_str().unwrap().contains("expired"));
 }
 
@@ -200,22 +175,18 @@ async fn alg_none_jwt(backend: Backend) {
     let claims = t.split('.').nth(1).unwrap();
     let header = b64.encode(br#"{"alg":"none","typ":"JWT"}"#);
     for token in [format!("{header}.{claims}."), format!("{header}.{claims}")] {
-        assert_error(&app.get("/api/v1/tasks", &token).await, StatusCode::UNAUTHORIZED, "unauthorized");
+        assert_unauthorized(&app.get("/api/v1/tasks", &token).await);
     }
     let hs512 = b64.encode(br#"{"alg":"HS512","typ":"JWT"}"#);
-    assert_error(
-        &app.get("/api/v1/tasks", &format!("{hs512}.{claims}.x")).await,
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-    );
+    assert_unauthorized(&app.get("/api/v1/tasks", &format!("{hs512}.{claims}.x")).await);
 }
 
 async fn missing_token(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let a = app.call(Method::GET, "/api/v1/tasks", None, None).await;
-    assert_error(&a, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_unauthorized(&a);
     let a = app.call(Method::POST, "/api/v1/tasks", None, Some(json!({"title": "t"}))).await;
-    assert_error(&a, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_unauthorized(&a);
 }
 
 async fn bad_query_parameters(backend: Backend) {
@@ -273,39 +244,22 @@ async fn duplicate_email_and_wrong_password(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.register("ada@example.com").await;
     let again = json!({"email": "ADA@example.com", "password": "another password"});
-    assert_error(
-        &app.call(Method::POST, "/api/v1/auth/register", None, Some(again)).await,
-        StatusCode::CONFLICT,
-        "conflict",
-    );
-    let wrong_pw = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"email": "ada@example.com", "password": "wrong password"})),
-        )
-        .await;
-    let no_user = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"email": "bob@example.com", "password": "wrong password"})),
-        )
-        .await;
-    assert_error(&wrong_pw, StatusCode::UNAUTHORIZED, "unauthorized");
-    assert_error(&no_user, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_error(&post_anonymous(&app, "/api/v1/auth/register", again).await, StatusCode::CONFLICT, "conflict");
+    let wrong_password = |email: &str| json!({"email": email, "password": "wrong password"});
+    let wrong_pw = post_anonymous(&app, "/api/v1/auth/login", wrong_password("ada@example.com")).await;
+    let no_user = post_anonymous(&app, "/api/v1/auth/login", wrong_password("bob@example.com")).await;
+    assert_unauthorized(&wrong_pw);
+    assert_unauthorized(&no_user);
     assert_eq!(wrong_pw.body, no_user.body, "the answer must not tell which part was wrong");
     let short = json!({"email": "carol@example.com", "password": "short"});
     assert_error(
-        &app.call(Method::POST, "/api/v1/auth/register", None, Some(short)).await,
+        &post_anonymous(&app, "/api/v1/auth/register", short).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
     );
     let bad_email = json!({"email": "not-an-email", "password": "long enough password"});
     assert_error(
-        &app.call(Method::POST, "/api/v1/auth/register", None, Some(bad_email)).await,
+        &post_anonymous(&app, "/api/v1/auth/register", bad_email).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
     );
@@ -316,11 +270,11 @@ async fn login_throttling(backend: Backend) {
     app.register("ada@example.com").await;
     let wrong = json!({"email": "ada@example.com", "password": "wrong password"});
     for _ in 0..10 {
-        let a = app.call(Method::POST, "/api/v1/auth/login", None, Some(wrong.clone())).await;
-        assert_error(&a, StatusCode::UNAUTHORIZED, "unauthorized");
+        let a = post_anonymous(&app, "/api/v1/auth/login", wrong.clone()).await;
+        assert_unauthorized(&a);
     }
     let right = json!({"email": "ada@example.com", "password": "correct horse battery"});
-    let a = app.call(Method::POST, "/api/v1/auth/login", None, Some(right)).await;
+    let a = post_anonymous(&app, "/api/v1/auth/login", right).await;
     assert_error(&a, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
     let retry: u64 = a.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry > 0 && retry <= 900, "Retry-After within the 15-minute window: {retry}");
@@ -347,36 +301,14 @@ async fn request_rate_limit() {
 }
 
 async fn time_rules(backend: Backend) {
-    rejects_task(
+    rejects_tasks(
         backend,
-        json!({"title": "t", "all_day": true}),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        "due_at",
-    )
-    .await;
-    rejects_task(
-        backend,
-        json!({"title": "t", "due_at": "next tuesday"}),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        "",
-    )
-    .await;
-    rejects_task(
-        backend,
-        json!({"title": "t", "due_at": "2300-01-01T00:00:00Z"}),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        "due_at",
-    )
-    .await;
-    rejects_task(
-        backend,
-        json!({"title": "t", "description": "x".repeat(10_001)}),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        "10000",
+        &[
+            (json!({"title": "t", "all_day": true}), "due_at"),
+            (json!({"title": "t", "due_at": "next tuesday"}), ""),
+            (json!({"title": "t", "due_at": "2300-01-01T00:00:00Z"}), "due_at"),
+            (json!({"title": "t", "description": "x".repeat(10_001)}), "10000"),
+        ],
     )
     .await;
 }

@@ -144,16 +144,7 @@ impl Env {
             }
             None => (sql_log.clone(), None),
         };
-        let ports = Ports {
-            tasks: store.tasks(),
-            users: store.users(),
-            login_attempts: store.login_attempts(),
-            audit: store.audit(),
-            reminders: store.reminders(),
-            conversations: store.conversations(),
-            log,
-            clock: Arc::new(todo_core::ports::SystemClock),
-        };
+        let ports = Ports::from_store(&store, log);
         Connected { ports, relay, sql_log: Some(sql_log), backing: Backing::Sql(store) }
     }
 }
@@ -368,23 +359,25 @@ async fn answer(res: reqwest::Response) -> Answer {
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
         $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn memory() {
-                    super::$name($crate::Backend::Memory).await
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name($crate::Backend::Sqlite).await
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name($crate::Backend::Postgres).await
-                }
-            }
+            $crate::tests_on_backends!($name: memory => Memory, sqlite => Sqlite, postgres => Postgres);
         )*
+    };
+}
+
+/// The module `name` of tests, one test fn a listed backend, each calling
+/// `super::name(Backend::..)`: the body of [`on_every_backend!`] and [`on_every_log!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! tests_on_backends {
+    ($name:ident: $($test:ident => $backend:ident),+ $(,)?) => {
+        mod $name {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$name($crate::Backend::$backend).await
+                }
+            )+
+        }
     };
 }
 
@@ -420,27 +413,9 @@ pub fn percentile(xs: &mut [f64], p: f64) -> f64 {
 macro_rules! on_every_log {
     ($($name:ident),* $(,)?) => {
         $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn memory() {
-                    super::$name($crate::Backend::Memory).await
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name($crate::Backend::Sqlite).await
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name($crate::Backend::Postgres).await
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn kafka() {
-                    super::$name($crate::Backend::Kafka).await
-                }
-            }
+            $crate::tests_on_backends!(
+                $name: memory => Memory, sqlite => Sqlite, postgres => Postgres, kafka => Kafka
+            );
         )*
     };
 }

@@ -72,6 +72,21 @@ impl Ports {
             clock: Arc::new(SystemClock),
         }
     }
+
+    /// Every port from a SQL store, with `log` as the event log services consume
+    /// (the store's own log, or Kafka).
+    pub fn from_store(store: &todo_store::Store, log: Arc<dyn EventLog>) -> Self {
+        Self {
+            tasks: store.tasks(),
+            users: store.users(),
+            login_attempts: store.login_attempts(),
+            audit: store.audit(),
+            reminders: store.reminders(),
+            conversations: store.conversations(),
+            log,
+            clock: Arc::new(SystemClock),
+        }
+    }
 }
 
 /// The handlers' state over `ports`.
@@ -279,16 +294,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<(Ports, Infra)> {
         Some(k) => k.clone(),
         None => sql_log.clone(),
     };
-    let ports = Ports {
-        tasks: store.tasks(),
-        users: store.users(),
-        login_attempts: store.login_attempts(),
-        audit: store.audit(),
-        reminders: store.reminders(),
-        conversations: store.conversations(),
-        log,
-        clock: Arc::new(SystemClock),
-    };
+    let ports = Ports::from_store(&store, log);
     Ok((ports, Infra { store, sql_log, kafka }))
 }
 

@@ -467,18 +467,7 @@ impl ReminderStore for MemoryStore {
             if !stands {
                 continue;
             }
-            let late = crate::service::notification::is_late(r.remind_at, now);
-            let ev = events.reminder_due(&r, now, late);
-            let n = Notification {
-                id: ev.event.id,
-                user_id: r.user_id,
-                task_id: r.task_id,
-                title: r.title.clone(),
-                due_at: r.due_at,
-                remind_at: r.remind_at,
-                fired_at: now,
-                late,
-            };
+            let (ev, n) = crate::service::notification::fire(events, &r, now);
             if let Some(w) = webhook {
                 let delivery = WebhookDelivery {
                     id: n.id,

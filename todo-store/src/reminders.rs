@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use todo_core::domain::{EventId, Notification, TaskId, UserId, WebhookDelivery};
 use todo_core::events::{EventFactory, ReminderData, TopicNames};
 use todo_core::ports::{WebhookTarget, truncate_micros};
-use todo_core::service::notification::is_late;
+use todo_core::service::notification;
 
 use crate::engine::{Backend, Engine, finish, write_one};
 use crate::error::{Result, StoreError};
@@ -233,18 +233,7 @@ async fn fire_batch<C: Exec>(c: &mut C, dialect: Dialect, b: &Batch<'_>) -> Resu
 /// Marks `r` fired and writes its notification, event and webhook delivery.
 async fn fire_one<C: Exec>(c: &mut C, b: &Batch<'_>, r: &ReminderData) -> Result<Notification> {
     let now = b.now;
-    let late = is_late(r.remind_at, now);
-    let event = b.events.reminder_due(r, now, late);
-    let n = Notification {
-        id: event.event.id,
-        user_id: r.user_id,
-        task_id: r.task_id,
-        title: r.title.clone(),
-        due_at: r.due_at,
-        remind_at: r.remind_at,
-        fired_at: now,
-        late,
-    };
+    let (event, n) = notification::fire(b.events, r, now);
     let mark = Stmt::new(
         "UPDATE reminder_schedule SET state = 'fired', fired_at = $2 WHERE task_id = $1",
         vec![Arg::Uuid(r.task_id.as_uuid()), Arg::Time(now)],

@@ -201,16 +201,7 @@ pub(crate) fn delete(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Co
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{DateTime, Utc};
-
-    fn ctx() -> Ctx {
-        Ctx::new(DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z").unwrap().with_timezone(&Utc), chrono_tz::Tz::UTC)
-    }
-
-    fn run(f: fn(&Sentence, usize, usize, &Ctx) -> Option<Command>, text: &str) -> String {
-        let s = Sentence::new(text);
-        f(&s, 0, s.len(), &ctx()).map_or("none".into(), |c| serde_json::to_string(&c).unwrap())
-    }
+    use crate::chat::test_util::run;
 
     #[test]
     fn completes_and_deletes() {

@@ -442,11 +442,7 @@ pub(crate) fn before_at(s: &Sentence, i: usize) -> Option<(Span, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{DateTime, Utc};
-
-    fn ctx() -> Ctx {
-        Ctx::new(DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z").unwrap().with_timezone(&Utc), chrono_tz::Tz::UTC)
-    }
+    use crate::chat::test_util::ctx;
 
     fn run(text: &str) -> (String, Slots) {
         let s = Sentence::new(text);

@@ -576,11 +576,7 @@ fn query(s: &Sentence, from: usize, end: usize, consumed: &mut [bool]) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{DateTime, Utc};
-
-    fn ctx() -> Ctx {
-        Ctx::new(DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z").unwrap().with_timezone(&Utc), chrono_tz::Tz::UTC)
-    }
+    use crate::chat::test_util::ctx;
 
     fn range(text: &str) -> (Option<String>, Option<String>) {
         let s = Sentence::new(text);

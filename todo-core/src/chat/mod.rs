@@ -43,6 +43,8 @@ mod recurrence;
 mod reference;
 mod reply;
 mod span;
+#[cfg(test)]
+mod test_util;
 mod update;
 mod vocab;
 

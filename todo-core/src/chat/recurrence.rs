@@ -538,10 +538,7 @@ fn tail_at(s: &Sentence, i: usize, ctx: &Ctx, spec: &mut RuleSpec) -> Option<usi
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ctx() -> Ctx {
-        Ctx::new(DateTime::parse_from_rfc3339("2026-11-26T09:00:00Z").unwrap().with_timezone(&Utc), chrono_tz::Tz::UTC)
-    }
+    use crate::chat::test_util::ctx;
 
     fn rule(phrase: &str) -> String {
         let s = Sentence::new(phrase);

@@ -15,8 +15,7 @@ use crate::events::{CloudEvent, EventType, Topic, dlq_name};
 use crate::ports::{EventLog, Record, StartFrom, Subscription, dlq_headers};
 use crate::{Error, Result};
 
-/// How long a contract waits for a record before declaring it lost.
-const WAIT: Duration = Duration::from_secs(30);
+use super::WAIT;
 
 /// Opens handles on the log under test. Every `open` of one fixture reaches the
 /// same storage and topics (a new handle is how a test restarts a process);

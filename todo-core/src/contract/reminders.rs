@@ -8,19 +8,14 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::{
-    Description, EventId, Notification, Priority, RepeatFrom, Status, Tags, Task, TaskId, TaskTitle, UserId,
-};
-use crate::events::{CloudEvent, EventFactory, EventType, OutboxEvent, ReminderData, ReminderDueData, Topic};
-use crate::ports::{Change, EventLog, Record, ReminderStore, StartFrom, TaskRepository, TaskWrite, WebhookTarget};
+use crate::domain::{EventId, Notification, Status, Task, TaskId, TaskTitle, UserId};
+use crate::events::{CloudEvent, EventFactory, EventType, ReminderData, ReminderDueData, Topic};
+use crate::ports::{Change, EventLog, Record, ReminderStore, TaskRepository, TaskWrite, WebhookTarget};
 
-/// How long a contract waits for a record before declaring it lost.
-const WAIT: StdDuration = StdDuration::from_secs(30);
 /// The source of the reminder events the contracts make.
 const SOURCE: &str = "/contract/notification";
 
@@ -84,23 +79,9 @@ fn factory() -> EventFactory {
 /// A pending task of `user` due an hour after t0, reminding at `remind_at`.
 fn task(user: UserId, title: &str, remind_at: DateTime<Utc>) -> Task {
     Task {
-        id: TaskId::new(),
-        user_id: user,
-        title: TaskTitle::parse(title).expect("title"),
-        description: Description::default(),
-        status: Status::Pending,
-        priority: Priority::Medium,
-        tags: Tags::default(),
         due_at: Some(minutes(60)),
-        all_day: false,
         remind_at: Some(remind_at),
-        recurrence: None,
-        repeat_from: RepeatFrom::Due,
-        series_id: None,
-        created_at: t0() - Duration::days(1),
-        updated_at: t0() - Duration::days(1),
-        completed_at: None,
-        version: 1,
+        ..super::pending_task(user, title, t0() - Duration::days(1))
     }
 }
 
@@ -154,26 +135,8 @@ fn task_ids(ns: &[Notification]) -> Vec<TaskId> {
 /// Every `todo.reminder.due.v1` record in the store's log so far, in log order: read
 /// up to a sentinel committed now.
 async fn due_records(p: &ReminderPorts) -> Vec<Record> {
-    let sentinel = OutboxEvent {
-        topic: Topic::TaskUpdates,
-        key: "sentinel".into(),
-        event: CloudEvent::new(SOURCE, EventType::TaskChanged, None, t0(), UserId::new(), serde_json::json!({})),
-    };
-    let sentinel_id = sentinel.event.id.to_string();
-    p.tasks.commit(Change { events: vec![sentinel], ..Change::default() }).await.expect("commit the sentinel");
-    let topic = p.log.topic_names().name(Topic::TaskUpdates);
-    let group = format!("contract-{}", EventId::new());
-    let mut sub = p.log.subscribe(&group, &[topic], StartFrom::Earliest).await.expect("subscribe");
-    let mut out = Vec::new();
-    loop {
-        let rec = tokio::time::timeout(WAIT, sub.next()).await.expect("the sentinel arrives").expect("read the log");
-        if rec.header("ce_id") == Some(sentinel_id.as_str()) {
-            return out;
-        }
-        if rec.header("ce_type") == Some(EventType::ReminderDue.as_str()) {
-            out.push(rec);
-        }
-    }
+    let records = super::records_so_far(&*p.tasks, &*p.log, &[Topic::TaskUpdates], SOURCE, t0()).await;
+    records.into_iter().filter(|rec| rec.header("ce_type") == Some(EventType::ReminderDue.as_str())).collect()
 }
 
 /// Asserts that `record` is the `todo.reminder.due.v1` event of `n` and returns it.

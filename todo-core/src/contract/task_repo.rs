@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -13,16 +13,11 @@ use chrono::{DateTime, Utc};
 use crate::Error;
 use crate::domain::query::{SortSpec, StatusFilter};
 use crate::domain::{
-    Cursor, Description, Email, EventId, Priority, Recurrence, RepeatFrom, SeriesId, Status, Tag, Tags, Task, TaskId,
-    TaskQuery, TaskTitle, Timezone, User, UserId,
+    Cursor, Description, Email, Priority, Recurrence, RepeatFrom, SeriesId, Status, Tag, Tags, Task, TaskId, TaskQuery,
+    TaskTitle, Timezone, User, UserId,
 };
-use crate::events::{CloudEvent, EventFactory, EventType, OutboxEvent, TaskChange, Topic};
-use crate::ports::{
-    Change, EventLog, LoginAttempts, ProcessedKey, Record, StartFrom, TaskRepository, TaskWrite, UserRepository,
-};
-
-/// How long a contract waits for a record before declaring it lost.
-const WAIT: Duration = Duration::from_secs(30);
+use crate::events::{EventFactory, OutboxEvent, TaskChange, Topic};
+use crate::ports::{Change, EventLog, LoginAttempts, ProcessedKey, Record, TaskRepository, TaskWrite, UserRepository};
 
 /// The ports of one store under test.
 #[derive(Clone)]
@@ -85,26 +80,7 @@ fn user(email: &str) -> User {
 }
 
 fn task(user: UserId, title: &str) -> Task {
-    let now = base_now();
-    Task {
-        id: TaskId::new(),
-        user_id: user,
-        title: TaskTitle::parse(title).expect("title"),
-        description: Description::default(),
-        status: Status::Pending,
-        priority: Priority::Medium,
-        tags: Tags::default(),
-        due_at: None,
-        all_day: false,
-        remind_at: None,
-        recurrence: None,
-        repeat_from: RepeatFrom::Due,
-        series_id: None,
-        created_at: now,
-        updated_at: now,
-        completed_at: None,
-        version: 1,
-    }
+    super::pending_task(user, title, base_now())
 }
 
 fn factory() -> EventFactory {
@@ -134,31 +110,7 @@ fn update(before: &Task, after: &Task) -> Change {
 /// Every record the store's log holds (all three topics), up to a sentinel
 /// committed now: what earlier commits appended, in log order.
 async fn log_so_far(r: &Repos) -> Vec<Record> {
-    let sentinel = OutboxEvent {
-        topic: Topic::TaskUpdates,
-        key: "sentinel".into(),
-        event: CloudEvent::new(
-            "/contract",
-            EventType::TaskChanged,
-            None,
-            base_now(),
-            UserId::new(),
-            serde_json::json!({}),
-        ),
-    };
-    let sentinel_id = sentinel.event.id.to_string();
-    r.tasks.commit(Change { events: vec![sentinel], ..Change::default() }).await.expect("commit the sentinel");
-    let topics: Vec<String> = Topic::ALL.iter().map(|t| r.log.topic_names().name(*t)).collect();
-    let group = format!("contract-{}", EventId::new());
-    let mut sub = r.log.subscribe(&group, &topics, StartFrom::Earliest).await.expect("subscribe");
-    let mut out = Vec::new();
-    loop {
-        let rec = tokio::time::timeout(WAIT, sub.next()).await.expect("the sentinel arrives").expect("read the log");
-        if rec.header("ce_id") == Some(sentinel_id.as_str()) {
-            return out;
-        }
-        out.push(rec);
-    }
+    super::records_so_far(&*r.tasks, &*r.log, &Topic::ALL, "/contract", base_now()).await
 }
 
 /// Asserts that `records` are exactly the outbox records of `events`, in order.

@@ -15,7 +15,7 @@ use tracing::{debug, info, warn};
 
 use crate::consumer::EventHandler;
 use crate::domain::{EventId, Notification, UserId, WebhookDelivery};
-use crate::events::{CloudEvent, DomainEvent, EventError, EventFactory, EventType, Topic};
+use crate::events::{CloudEvent, DomainEvent, EventError, EventFactory, EventType, OutboxEvent, ReminderData, Topic};
 use crate::ports::{Clock, Record, ReminderStore, WebhookSender, WebhookTarget};
 use crate::{Error, Result};
 
@@ -277,6 +277,25 @@ impl NotificationService {
 /// Whether `fired_at` is late for `remind_at` (more than a second after it).
 pub fn is_late(remind_at: DateTime<Utc>, fired_at: DateTime<Utc>) -> bool {
     fired_at - remind_at > Duration::seconds(1)
+}
+
+/// Fires `r` at `now`: its `todo.reminder.due.v1` event (made by `events`) and the
+/// [`Notification`] that records it, late per [`is_late`]. What every
+/// [`ReminderStore::fire_due`] writes for one reminder.
+pub fn fire(events: &EventFactory, r: &ReminderData, now: DateTime<Utc>) -> (OutboxEvent, Notification) {
+    let late = is_late(r.remind_at, now);
+    let event = events.reminder_due(r, now, late);
+    let n = Notification {
+        id: event.event.id,
+        user_id: r.user_id,
+        task_id: r.task_id,
+        title: r.title.clone(),
+        due_at: r.due_at,
+        remind_at: r.remind_at,
+        fired_at: now,
+        late,
+    };
+    (event, n)
 }
 
 #[cfg(test)]

@@ -263,43 +263,39 @@ impl TaskService {
 
     /// Marks the task completed (a no-op when it already is).
     pub async fn complete(&self, user_id: UserId, id: TaskId, if_match: Option<i64>) -> Result<Task> {
-        self.mutate(user_id, id, if_match, |task, now| {
-            if task.status == Status::Completed {
-                return Ok(None);
-            }
-            task.status = Status::Completed;
-            task.completed_at = Some(now);
-            Ok(Some(TaskChange::Completed))
-        })
-        .await
+        self.set_status(user_id, id, if_match, Status::Completed).await
     }
 
     /// Marks the task pending again (a no-op when it is).
     pub async fn reopen(&self, user_id: UserId, id: TaskId, if_match: Option<i64>) -> Result<Task> {
-        self.mutate(user_id, id, if_match, |task, _now| {
-            if task.status == Status::Pending {
+        self.set_status(user_id, id, if_match, Status::Pending).await
+    }
+
+    /// Moves the task to `status` (a no-op when it is there already): completing
+    /// sets `completed_at`, reopening clears it.
+    async fn set_status(&self, user_id: UserId, id: TaskId, if_match: Option<i64>, status: Status) -> Result<Task> {
+        self.mutate(user_id, id, if_match, |task, now| {
+            if task.status == status {
                 return Ok(None);
             }
-            task.status = Status::Pending;
-            task.completed_at = None;
-            Ok(Some(TaskChange::Reopened))
+            let completed = status == Status::Completed;
+            task.status = status;
+            task.completed_at = completed.then_some(now);
+            Ok(Some(if completed { TaskChange::Completed } else { TaskChange::Reopened }))
         })
         .await
     }
 
     pub async fn delete(&self, user_id: UserId, id: TaskId, if_match: Option<i64>) -> Result<Task> {
-        for attempt in 1..=UPDATE_ATTEMPTS {
+        retrying(if_match, move || async move {
             let task = self.get(user_id, id).await?;
             check_if_match(&task, if_match)?;
             let now = self.clock.now();
             let events = self.events.for_change(&TaskChange::Deleted, Some(&task), &task, now);
             let write = TaskWrite::Delete { user_id, id, expected_version: task.version };
-            match self.tasks.commit(Change { writes: vec![write], events, claims: vec![] }).await {
-                Err(Error::VersionMismatch { .. }) if if_match.is_none() && attempt < UPDATE_ATTEMPTS => continue,
-                other => return other.map(|()| task),
-            }
-        }
-        unreachable!("the loop returns on its last attempt")
+            self.tasks.commit(Change { writes: vec![write], events, claims: vec![] }).await.map(|()| task)
+        })
+        .await
     }
 
     /// Reads, changes with `f` (which returns the kind of change, or `None` when
@@ -308,7 +304,8 @@ impl TaskService {
     where
         F: Fn(&mut Task, DateTime<Utc>) -> Result<Option<TaskChange>>,
     {
-        for attempt in 1..=UPDATE_ATTEMPTS {
+        let f = &f;
+        retrying(if_match, move || async move {
             let before = self.get(user_id, id).await?;
             check_if_match(&before, if_match)?;
             let now = self.clock.now();
@@ -320,12 +317,9 @@ impl TaskService {
             after.updated_at = now;
             let events = self.events.for_change(&change, Some(&before), &after, now);
             let write = TaskWrite::Update { task: after.clone(), expected_version: before.version };
-            match self.tasks.commit(Change { writes: vec![write], events, claims: vec![] }).await {
-                Err(Error::VersionMismatch { .. }) if if_match.is_none() && attempt < UPDATE_ATTEMPTS => continue,
-                other => return other.map(|()| after),
-            }
-        }
-        unreachable!("the loop returns on its last attempt")
+            self.tasks.commit(Change { writes: vec![write], events, claims: vec![] }).await.map(|()| after)
+        })
+        .await
     }
 
     /// Creates the occurrence that follows `completed`, a completed occurrence of a
@@ -377,6 +371,22 @@ impl TaskService {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Runs `attempt` (read, check, commit). Without `if_match`, an attempt whose
+/// commit lost a race with another writer (`VersionMismatch`) is made again, up to
+/// `UPDATE_ATTEMPTS` in all; with it, the mismatch is the answer.
+async fn retrying<Fut>(if_match: Option<i64>, mut attempt: impl FnMut() -> Fut) -> Result<Task>
+where
+    Fut: Future<Output = Result<Task>>,
+{
+    for n in 1..=UPDATE_ATTEMPTS {
+        match attempt().await {
+            Err(Error::VersionMismatch { .. }) if if_match.is_none() && n < UPDATE_ATTEMPTS => continue,
+            other => return other,
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
 }
 
 fn check_if_match(task: &Task, if_match: Option<i64>) -> Result<()> {

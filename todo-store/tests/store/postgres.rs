@@ -5,10 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use todo_core::contract::audit::{self, AuditFixture};
-use todo_core::contract::conversations::{self, ConversationFixture};
 use todo_core::contract::event_log::{self, LogFixture};
-use todo_core::contract::reminders::{self, ReminderFixture};
 use todo_core::contract::task_repo::{self, RepoFixture, Repos};
 use todo_core::domain::{TaskId, UserId};
 use todo_core::events::{CloudEvent, EventFactory, EventType, Topic};
@@ -17,7 +14,8 @@ use todo_core::service::audit::AuditService;
 use todo_store::{PostgresStore, StoreError, StoreKind, StoreOptions};
 
 use crate::support::{
-    PgDb, StoreFixture, audit_appends_per_sec, concurrent_appends, groups_are_exclusive, schedule_tasks,
+    PgDb, StoreFixture, audit_appends_per_sec, concurrent_appends, fire_all_due, groups_are_exclusive,
+    meets_the_store_contracts, schedule_tasks,
 };
 
 async fn open(db: &PgDb, max_connections: u32) -> PostgresStore {
@@ -127,18 +125,8 @@ async fn fresh() -> StoreFixture {
 }
 
 #[tokio::test]
-async fn postgres_audit_store_meets_the_contract() {
-    audit::run_all(|| async { Box::new(fresh().await) as Box<dyn AuditFixture> }).await;
-}
-
-#[tokio::test]
-async fn postgres_reminder_store_meets_the_contract() {
-    reminders::run_all(|| async { Box::new(fresh().await) as Box<dyn ReminderFixture> }).await;
-}
-
-#[tokio::test]
-async fn postgres_conversation_store_meets_the_contract() {
-    conversations::run_all(|| async { Box::new(fresh().await) as Box<dyn ConversationFixture> }).await;
+async fn postgres_stores_meet_the_contracts() {
+    meets_the_store_contracts(fresh).await;
 }
 
 /// The trigger rejects every UPDATE, DELETE and TRUNCATE of `audit_log` (even one
@@ -282,16 +270,7 @@ async fn postgres_audit_and_firing_throughput() {
     };
     let at: chrono::DateTime<chrono::Utc> = "2026-11-26T09:00:00Z".parse().expect("time");
     schedule_tasks(&f.store, 20, 1000, at).await;
-    let started = std::time::Instant::now();
-    let mut fired = 0;
-    loop {
-        let batch = f.store.reminders().fire_due(at, 100, &EventFactory::new("/test"), None).await.expect("fire");
-        if batch.is_empty() {
-            break;
-        }
-        fired += batch.len();
-    }
-    let secs = started.elapsed().as_secs_f64();
+    let (fired, secs) = fire_all_due(&f.store, at, 100).await;
     assert_eq!(fired, 1000);
     eprintln!(
         "postgres: {appends:.0} audit appends/s sequential, {concurrent:.0}/s from 8 writers; \

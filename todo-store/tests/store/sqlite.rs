@@ -5,10 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use todo_core::contract::audit::{self, AuditFixture};
-use todo_core::contract::conversations::{self, ConversationFixture};
 use todo_core::contract::event_log::{self, LogFixture};
-use todo_core::contract::reminders::{self, ReminderFixture};
 use todo_core::contract::task_repo::{self, RepoFixture, Repos};
 use todo_core::domain::{Email, TaskTitle, Timezone, User, UserId};
 use todo_core::events::{CloudEvent, EventFactory, EventType, Topic};
@@ -16,7 +13,10 @@ use todo_core::ports::{EventLog, StartFrom, SystemClock, TaskRepository, UserRep
 use todo_core::service::{NewTask, TaskService};
 use todo_store::{SqliteStore, StoreKind, StoreOptions};
 
-use crate::support::{StoreFixture, TempDir, audit_appends_per_sec, groups_are_exclusive, schedule_tasks};
+use crate::support::{
+    StoreFixture, TempDir, audit_appends_per_sec, fire_all_due, groups_are_exclusive, meets_the_store_contracts,
+    schedule_tasks,
+};
 
 async fn open(path: &std::path::Path) -> SqliteStore {
     let store = SqliteStore::open(path, &StoreOptions::default()).await.expect("open the database");
@@ -151,26 +151,13 @@ async fn fresh() -> StoreFixture {
 }
 
 #[tokio::test]
-async fn sqlite_audit_store_meets_the_contract() {
-    audit::run_all(|| async { Box::new(fresh().await) as Box<dyn AuditFixture> }).await;
-}
-
-#[tokio::test]
-async fn sqlite_reminder_store_meets_the_contract() {
-    reminders::run_all(|| async { Box::new(fresh().await) as Box<dyn ReminderFixture> }).await;
-}
-
-#[tokio::test]
-async fn sqlite_conversation_store_meets_the_contract() {
-    conversations::run_all(|| async { Box::new(fresh().await) as Box<dyn ConversationFixture> }).await;
+async fn sqlite_stores_meet_the_contracts() {
+    meets_the_store_contracts(fresh).await;
 }
 
 #[tokio::test]
 async fn sqlite_in_memory_stores_meet_the_contracts() {
-    let memory = || async { StoreFixture::connect("sqlite::memory:", ()).await };
-    audit::run_all(|| async { Box::new(memory().await) as Box<dyn AuditFixture> }).await;
-    reminders::run_all(|| async { Box::new(memory().await) as Box<dyn ReminderFixture> }).await;
-    conversations::run_all(|| async { Box::new(memory().await) as Box<dyn ConversationFixture> }).await;
+    meets_the_store_contracts(|| StoreFixture::connect("sqlite::memory:", ())).await;
 }
 
 /// Triggers reject every UPDATE and DELETE of `audit_log`; the tamper hook puts
@@ -199,16 +186,7 @@ async fn sqlite_audit_and_firing_throughput() {
     let appends = audit_appends_per_sec(&f.store, 10, 2000).await;
     let at: chrono::DateTime<chrono::Utc> = "2026-11-26T09:00:00Z".parse().expect("time");
     schedule_tasks(&f.store, 20, 1000, at).await;
-    let started = std::time::Instant::now();
-    let mut fired = 0;
-    loop {
-        let batch = f.store.reminders().fire_due(at, 100, &EventFactory::new("/test"), None).await.expect("fire");
-        if batch.is_empty() {
-            break;
-        }
-        fired += batch.len();
-    }
-    let secs = started.elapsed().as_secs_f64();
+    let (fired, secs) = fire_all_due(&f.store, at, 100).await;
     assert_eq!(fired, 1000);
     eprintln!(
         "sqlite: {appends:.0} audit appends/s (sequential); fire_due: {fired} reminders in {secs:.2} s ({:.0}/s, batches of 100)",

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use todo_core::contract::audit::AuditFixture;
-use todo_core::contract::conversations::ConversationFixture;
-use todo_core::contract::reminders::{ReminderFixture, ReminderPorts};
+use todo_core::contract::audit::{self, AuditFixture};
+use todo_core::contract::conversations::{self, ConversationFixture};
+use todo_core::contract::reminders::{self, ReminderFixture, ReminderPorts};
 use todo_core::domain::{Task, TaskId, UserId};
-use todo_core::events::{CloudEvent, EventType, ReminderData, Topic};
+use todo_core::events::{CloudEvent, EventFactory, EventType, ReminderData, Topic};
 use todo_core::ports::{AuditStore, Change, ConversationStore, EventLog, StartFrom, TaskWrite};
 
 pub use todo_store::testing::{PgDb, TempDir};
@@ -130,6 +130,18 @@ impl StoreFixture {
     }
 }
 
+/// The audit, reminder and conversation contract suites, each test on a fresh
+/// store from `fresh`.
+pub async fn meets_the_store_contracts<F, Fut>(fresh: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = StoreFixture>,
+{
+    audit::run_all(|| async { Box::new(fresh().await) as Box<dyn AuditFixture> }).await;
+    reminders::run_all(|| async { Box::new(fresh().await) as Box<dyn ReminderFixture> }).await;
+    conversations::run_all(|| async { Box::new(fresh().await) as Box<dyn ConversationFixture> }).await;
+}
+
 #[async_trait]
 impl AuditFixture for StoreFixture {
     async fn open(&self) -> Arc<dyn AuditStore> {
@@ -202,4 +214,19 @@ pub async fn audit_appends_per_sec(store: &todo_store::Store, users: usize, n: u
         audit.append(&e, now).await.expect("append");
     }
     n as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Fires every reminder due at `at`, `batch` at a time, until none is left;
+/// returns how many fired and the seconds it took.
+pub async fn fire_all_due(store: &todo_store::Store, at: DateTime<Utc>, batch: u32) -> (usize, f64) {
+    let started = std::time::Instant::now();
+    let mut fired = 0;
+    loop {
+        let fired_now = store.reminders().fire_due(at, batch, &EventFactory::new("/test"), None).await.expect("fire");
+        if fired_now.is_empty() {
+            break;
+        }
+        fired += fired_now.len();
+    }
+    (fired, started.elapsed().as_secs_f64())
 }

@@ -289,6 +289,14 @@ fn change(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
     }
     // "make task 3 repeat every monday", "set task 2 to repeat weekly"
     if let Some(k) = (j + 1..end).find(|k| s.is_any(*k, &["repeat", "recur", "repeating", "recurring"])) {
+        // "make task 1 not recurring", "set task 2 to not repeat": a one-off again.
+        if s.is(k - 1, "not") && k - 1 > j && trim_end(s, k + 1, end) == k + 1 {
+            let r = if s.is(k - 2, "to") { j..k - 2 } else { j..k - 1 };
+            return Some(match resolve_ref(s, r) {
+                Ok(task) => Command::UpdateTask(UpdateTaskArgs { recurrence: Some(None), ..UpdateTaskArgs::of(task) }),
+                Err(q) => Command::unknown(q),
+            });
+        }
         let r = if s.is(k - 1, "to") { j..k - 1 } else { j..k };
         return recurrence_update(s, r, k + 1, ctx);
     }
@@ -508,6 +516,13 @@ mod tests {
             run(update, "mark task 2 as not done"),
             r#"{"intent":"update_task","args":{"ref":{"index":2},"status":"pending"}}"#
         );
+        for sentence in ["make task 1 not recurring", "set task 1 to not repeat", "stop repeating task 1"] {
+            assert_eq!(
+                run(update, sentence),
+                r#"{"intent":"update_task","args":{"ref":{"index":1},"recurrence":null}}"#,
+                "{sentence}"
+            );
+        }
         assert_eq!(run(update, "move it to friday"), r#"{"intent":"unknown","args":{}}"#);
         assert_eq!(run(update, "change the oil tomorrow"), "none");
     }

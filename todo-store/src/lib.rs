@@ -62,15 +62,18 @@
 //! ```
 
 mod audit;
+mod audit_verify;
 mod conversations;
 mod engine;
 mod error;
+mod login;
 mod postgres;
 mod reminders;
 mod rows;
 mod sql;
 mod sqlite;
 mod subscription;
+mod usage;
 #[cfg(feature = "test-util")]
 pub mod testing;
 
@@ -78,7 +81,8 @@ use std::sync::Arc;
 
 use todo_core::events::TopicNames;
 use todo_core::ports::{
-    AuditStore, ConversationStore, EventLog, LoginAttempts, ReminderStore, TaskRepository, UserRepository,
+    AuditCheckpoints, AuditStore, ConversationStore, EventLog, LlmBudget, LoginAttempts, ReminderStore,
+    TaskRepository, UserRepository,
 };
 
 pub use error::{Result, StoreError};
@@ -111,12 +115,28 @@ pub enum StoreKind {
 
 /// Every port a store implements.
 pub trait StorePorts:
-    TaskRepository + UserRepository + LoginAttempts + EventLog + AuditStore + ReminderStore + ConversationStore
+    TaskRepository
+    + UserRepository
+    + LoginAttempts
+    + EventLog
+    + AuditStore
+    + ReminderStore
+    + ConversationStore
+    + AuditCheckpoints
+    + LlmBudget
 {
 }
 
 impl<T> StorePorts for T where
-    T: TaskRepository + UserRepository + LoginAttempts + EventLog + AuditStore + ReminderStore + ConversationStore
+    T: TaskRepository
+        + UserRepository
+        + LoginAttempts
+        + EventLog
+        + AuditStore
+        + ReminderStore
+        + ConversationStore
+        + AuditCheckpoints
+        + LlmBudget
 {
 }
 
@@ -178,8 +198,18 @@ impl Store {
         self.ports()
     }
 
-    /// The failed sign-ins.
+    /// The sign-in attempts, per (account, client address).
     pub fn login_attempts(&self) -> Arc<dyn LoginAttempts> {
+        self.ports()
+    }
+
+    /// Checkpoints of verified audit chains.
+    pub fn audit_checkpoints(&self) -> Arc<dyn AuditCheckpoints> {
+        self.ports()
+    }
+
+    /// The per-user daily LLM budget.
+    pub fn llm_budget(&self) -> Arc<dyn LlmBudget> {
         self.ports()
     }
 

@@ -51,6 +51,12 @@ pub struct ChatResponse {
 #[async_trait]
 pub trait Interpreter: Send + Sync {
     async fn interpret(&self, message: &str, now: DateTime<Utc>, tz: Tz) -> Command;
+
+    /// [`Interpreter::interpret`] for `user` (whose budget a paid interpreter spends).
+    async fn interpret_for(&self, user: UserId, message: &str, now: DateTime<Utc>, tz: Tz) -> Command {
+        let _ = user;
+        self.interpret(message, now, tz).await
+    }
 }
 
 /// [`chat::parse`]: deterministic, no network.
@@ -139,7 +145,7 @@ impl ChatService {
         };
         self.conversations.append(user_id, &user_msg).await?;
 
-        let command = self.interpreter.interpret(message, now, tz.tz()).await;
+        let command = self.interpreter.interpret_for(user_id, message, now, tz.tz()).await;
         let outcome = self.run(user_id, tz, &conversation, command).await?;
 
         let reply_msg = Message {

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use todo_core::contract::audit::{self, AuditFixture};
 use todo_core::contract::conversations::{self, ConversationFixture};
+use todo_core::contract::limits::{self, LimitFixture, LimitPorts};
 use todo_core::contract::reminders::{self, ReminderFixture, ReminderPorts};
 use todo_core::domain::{Task, TaskId, UserId};
 use todo_core::events::{CloudEvent, EventFactory, EventType, ReminderData, Topic};
@@ -140,6 +141,14 @@ where
     audit::run_all(|| async { Box::new(fresh().await) as Box<dyn AuditFixture> }).await;
     reminders::run_all(|| async { Box::new(fresh().await) as Box<dyn ReminderFixture> }).await;
     conversations::run_all(|| async { Box::new(fresh().await) as Box<dyn ConversationFixture> }).await;
+    limits::run_all(|| async { Box::new(fresh().await) as Box<dyn LimitFixture> }).await;
+}
+
+#[async_trait]
+impl LimitFixture for StoreFixture {
+    async fn open(&self) -> LimitPorts {
+        LimitPorts { logins: self.store.login_attempts(), checkpoints: self.store.audit_checkpoints(), budget: self.store.llm_budget() }
+    }
 }
 
 #[async_trait]

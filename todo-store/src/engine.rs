@@ -8,7 +8,7 @@ use std::ops::DerefMut;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use todo_core::domain::{Email, Task, TaskId, TaskPage, TaskQuery, User, UserId};
 use todo_core::events::TopicNames;
 use todo_core::ports::{Change, StartFrom, Subscription, TaskWrite, truncate_micros};

@@ -13,7 +13,8 @@
 use std::sync::Arc;
 
 use crate::domain::audit::ChainVerifier;
-use crate::domain::{BadEntry, EventId, UserId, VerifyReport};
+use crate::domain::audit::BadEntry;
+use crate::domain::{EventId, UserId, VerifyReport};
 use crate::ports::{AuditCheckpoint, AuditCheckpoints, AuditStore, Clock};
 use crate::{Error, Result};
 
@@ -101,7 +102,7 @@ mod tests {
     use super::*;
     use crate::events::{CloudEvent, EventType};
     use crate::memory::MemoryStore;
-    use crate::ports::{AuditStore as _, SystemClock};
+    use crate::ports::SystemClock;
 
     async fn chain_of(store: &MemoryStore, user: UserId, n: usize) {
         for i in 0..n {
@@ -134,11 +135,13 @@ mod tests {
         assert!(second.ok, "{second:?}");
         assert_eq!((second.entries_checked, second.from_checkpoint), (8, 5), "only the 3 new entries re-hashed");
 
-        store.tamper_audit(user, 7, |e| e.event["data"]["n"] = serde_json::json!(99));
-        chain_of(&store, user, 1).await;
+        chain_of(&store, user, 3).await;
+        store.tamper_audit(user, 10, |e| e.event["data"]["n"] = serde_json::json!(99));
         let r = v.verify(user, false).await.expect("verify");
         assert!(!r.ok);
-        assert_eq!(r.first_bad.expect("bad").seq, 7, "an edit after the checkpoint is found incrementally");
+        assert_eq!(r.first_bad.expect("bad").seq, 10, "an edit after the checkpoint is found incrementally");
+        let again = v.verify(user, false).await.expect("verify");
+        assert_eq!(again.first_bad.expect("bad").seq, 10, "a broken chain does not move the checkpoint");
     }
 
     #[tokio::test]

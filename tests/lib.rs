@@ -399,18 +399,15 @@ macro_rules! tests_on_backends {
     };
 }
 
+/// A WebSocket client.
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 /// A WebSocket handshake for `/ws` of `addr` with `token` as the
 /// `Sec-WebSocket-Protocol: bearer, <token>` subprotocol.
-pub fn ws_request(
-    addr: SocketAddr,
-    token: &str,
-) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+pub fn ws_request(addr: SocketAddr, token: &str) -> tokio_tungstenite::tungstenite::handshake::client::Request {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut req = format!("ws://{addr}/ws").into_client_request().expect("a ws request");
-    req.headers_mut().insert(
-        "sec-websocket-protocol",
-        format!("bearer, {token}").parse().expect("a header value"),
-    );
+    req.headers_mut().insert("sec-websocket-protocol", format!("bearer, {token}").parse().expect("a header value"));
     req
 }
 

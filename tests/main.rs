@@ -1,6 +1,7 @@
 //! Workspace integration tests: the HTTP API on every backend (memory, SQLite,
 //! PostgreSQL), the event flow, and the services.
 
+mod abuse;
 mod bad_input;
 mod chat;
 mod isolation;

@@ -322,8 +322,8 @@ async fn connect_tiny_buffer(app: &TestApp, token: &str) -> Ws {
         todo_tests::ws_request(app.addr, token),
         tokio_tungstenite::MaybeTlsStream::Plain(stream),
     )
-        .await
-        .expect("ws connect");
+    .await
+    .expect("ws connect");
     ws
 }
 

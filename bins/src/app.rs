@@ -167,7 +167,9 @@ pub fn weak_secret(secret: &str) -> Option<String> {
     }
     let distinct: std::collections::BTreeSet<char> = secret.chars().collect();
     if distinct.len() < 8 {
-        return Some("JWT_SECRET repeats too few characters to be secret; generate one, e.g. `openssl rand -hex 32`".into());
+        return Some(
+            "JWT_SECRET repeats too few characters to be secret; generate one, e.g. `openssl rand -hex 32`".into(),
+        );
     }
     None
 }
@@ -205,10 +207,8 @@ pub fn kafka_config(config: &Config, servers: &str) -> anyhow::Result<KafkaConfi
     kc.flush_timeout = Duration::from_millis(config.kafka_flush_timeout_ms);
     if let Some(props) = &config.kafka_properties {
         // Parsed by todo-kafka's own reader, so both agree on the format.
-        let parsed = KafkaConfig::from_lookup(|name| {
-            (name == todo_kafka::env::PROPERTIES).then(|| props.clone())
-        })
-        .context("KAFKA_PROPERTIES")?;
+        let parsed = KafkaConfig::from_lookup(|name| (name == todo_kafka::env::PROPERTIES).then(|| props.clone()))
+            .context("KAFKA_PROPERTIES")?;
         kc.properties = parsed.properties;
     }
     Ok(kc)

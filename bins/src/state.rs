@@ -14,8 +14,8 @@ use todo_core::service::{AccountService, TaskService};
 
 use crate::http::auth::JwtKeys;
 use crate::http::limit::{IpRateLimit, UserRateLimit};
-use crate::http::ws::SocketCounts;
 use crate::http::web::WebConfig;
+use crate::http::ws::SocketCounts;
 
 /// Shared by all handlers; cheap to clone.
 #[derive(Clone)]

@@ -26,7 +26,12 @@ impl<B: Backend> Engine<B> {
             "INSERT INTO audit_checkpoints (user_id, seq, hash, verified_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
              verified_at = excluded.verified_at WHERE audit_checkpoints.seq <= excluded.seq",
-            vec![Arg::Uuid(user_id.as_uuid()), Arg::Int(cp.seq), Arg::Text(cp.hash.clone()), Arg::Time(truncate_micros(at))],
+            vec![
+                Arg::Uuid(user_id.as_uuid()),
+                Arg::Int(cp.seq),
+                Arg::Text(cp.hash.clone()),
+                Arg::Time(truncate_micros(at)),
+            ],
         );
         write_one(&self.backend, &stmt).await.map(drop)
     }

@@ -73,16 +73,16 @@ mod rows;
 mod sql;
 mod sqlite;
 mod subscription;
-mod usage;
 #[cfg(feature = "test-util")]
 pub mod testing;
+mod usage;
 
 use std::sync::Arc;
 
 use todo_core::events::TopicNames;
 use todo_core::ports::{
-    AuditCheckpoints, AuditStore, ConversationStore, EventLog, LlmBudget, LoginAttempts, ReminderStore,
-    TaskRepository, UserRepository,
+    AuditCheckpoints, AuditStore, ConversationStore, EventLog, LlmBudget, LoginAttempts, ReminderStore, TaskRepository,
+    UserRepository,
 };
 
 pub use error::{Result, StoreError};

@@ -70,7 +70,10 @@ mod tests {
         assert_eq!(client_ip(Some(peer), &h, 0), peer, "spoofable header ignored by default");
         assert_eq!(client_ip(Some(peer), &h, 1), "203.0.113.9".parse::<IpAddr>().unwrap());
         assert_eq!(client_ip(Some(peer), &h, 2), "198.51.100.1".parse::<IpAddr>().unwrap());
-        assert_eq!(client_ip(Some(peer), &headers(&["198.51.100.1", "203.0.113.9"]), 1), "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(Some(peer), &headers(&["198.51.100.1", "203.0.113.9"]), 1),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(client_ip(Some(peer), &headers(&[]), 1), peer, "no header: the peer");
         assert_eq!(client_ip(Some(peer), &headers(&["garbage"]), 1), peer, "unparsable: the peer");
         assert_eq!(client_ip(None, &headers(&[]), 0), IpAddr::V4(Ipv4Addr::UNSPECIFIED));

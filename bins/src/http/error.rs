@@ -89,7 +89,11 @@ impl From<Error> for ApiError {
                 metrics::counter!("todo_http_overloaded_total").increment(1);
                 ApiError {
                     retry_after: Some(retry_after_secs),
-                    ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the server is busy; try again shortly")
+                    ..ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "the server is busy; try again shortly",
+                    )
                 }
             }
             Error::Unavailable(m) => {

@@ -39,8 +39,9 @@ impl Default for ServerLimits {
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// What a connection over the cap is told before it is closed.
-const OVER_CAPACITY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
-connection: close\r\ncontent-length: 88\r\n\r\n\
+const OVER_CAPACITY: &[u8] =
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
+connection: close\r\ncontent-length: 89\r\n\r\n\
 {\"error\":{\"code\":\"unavailable\",\"message\":\"too many open connections; try again shortly\"}}";
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open

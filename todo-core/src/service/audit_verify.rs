@@ -12,8 +12,8 @@
 
 use std::sync::Arc;
 
-use crate::domain::audit::ChainVerifier;
 use crate::domain::audit::BadEntry;
+use crate::domain::audit::ChainVerifier;
 use crate::domain::{EventId, UserId, VerifyReport};
 use crate::ports::{AuditCheckpoint, AuditCheckpoints, AuditStore, Clock};
 use crate::{Error, Result};

@@ -147,7 +147,11 @@ where
 #[async_trait]
 impl LimitFixture for StoreFixture {
     async fn open(&self) -> LimitPorts {
-        LimitPorts { logins: self.store.login_attempts(), checkpoints: self.store.audit_checkpoints(), budget: self.store.llm_budget() }
+        LimitPorts {
+            logins: self.store.login_attempts(),
+            checkpoints: self.store.audit_checkpoints(),
+            budget: self.store.llm_budget(),
+        }
     }
 }
 

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -62,28 +62,94 @@ impl std::fmt::Debug for Credentials {
 }
 
 /// argon2id with OWASP's recommended minimum: m = 19456 KiB, t = 2, p = 1.
-fn argon2() -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19_456, 2, 1, None).expect("valid argon2 params"))
+fn params() -> Params {
+    Params::new(19_456, 2, 1, None).expect("valid argon2 params")
+}
+
+/// argon2id's working memory (19 MiB). Hashing slots reuse one buffer each:
+/// buffers of this size, allocated and freed on many blocking threads, would
+/// otherwise linger in the allocator's per-thread arenas and grow the process by
+/// hundreds of MiB under a flood of sign-ins.
+type Memory = Vec<Block>;
+
+fn new_memory() -> Memory {
+    vec![Block::default(); params().block_count()]
+}
+
+/// The raw argon2 output of `password` with the parameters of a PHC hash.
+fn compute(
+    password: &[u8],
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    salt: Salt<'_>,
+    memory: &mut Memory,
+) -> std::result::Result<Output, argon2::password_hash::Error> {
+    let mut salt_buf = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_buf)?;
+    if memory.len() < params.block_count() {
+        // A hash stored with more memory than ours: a buffer of its own.
+        memory.resize(params.block_count(), Block::default());
+    }
+    let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let argon2 = Argon2::new(algorithm, version, params);
+    let blocks = argon2.params().block_count();
+    Output::init_with(len, |out| Ok(argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])?))
+}
+
+/// `password` hashed into a PHC string with a fresh salt, in `memory`.
+fn hash_in(password: &[u8], memory: &mut Memory) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    let output =
+        compute(password, Algorithm::Argon2id, Version::V0x13, params(), salt.as_salt(), memory).map_err(Error::internal)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params()).map_err(Error::internal)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` matches the PHC string `phc` (constant-time comparison), in `memory`.
+fn verify_in(password: &[u8], phc: &str, memory: &mut Memory) -> Result<bool> {
+    let parsed = PasswordHash::new(phc).map_err(Error::internal)?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(Error::internal)?;
+    let version = parsed.version.map(Version::try_from).transpose().map_err(Error::internal)?.unwrap_or_default();
+    let params = Params::try_from(&parsed).map_err(Error::internal)?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(Error::internal("stored password hash without salt or hash"));
+    };
+    let output = compute(password, algorithm, version, params, salt, memory).map_err(Error::internal)?;
+    // `Output`'s equality is constant-time.
+    Ok(output == expected)
+}
+
+/// Runs `f` with `memory` on the blocking pool (argon2 is CPU-heavy) and hands the memory back.
+async fn on_blocking<T: Send + 'static>(
+    mut memory: Memory,
+    f: impl FnOnce(&mut Memory) -> Result<T> + Send + 'static,
+) -> (Result<T>, Option<Memory>) {
+    match tokio::task::spawn_blocking(move || {
+        let r = f(&mut memory);
+        (r, memory)
+    })
+    .await
+    {
+        Ok((r, memory)) => (r, Some(memory)),
+        Err(e) => (Err(Error::internal(e)), None),
+    }
 }
 
 /// Hashes `password` into a PHC string (CPU-heavy: runs on the blocking pool).
 pub async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(Error::internal)
-    })
-    .await
-    .map_err(Error::internal)?
+    on_blocking(new_memory(), move |m| hash_in(password.as_bytes(), m)).await.0
 }
 
 /// Checks `password` against a PHC string (on the blocking pool).
 pub async fn verify_password(password: String, phc: String) -> Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&phc).map_err(Error::internal)?;
-        Ok(argon2().verify_password(password.as_bytes(), &parsed).is_ok())
-    })
-    .await
-    .map_err(Error::internal)?
+    on_blocking(new_memory(), move |m| verify_in(password.as_bytes(), &phc, m)).await.0
 }
 
 fn check_password(p: &str) -> std::result::Result<(), ValidationError> {
@@ -132,12 +198,27 @@ impl Default for AccountLimits {
 struct HashGate {
     admitted: Arc<tokio::sync::Semaphore>,
     running: Arc<tokio::sync::Semaphore>,
+    /// The working memory of the slots not in use (at most `concurrency` buffers).
+    memory: Arc<std::sync::Mutex<Vec<Memory>>>,
 }
 
-/// Held while one hash is computed.
+/// Held while one hash is computed: a place to run and its working memory.
 struct HashSlot {
     _admitted: tokio::sync::OwnedSemaphorePermit,
     _running: tokio::sync::OwnedSemaphorePermit,
+    pool: Arc<std::sync::Mutex<Vec<Memory>>>,
+}
+
+impl HashSlot {
+    /// Runs `f` on the blocking pool with this slot's working memory.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce(&mut Memory) -> Result<T> + Send + 'static) -> Result<T> {
+        let memory = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+        let (result, memory) = on_blocking(memory.unwrap_or_else(new_memory), f).await;
+        if let Some(m) = memory {
+            self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(m);
+        }
+        result
+    }
 }
 
 impl HashGate {
@@ -146,6 +227,7 @@ impl HashGate {
         Self {
             admitted: Arc::new(tokio::sync::Semaphore::new(concurrency + limits.hash_queue)),
             running: Arc::new(tokio::sync::Semaphore::new(concurrency)),
+            memory: Arc::new(std::sync::Mutex::new(Vec::new())),
         }
     }
 
@@ -155,7 +237,7 @@ impl HashGate {
             Error::Overloaded { retry_after_secs: 1 }
         })?;
         let running = self.running.clone().acquire_owned().await.map_err(Error::internal)?;
-        Ok(HashSlot { _admitted: admitted, _running: running })
+        Ok(HashSlot { _admitted: admitted, _running: running, pool: self.memory.clone() })
     }
 }
 
@@ -196,10 +278,8 @@ impl AccountService {
         if self.users.by_email(&r.email).await?.is_some() {
             return Err(Error::Conflict("an account with this e-mail already exists".into()));
         }
-        let password_hash = {
-            let _slot = self.gate.slot().await?;
-            hash_password(r.password).await?
-        };
+        let password = r.password;
+        let password_hash = self.gate.slot().await?.run(move |m| hash_in(password.as_bytes(), m)).await?;
         let user = User {
             id: UserId::new(),
             email: r.email,
@@ -237,18 +317,23 @@ impl AccountService {
             Err(_) => None,
         };
         let password_ok = {
-            let _slot = self.gate.slot().await?;
+            let slot = self.gate.slot().await?;
             match &user {
                 Some(u) if c.password.len() <= PASSWORD_MAX_BYTES => {
-                    verify_password(c.password, u.password_hash.clone()).await?
+                    let (password, phc) = (c.password, u.password_hash.clone());
+                    slot.run(move |m| verify_in(password.as_bytes(), &phc, m)).await?
                 }
                 _ => {
                     let decoy = self
                         .decoy_hash
-                        .get_or_try_init(|| hash_password(format!("decoy-{}", UserId::new())))
+                        .get_or_try_init(|| {
+                            let decoy = format!("decoy-{}", UserId::new());
+                            slot.run(move |m| hash_in(decoy.as_bytes(), m))
+                        })
                         .await?
                         .clone();
-                    let _ = verify_password(c.password.chars().take(64).collect(), decoy).await?;
+                    let password: String = c.password.chars().take(64).collect();
+                    let _ = slot.run(move |m| verify_in(password.as_bytes(), &decoy, m)).await?;
                     false
                 }
             }
@@ -300,6 +385,20 @@ mod tests {
         let u = s.register(reg("ada@example.com", "correct horse")).await.unwrap();
         assert!(u.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert_eq!(s.login(creds("ADA@example.com ", "correct horse"), IP).await.unwrap().id, u.id);
+    }
+
+    /// Hashes made here verify with the argon2 crate's own verifier and back.
+    #[tokio::test]
+    async fn hashes_match_the_argon2_crate() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let ours = hash_password("correct horse".into()).await.unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default().verify_password(b"correct horse", &parsed).is_ok());
+        assert!(Argon2::default().verify_password(b"wrong horse", &parsed).is_err());
+        let a2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params());
+        let theirs = a2.hash_password(b"correct horse", &SaltString::generate(&mut OsRng)).unwrap().to_string();
+        assert!(verify_password("correct horse".into(), theirs.clone()).await.unwrap());
+        assert!(!verify_password("wrong horse".into(), theirs).await.unwrap());
     }
 
     #[tokio::test]

@@ -160,6 +160,8 @@ pub struct TestApp {
     /// The store's own event table, when there is a store.
     pub sql_log: Option<Arc<dyn EventLog>>,
     pub backing: Backing,
+    /// The app's router, for requests without a socket.
+    pub router: axum::Router,
     opts: AppOptions,
 }
 
@@ -263,14 +265,15 @@ impl TestApp {
             tracker.spawn(async move { relay.run(token).await.expect("the outbox relay runs") });
         }
         let router = todo_services::router(state);
+        let served = router.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let token = shutdown.clone();
         let server = opts.server.unwrap_or_default();
         tracker.spawn(async move {
-            todo_services::http::serve::serve(listener, router, server, token.cancelled_owned()).await.expect("serve");
+            todo_services::http::serve::serve(listener, served, server, token.cancelled_owned()).await.expect("serve");
         });
-        TestApp { addr, client: reqwest::Client::new(), ports, shutdown, tracker, env, sql_log, backing, opts }
+        TestApp { addr, client: reqwest::Client::new(), ports, shutdown, tracker, env, sql_log, backing, router, opts }
     }
 
     /// Changes a stored audit entry by hand, around the append-only guard (as an

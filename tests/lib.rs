@@ -95,10 +95,14 @@ impl Env {
     }
 
     async fn with_kafka(broker: BrokerUse) -> Env {
-        let servers = std::env::var("KAFKA_BOOTSTRAP_SERVERS")
-            .unwrap_or_else(|_| panic!("KAFKA_BOOTSTRAP_SERVERS is not set. {HOW_TO_START_KAFKA}"));
+        if std::env::var("KAFKA_BOOTSTRAP_SERVERS").is_err() {
+            panic!("KAFKA_BOOTSTRAP_SERVERS is not set. {HOW_TO_START_KAFKA}");
+        }
         let prefix = format!("t{}.", uuid::Uuid::new_v4().simple());
-        let config = KafkaConfig::new(servers)
+        // Every KAFKA_* variable, as the services read them: KAFKA_PROPERTIES carries
+        // TLS and SASL when scripts/test runs these tests over the encrypted listener.
+        let config = KafkaConfig::from_env()
+            .unwrap_or_else(|e| panic!("KAFKA_* settings: {e}"))
             .with_topic_prefix(prefix)
             .with_partitions(3)
             .with_session_timeout(std::time::Duration::from_secs(6));

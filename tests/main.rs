@@ -9,4 +9,5 @@ mod isolation;
 mod kafka;
 mod services;
 mod tasks_api;
+mod tls;
 mod web;

@@ -164,14 +164,29 @@ fn path(rng: &mut StdRng, w: &World) -> String {
 
 fn query(rng: &mut StdRng, w: &World) -> String {
     let keys = [
-        "status", "priority", "tag", "q", "due_before", "due_after", "overdue", "sort", "limit", "cursor", "task_id", "type",
-        "full", "token", "before", "zzz",
+        "status",
+        "priority",
+        "tag",
+        "q",
+        "due_before",
+        "due_after",
+        "overdue",
+        "sort",
+        "limit",
+        "cursor",
+        "task_id",
+        "type",
+        "full",
+        "token",
+        "before",
+        "zzz",
     ];
     (0..rng.gen_range(1..5))
         .map(|_| {
             let k = *pick(rng, &keys);
             let v = match rng.gen_range(0..8) {
-                0 => pick(rng, &["pending", "completed", "all", "high", "-due_at", "title", "true", "50", "0", "201"]).to_string(),
+                0 => pick(rng, &["pending", "completed", "all", "high", "-due_at", "title", "true", "50", "0", "201"])
+                    .to_string(),
                 1 => pick(rng, &w.ids).clone(),
                 2 => "2026-11-26T09:00:00Z".to_owned(),
                 3 => "-9223372036854775808".to_owned(),
@@ -230,7 +245,10 @@ fn build(rng: &mut StdRng, w: &World, method: Method, path: String) -> axum::htt
     match rng.gen_range(0..10) {
         0..=5 => b = b.header("authorization", format!("Bearer {}", pick(rng, &w.tokens))),
         6 => {}
-        7 => b = b.header("authorization", format!("Bearer {}", weird_string(rng).chars().take(5000).collect::<String>())),
+        7 => {
+            b = b
+                .header("authorization", format!("Bearer {}", weird_string(rng).chars().take(5000).collect::<String>()))
+        }
         8 => b = b.header("authorization", "Basic YWRhOnBhc3M="),
         _ => {
             // A token whose signature or claims were tampered with.
@@ -248,7 +266,10 @@ fn build(rng: &mut StdRng, w: &World, method: Method, path: String) -> axum::htt
         _ => b = b.header("content-type", "application/json; charset=latin1; boundary=\u{7f}".replace('\u{7f}', "x")),
     }
     if rng.gen_bool(0.1) {
-        b = b.header("if-match", weird_string(rng).chars().filter(|c| c.is_ascii_graphic()).take(40).collect::<String>());
+        b = b.header(
+            "if-match",
+            weird_string(rng).chars().filter(|c| c.is_ascii_graphic()).take(40).collect::<String>(),
+        );
     }
     if rng.gen_bool(0.05) {
         b = b.header("x-forwarded-for", "1.2.3.4, garbage, ::1");
@@ -270,7 +291,12 @@ async fn fuzzed_requests_never_get_a_5xx_and_leave_the_store_consistent() {
     let mut ids = Vec::new();
     for (t, n) in [(&a, 5), (&b, 3)] {
         for i in 0..n {
-            ids.push(app.create_task(t, json!({"title": format!("seed {i}"), "recurrence": "FREQ=DAILY"})).await["id"].as_str().unwrap().to_owned());
+            ids.push(
+                app.create_task(t, json!({"title": format!("seed {i}"), "recurrence": "FREQ=DAILY"})).await["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
         }
     }
     let chat = app.post("/api/v1/chat", &a, json!({"message": "show my tasks"})).await;
@@ -345,7 +371,10 @@ async fn ws_fuzz(app: &TestApp, w: &World, seed: u64) {
             0 => None,
             1 => Some(format!("bearer, {}", pick(&mut rng, &w.tokens))),
             2 => Some("bearer".to_owned()),
-            3 => Some(format!("bearer,{}", weird_string(&mut rng).chars().filter(|c| c.is_ascii_graphic()).take(3000).collect::<String>())),
+            3 => Some(format!(
+                "bearer,{}",
+                weird_string(&mut rng).chars().filter(|c| c.is_ascii_graphic()).take(3000).collect::<String>()
+            )),
             4 => Some(format!("chat, bearer, {}", pick(&mut rng, &w.tokens))),
             _ => Some(format!("bearer, {}", pick(&mut rng, &w.tokens))),
         };
@@ -364,7 +393,9 @@ async fn ws_fuzz(app: &TestApp, w: &World, seed: u64) {
                 upgraded += 1;
                 for _ in 0..rng.gen_range(0..5) {
                     let msg = match rng.gen_range(0..5) {
-                        0 => tungstenite::Message::Text(weird_string(&mut rng).chars().take(8000).collect::<String>().into()),
+                        0 => tungstenite::Message::Text(
+                            weird_string(&mut rng).chars().take(8000).collect::<String>().into(),
+                        ),
                         1 => tungstenite::Message::Binary(vec![0u8; rng.gen_range(0..10_000)].into()),
                         2 => tungstenite::Message::Ping(vec![1, 2, 3].into()),
                         3 => tungstenite::Message::Pong(Default::default()),
@@ -388,9 +419,11 @@ async fn ws_fuzz(app: &TestApp, w: &World, seed: u64) {
 async fn consistent(app: &TestApp, a: &str, b: &str) {
     let Backing::Sql(store) = &app.backing else { unreachable!("a SQLite app") };
     let pool = store.as_sqlite().expect("SQLite").pool();
-    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(pool).await.expect("integrity_check");
+    let integrity: String =
+        sqlx::query_scalar("PRAGMA integrity_check").fetch_one(pool).await.expect("integrity_check");
     assert_eq!(integrity, "ok");
-    let fk: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check").fetch_all(pool).await.expect("foreign_key_check");
+    let fk: Vec<(String,)> =
+        sqlx::query_as("PRAGMA foreign_key_check").fetch_all(pool).await.expect("foreign_key_check");
     assert!(fk.is_empty(), "foreign keys: {fk:?}");
     let mut total = 0;
     for (token, other) in [(a, b), (b, a)] {

@@ -604,3 +604,59 @@ pub async fn service_main(role: Role) -> anyhow::Result<()> {
     crate::telemetry::init_tracing(config.log_format);
     run(role, config).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> Config {
+        use clap::Parser;
+        let mut argv = vec!["todo"];
+        argv.extend_from_slice(args);
+        crate::config::Cli::try_parse_from(argv).unwrap().config.normalized()
+    }
+
+    #[test]
+    fn published_short_and_repetitive_secrets_are_refused() {
+        assert!(weak_secret("change-me-to-32-or-more-random-bytes!!").is_some_and(|w| w.contains("published")));
+        assert!(weak_secret("CHANGE-ME-to-32-or-more-random-bytes!!").is_some());
+        assert!(weak_secret("short").is_some_and(|w| w.contains("32 bytes")));
+        assert!(weak_secret(&"ab".repeat(20)).is_some_and(|w| w.contains("too few")));
+        assert_eq!(weak_secret("3f9a1c07b2e84d6e9a5f0c1b7d2e4a68c3b9f01e5d7a2c4b"), None);
+        let c = config(&["--jwt-secret", "change-me-to-32-or-more-random-bytes!!"]);
+        assert!(jwt_secret(&c).unwrap_err().to_string().contains("published"));
+    }
+
+    /// Every KAFKA_* setting reaches the clients the services build, TLS and SASL included.
+    #[test]
+    fn the_whole_kafka_configuration_is_wired() {
+        let c = config(&[
+            "--kafka-topic-prefix",
+            "prod.",
+            "--kafka-partitions",
+            "12",
+            "--kafka-replication-factor",
+            "3",
+            "--kafka-client-id",
+            "chat-api-1",
+            "--kafka-session-timeout-ms",
+            "7000",
+            "--kafka-request-timeout-ms",
+            "2500",
+            "--kafka-flush-timeout-ms",
+            "9000",
+            "--kafka-properties",
+            "security.protocol=SASL_SSL;ssl.ca.location=/ca.crt;sasl.mechanism=SCRAM-SHA-512;sasl.password=hunter2",
+        ]);
+        let kc = kafka_config(&c, "b1:9093").unwrap();
+        assert_eq!(kc.bootstrap_servers, "b1:9093");
+        assert_eq!((kc.topic_prefix.as_str(), kc.partitions, kc.replication_factor), ("prod.", 12, 3));
+        assert_eq!(kc.client_id, "chat-api-1");
+        assert_eq!(kc.session_timeout, std::time::Duration::from_millis(7000));
+        assert_eq!(kc.request_timeout, std::time::Duration::from_millis(2500));
+        assert_eq!(kc.flush_timeout, std::time::Duration::from_millis(9000));
+        assert_eq!(kc.properties.get("security.protocol").map(String::as_str), Some("SASL_SSL"));
+        assert_eq!(kc.properties.get("sasl.password").map(String::as_str), Some("hunter2"));
+        assert!(kafka_config(&config(&["--kafka-properties", "not a pair"]), "b:1").is_err());
+    }
+}

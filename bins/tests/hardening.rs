@@ -160,7 +160,8 @@ async fn a_login_flood_leaves_others_fast_and_the_process_small() {
     assert_eq!(status, 201, "{body}");
     let token = body["token"].as_str().unwrap().to_owned();
     for i in 0..20 {
-        let (s, _) = post(&client, server.url("/api/v1/tasks"), Some(&token), json!({"title": format!("task {i}")})).await;
+        let (s, _) =
+            post(&client, server.url("/api/v1/tasks"), Some(&token), json!({"title": format!("task {i}")})).await;
         assert_eq!(s, 201);
     }
     let (_, idle_peak) = server.rss_mib();
@@ -186,9 +187,14 @@ async fn a_login_flood_leaves_others_fast_and_the_process_small() {
         .map(|i| {
             let (client, url) = (client.clone(), server.url("/api/v1/auth/login"));
             tokio::spawn(async move {
-                post(&client, url, None, json!({"email": format!("victim{}@example.com", i % 50), "password": "wrong guess"}))
-                    .await
-                    .0
+                post(
+                    &client,
+                    url,
+                    None,
+                    json!({"email": format!("victim{}@example.com", i % 50), "password": "wrong guess"}),
+                )
+                .await
+                .0
             })
         })
         .collect();

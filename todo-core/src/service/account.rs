@@ -94,14 +94,16 @@ fn compute(
     let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
     let argon2 = Argon2::new(algorithm, version, params);
     let blocks = argon2.params().block_count();
-    Output::init_with(len, |out| Ok(argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])?))
+    Output::init_with(len, |out| {
+        Ok(argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])?)
+    })
 }
 
 /// `password` hashed into a PHC string with a fresh salt, in `memory`.
 fn hash_in(password: &[u8], memory: &mut Memory) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    let output =
-        compute(password, Algorithm::Argon2id, Version::V0x13, params(), salt.as_salt(), memory).map_err(Error::internal)?;
+    let output = compute(password, Algorithm::Argon2id, Version::V0x13, params(), salt.as_salt(), memory)
+        .map_err(Error::internal)?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),

@@ -4,7 +4,7 @@
 //! it. Hashing runs on the blocking pool, a batch at a time, never on the async
 //! workers. A full verification (from the first entry) is one flag away.
 //!
-//! What a checkpoint changes (docs/adr/0014-audit-verify-checkpoints.md): an edit
+//! What a checkpoint changes (docs/adr/0014-abuse-limits-and-audit-checkpoints.md): an edit
 //! of an entry's stored event inside an already verified prefix is found by a
 //! full verification, not an incremental one; a rewritten chain (hashes recomputed
 //! to hide an edit) no longer matches its checkpoint and is found by both, which a

@@ -133,7 +133,7 @@ fn body_for(rng: &mut StdRng, path: &str) -> Option<Vec<u8>> {
 
 fn path(rng: &mut StdRng, w: &World) -> String {
     let id = match rng.gen_range(0..6) {
-        0 | 1 | 2 => pick(rng, &w.ids).clone(),
+        0..=2 => pick(rng, &w.ids).clone(),
         3 => uuid::Uuid::new_v4().to_string(),
         4 => "not-a-uuid".to_owned(),
         _ => urlencode(&weird_string(rng).chars().take(300).collect::<String>()),
@@ -246,8 +246,10 @@ fn build(rng: &mut StdRng, w: &World, method: Method, path: String) -> axum::htt
         0..=5 => b = b.header("authorization", format!("Bearer {}", pick(rng, &w.tokens))),
         6 => {}
         7 => {
-            b = b
-                .header("authorization", format!("Bearer {}", weird_string(rng).chars().take(5000).collect::<String>()))
+            b = b.header(
+                "authorization",
+                format!("Bearer {}", weird_string(rng).chars().take(5000).collect::<String>()),
+            );
         }
         8 => b = b.header("authorization", "Basic YWRhOnBhc3M="),
         _ => {

@@ -62,9 +62,11 @@
 //! ```
 
 mod audit;
+mod audit_verify;
 mod conversations;
 mod engine;
 mod error;
+mod login;
 mod postgres;
 mod reminders;
 mod rows;
@@ -73,13 +75,15 @@ mod sqlite;
 mod subscription;
 #[cfg(feature = "test-util")]
 pub mod testing;
+mod usage;
 mod writer;
 
 use std::sync::Arc;
 
 use todo_core::events::TopicNames;
 use todo_core::ports::{
-    AuditStore, ConversationStore, EventLog, LoginAttempts, ReminderStore, TaskRepository, UserRepository,
+    AuditCheckpoints, AuditStore, ConversationStore, EventLog, LlmBudget, LoginAttempts, ReminderStore, TaskRepository,
+    UserRepository,
 };
 
 pub use error::{Result, StoreError};
@@ -116,12 +120,28 @@ pub enum StoreKind {
 
 /// Every port a store implements.
 pub trait StorePorts:
-    TaskRepository + UserRepository + LoginAttempts + EventLog + AuditStore + ReminderStore + ConversationStore
+    TaskRepository
+    + UserRepository
+    + LoginAttempts
+    + EventLog
+    + AuditStore
+    + ReminderStore
+    + ConversationStore
+    + AuditCheckpoints
+    + LlmBudget
 {
 }
 
 impl<T> StorePorts for T where
-    T: TaskRepository + UserRepository + LoginAttempts + EventLog + AuditStore + ReminderStore + ConversationStore
+    T: TaskRepository
+        + UserRepository
+        + LoginAttempts
+        + EventLog
+        + AuditStore
+        + ReminderStore
+        + ConversationStore
+        + AuditCheckpoints
+        + LlmBudget
 {
 }
 
@@ -183,8 +203,18 @@ impl Store {
         self.ports()
     }
 
-    /// The failed sign-ins.
+    /// The sign-in attempts, per (account, client address).
     pub fn login_attempts(&self) -> Arc<dyn LoginAttempts> {
+        self.ports()
+    }
+
+    /// Checkpoints of verified audit chains.
+    pub fn audit_checkpoints(&self) -> Arc<dyn AuditCheckpoints> {
+        self.ports()
+    }
+
+    /// The per-user daily LLM budget.
+    pub fn llm_budget(&self) -> Arc<dyn LlmBudget> {
         self.ports()
     }
 

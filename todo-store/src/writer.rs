@@ -12,7 +12,7 @@
 //! every queued foreground job (up to [`MAX_JOBS`]) and at most one background job,
 //! so a request waits behind at most one background batch, whatever the backlog,
 //! and background work still advances with every commit. See
-//! `docs/adr/0014-group-commit.md`.
+//! `docs/adr/0015-group-commit.md`.
 
 use std::ops::DerefMut;
 use std::sync::Arc;

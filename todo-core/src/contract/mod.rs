@@ -6,6 +6,7 @@ pub mod audit;
 pub mod checkpoint;
 pub mod conversations;
 pub mod event_log;
+pub mod limits;
 pub mod reminders;
 pub mod task_repo;
 

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod audit_verify;
 pub mod chat;
 pub mod notification;
 pub mod recurring;

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod chat;
+pub mod live;
 pub mod notification;
 pub mod recurring;
 pub mod sync;

@@ -24,7 +24,7 @@ use todo_store::StoreOptions;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, redact_url};
+use crate::config::{Config, MigrateOnStart, redact_url};
 use crate::http::auth::{JWT_SECRET_MIN_BYTES, JwtKeys};
 use crate::http::limit::UserRateLimit;
 use crate::http::web::WebConfig;
@@ -117,6 +117,7 @@ pub fn state_with(
         audit: AuditService::new(ports.audit.clone()),
         notifications: NotificationService::new(ports.reminders.clone()),
         hub: SyncHub::new(),
+        live_log: ports.log.clone(),
         jwt: Arc::new(jwt),
         rate_limit: None,
         readiness: Arc::new(vec![("event_log", ports.log.clone())]),
@@ -278,13 +279,13 @@ pub async fn connect(config: &Config) -> anyhow::Result<(Ports, Infra)> {
     let store = todo_store::connect_with(&url, &opts)
         .await
         .with_context(|| format!("connect to the database {}", redact_url(&url)))?;
-    store.migrate().await.context("migrate the database")?;
+    if config.migrate_on_start == MigrateOnStart::Auto {
+        store.migrate().await.context("migrate the database")?;
+    }
     let sql_log = store.event_log();
     let kafka = match &config.kafka_bootstrap_servers {
         Some(servers) => {
-            let kc = KafkaConfig::new(servers.clone())
-                .with_topic_prefix(config.kafka_topic_prefix.clone())
-                .with_partitions(config.kafka_partitions);
+            let kc = kafka_config(config, servers)?;
             todo_kafka::ensure_topics(&kc).await.context("create the Kafka topics")?;
             Some(Arc::new(todo_kafka::KafkaEventLog::new(kc).context("connect to Kafka")?))
         }
@@ -296,6 +297,15 @@ pub async fn connect(config: &Config) -> anyhow::Result<(Ports, Infra)> {
     };
     let ports = Ports::from_store(&store, log);
     Ok((ports, Infra { store, sql_log, kafka }))
+}
+
+/// The Kafka settings: `servers`, the prefix and partitions of `config`, and the
+/// other `KAFKA_*` variables (session timeout, replication factor, client id,
+/// `KAFKA_PROPERTIES`) from the environment ([`KafkaConfig::from_env`]).
+fn kafka_config(config: &Config, servers: &str) -> anyhow::Result<KafkaConfig> {
+    let mut kc = KafkaConfig::from_env().context("read the KAFKA_* settings")?;
+    kc.bootstrap_servers = servers.to_owned();
+    Ok(kc.with_topic_prefix(config.kafka_topic_prefix.clone()).with_partitions(config.kafka_partitions))
 }
 
 /// Where the web page finds the services (`TODO_WEB_*_URL`).

@@ -24,6 +24,8 @@ pub struct AppState {
     pub notifications: NotificationService,
     /// Live-update fan-out to WebSocket clients.
     pub hub: SyncHub,
+    /// The event log the services consume (replays resumed live updates).
+    pub live_log: Arc<dyn EventLog>,
     pub jwt: Arc<JwtKeys>,
     /// Per-user request rate limit of authenticated requests (`None`: unlimited).
     pub rate_limit: Option<Arc<UserRateLimit>>,

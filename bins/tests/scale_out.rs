@@ -652,6 +652,10 @@ async fn two_of_every_service_killed_at_random_keep_every_effect_exactly_once() 
         }
     }
 
+    // The same, for every chain at once, in SQL (docs/operations.md, "Back up and restore").
+    let bad = scalar(&mut db, AUDIT_CHAINS_SQL).await;
+    assert_eq!(bad, 0, "audit entries whose chain does not hold");
+
     // Every client got every change of its user once and in order, nothing else.
     let updates = scalar(&mut db, "SELECT count(*) FROM event_log WHERE topic LIKE '%task-updates'").await;
     let (expected, repeated) = task_updates_by_user(&dep, updates as usize).await;
@@ -731,6 +735,19 @@ async fn two_of_every_service_killed_at_random_keep_every_effect_exactly_once() 
     drop(stack);
     let _ = std::fs::remove_dir_all(&logs);
 }
+
+/// Audit entries that break their user's chain: a gap in `seq`, a `prev_hash`
+/// that is not the previous entry's `hash`, or a `hash` that is not
+/// `sha256(prev_hash || event)`. Kept identical to docs/operations.md.
+const AUDIT_CHAINS_SQL: &str = "\
+SELECT count(*) FROM (
+  SELECT seq, prev_hash, hash, event,
+         row_number() OVER w AS n,
+         lag(hash, 1, repeat('0', 64)) OVER w AS expected_prev
+  FROM audit_log WINDOW w AS (PARTITION BY user_id ORDER BY seq)
+) a
+WHERE seq <> n OR prev_hash <> expected_prev
+   OR hash <> encode(sha256(decode(prev_hash, 'hex') || convert_to(event, 'UTF8')), 'hex')";
 
 #[derive(Clone, Debug, Default)]
 struct LoadStats {

@@ -33,9 +33,9 @@ use todo_core::ports::{EventLog, StartFrom};
 use todo_kafka::{KafkaConfig, KafkaEventLog};
 use todo_store::testing::PgDb;
 use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::Message;
 
 const USERS: usize = 8;
 const CHANGES: usize = 2000;
@@ -129,10 +129,11 @@ async fn start(dep: &Deployment, bin: &'static str, label: &str) -> Instance {
         let mut tx = Some(tx);
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             let _ = writeln!(log, "{line}");
-            if let Some(addr) = line.split("listening on http://").nth(1) {
-                if let (Some(tx), Ok(addr)) = (tx.take(), addr.trim().parse::<SocketAddr>()) {
-                    let _ = tx.send(addr);
-                }
+            if let Some(addr) = line.split("listening on http://").nth(1)
+                && let Ok(addr) = addr.trim().parse::<SocketAddr>()
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(addr);
             }
         }
     });
@@ -178,10 +179,8 @@ impl Stack {
         let mut stack = Stack { dep, services: HashMap::new(), addrs: HashMap::new() };
         for &service in which {
             let (first, second) = (format!("{service}-0"), format!("{service}-1"));
-            let (a, b) = tokio::join!(
-                start(&stack.dep, bin_of(service), &first),
-                start(&stack.dep, bin_of(service), &second)
-            );
+            let (a, b) =
+                tokio::join!(start(&stack.dep, bin_of(service), &first), start(&stack.dep, bin_of(service), &second));
             stack.addrs.insert(service, watch::channel([a.addr, b.addr]).0);
             stack.services.insert(service, [Some(a), Some(b)]);
         }
@@ -461,11 +460,11 @@ async fn two_of_every_service_killed_at_random_keep_every_effect_exactly_once() 
     for (n, u) in users.iter().enumerate() {
         for round in 0.. {
             let body = json!({"title": format!("warm-up {round}")});
-            let (status, task) = api.call_on(n + round, Method::POST, "/api/v1/tasks", Some(&u.token), Some(&body)).await;
+            let (status, task) =
+                api.call_on(n + round, Method::POST, "/api/v1/tasks", Some(&u.token), Some(&body)).await;
             assert_eq!(status, StatusCode::CREATED, "{task}");
-            let seen = || {
-                clients.iter().filter(|c| c.0 == n).all(|(_, _, got, _)| !got.lock().unwrap().messages.is_empty())
-            };
+            let seen =
+                || clients.iter().filter(|c| c.0 == n).all(|(_, _, got, _)| !got.lock().unwrap().messages.is_empty());
             let deadline = Instant::now() + Duration::from_secs(3);
             while !seen() && Instant::now() < deadline {
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -506,7 +505,10 @@ async fn two_of_every_service_killed_at_random_keep_every_effect_exactly_once() 
         tokio::time::sleep(Duration::from_millis(rand::thread_rng().gen_range(300..1500))).await;
         let restarting = Instant::now();
         stack.restart(service, i).await;
-        eprintln!("scale-out: killed {service}-{i}, restarted and ready in {:.1} s", restarting.elapsed().as_secs_f64());
+        eprintln!(
+            "scale-out: killed {service}-{i}, restarted and ready in {:.1} s",
+            restarting.elapsed().as_secs_f64()
+        );
         kills.push((service, at));
     }
     for w in writers {
@@ -775,7 +777,8 @@ async fn load(api: Api, token: String, n: usize, stats: Arc<Mutex<LoadStats>>) {
                 (Method::POST, "/api/v1/tasks".to_owned(), Some(body))
             }
             3 => {
-                let remind = chrono::Utc::now() + chrono::Duration::milliseconds(rand::thread_rng().gen_range(1500..8000));
+                let remind =
+                    chrono::Utc::now() + chrono::Duration::milliseconds(rand::thread_rng().gen_range(1500..8000));
                 let due = remind + chrono::Duration::hours(1);
                 let body = json!({"title": format!("call {i}"), "due_at": due, "remind_at": remind});
                 let mut s = stats.lock().unwrap();
@@ -864,11 +867,12 @@ async fn audit_throughput_with_one_and_two_instances() {
         })
         .await;
         let wall = started.elapsed().as_secs_f64();
-        let busy: f64 = sqlx::query("SELECT EXTRACT(EPOCH FROM max(recorded_at) - min(recorded_at))::float8 FROM audit_log")
-            .fetch_one(&mut db)
-            .await
-            .unwrap()
-            .get(0);
+        let busy: f64 =
+            sqlx::query("SELECT EXTRACT(EPOCH FROM max(recorded_at) - min(recorded_at))::float8 FROM audit_log")
+                .fetch_one(&mut db)
+                .await
+                .unwrap()
+                .get(0);
         for mut p in procs {
             p.child.kill().ok();
             p.child.wait().ok();
@@ -890,12 +894,10 @@ async fn backlog(dep: &Deployment, changes: usize) -> usize {
     use todo_core::events::EventFactory;
     use todo_core::ports::SystemClock;
     use todo_core::service::{NewTask, TaskPatch, TaskService};
-    let store = todo_store::connect_with(
-        &dep.db,
-        &todo_store::StoreOptions { topic_names: dep.names(), ..Default::default() },
-    )
-    .await
-    .expect("connect");
+    let store =
+        todo_store::connect_with(&dep.db, &todo_store::StoreOptions { topic_names: dep.names(), ..Default::default() })
+            .await
+            .expect("connect");
     let tasks =
         TaskService::new(store.tasks(), store.users(), Arc::new(SystemClock), EventFactory::new("/todo/chat-api"));
     let mut writers = Vec::new();

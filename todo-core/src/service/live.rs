@@ -189,7 +189,10 @@ impl LiveStream {
         };
         let (low, high) = reader.bounds();
         if cursor.offset >= high {
-            return Err(ResumeError::Unknown(format!("partition {} has no offset {}", cursor.partition, cursor.offset)));
+            return Err(ResumeError::Unknown(format!(
+                "partition {} has no offset {}",
+                cursor.partition, cursor.offset
+            )));
         }
         if cursor.offset + 1 < low {
             return Err(ResumeError::Expired(format!(
@@ -219,8 +222,11 @@ impl LiveStream {
                 if replay.caught_up(&self.hub) {
                     let pos = replay.reader.position();
                     let partition = replay.cursor.partition;
-                    self.pending =
-                        replay.buffered.drain(..).filter(|m| m.cursor.partition != partition || m.cursor.offset >= pos).collect();
+                    self.pending = replay
+                        .buffered
+                        .drain(..)
+                        .filter(|m| m.cursor.partition != partition || m.cursor.offset >= pos)
+                        .collect();
                     self.replay = None;
                     continue;
                 }
@@ -422,8 +428,7 @@ mod tests {
         hub_reads(&hub, &p, 102, 110);
         let later = p.append(a);
         hub_reads(&hub, &p, 110, 111);
-        let want: Vec<_> =
-            own.iter().filter(|(r, _)| r.offset > 104).map(|(_, e)| e.id).chain([later.1.id]).collect();
+        let want: Vec<_> = own.iter().filter(|(r, _)| r.offset > 104).map(|(_, e)| e.id).chain([later.1.id]).collect();
         assert_eq!(take(&mut s, want.len()).await, want);
         nothing_more(&mut s).await;
         assert!(!s.replaying());

@@ -230,8 +230,8 @@ impl LiveStream {
                     self.replay = None;
                     continue;
                 }
+                // Unbiased: neither a busy live queue nor a long replay starves the other.
                 tokio::select! {
-                    biased;
                     live = self.client.messages.recv() => {
                         let Some(m) = live else { return Ok(None) };
                         if replay.buffered.len() >= MAX_BUFFERED {

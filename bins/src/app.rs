@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use metrics_exporter_prometheus::PrometheusHandle;
+use todo_core::consumer::LagBoard;
 use todo_core::events::EventFactory;
 use todo_core::ports::{
     AuditStore, Clock, ConversationStore, EventLog, LoginAttempts, ReminderStore, SystemClock, TaskRepository,
@@ -105,19 +106,14 @@ pub fn state_with(
     let tasks =
         TaskService::new(ports.tasks.clone(), ports.users.clone(), ports.clock.clone(), EventFactory::new(API_SOURCE));
     AppState {
-        chat: ChatService::new(
-            tasks.clone(),
-            ports.users.clone(),
-            ports.conversations.clone(),
-            ports.clock.clone(),
-            interpreter,
-        ),
+        chat: ChatService::new(tasks.clone(), ports.conversations.clone(), ports.clock.clone(), interpreter),
         tasks,
         accounts: AccountService::new(ports.users.clone(), ports.login_attempts.clone(), ports.clock.clone()),
         audit: AuditService::new(ports.audit.clone()),
         notifications: NotificationService::new(ports.reminders.clone()),
         hub: SyncHub::new(),
         live_log: ports.log.clone(),
+        lag: LagBoard::new(),
         jwt: Arc::new(jwt),
         rate_limit: None,
         readiness: Arc::new(vec![("event_log", ports.log.clone())]),
@@ -354,7 +350,7 @@ pub async fn run(role: Role, config: Config) -> anyhow::Result<()> {
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
-    crate::services::start(&ports, &state.hub, role.services(), webhook(&config)?, &tracker, &shutdown);
+    crate::services::start(&ports, &state.hub, &state.lag, role.services(), webhook(&config)?, &tracker, &shutdown);
     if let Some(limit) = state.rate_limit.clone() {
         let token = shutdown.clone();
         tracker.spawn(async move {

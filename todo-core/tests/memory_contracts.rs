@@ -86,3 +86,8 @@ impl ConversationFixture for MemoryConversations {
 async fn memory_conversation_store_meets_the_contract() {
     conversations::run_all(|| async { Box::new(MemoryConversations) as Box<dyn ConversationFixture> }).await;
 }
+
+#[tokio::test]
+async fn memory_store_commits_checkpoints_with_effects() {
+    todo_core::contract::checkpoint::run_all(|| async { (Arc::new(MemoryStore::new()), ()) }).await;
+}

@@ -198,6 +198,11 @@ impl EventHandler for SyncHandler {
         StartFrom::Latest
     }
 
+    /// Publishing never fails and has no store: any batch, one commit after it.
+    fn max_batch(&self) -> usize {
+        usize::MAX
+    }
+
     async fn handle(&self, event: &CloudEvent, record: &Record) -> Result<()> {
         // Clients get the event as it travelled, plus its cursor.
         self.hub.publish(event.userid, LiveMessage::new(event, record));

@@ -830,7 +830,7 @@ async fn load(api: Api, token: String, n: usize, stats: Arc<Mutex<LoadStats>>) {
     }
 }
 
-/// Audit throughput with one and with two instances: the same backlog of events
+/// Audit throughput with one and with two instances: the same backlog of 10,000 events
 /// (written straight into the outbox, relayed to Kafka by `todo relay`) consumed
 /// by a fresh audit group of one, then of two `audit-service` processes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -842,7 +842,7 @@ async fn audit_throughput_with_one_and_two_instances() {
         let pg = PgDb::create().await;
         let dep = Deployment::new(&pg.url, &logs);
         migrate(&dep);
-        let changes = backlog(&dep, 1500).await;
+        let changes = backlog(&dep, 5000).await;
         let mut db = PgConnection::connect(&pg.url).await.unwrap();
         let events = scalar(&mut db, "SELECT count(*) FROM event_log").await;
         assert!(events as usize >= 2 * changes);

@@ -27,7 +27,7 @@ use todo_store::StoreOptions;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, redact_url};
+use crate::config::{Config, MigrateOnStart, redact_url};
 use crate::http::auth::{JWT_SECRET_MIN_BYTES, JwtKeys};
 use crate::http::limit::UserRateLimit;
 use crate::http::serve::ServerLimits;
@@ -124,6 +124,7 @@ pub fn state_with(
         verifier: AuditVerifier::new(ports.audit.clone(), ports.checkpoints.clone(), ports.clock.clone()),
         notifications: NotificationService::new(ports.reminders.clone()),
         hub: SyncHub::new(),
+        live_log: ports.log.clone(),
         lag: LagBoard::new(),
         jwt: Arc::new(jwt),
         rate_limit: None,
@@ -407,7 +408,9 @@ pub async fn connect(config: &Config) -> anyhow::Result<(Ports, Infra)> {
     let store = todo_store::connect_with(&url, &opts)
         .await
         .with_context(|| format!("connect to the database {}", redact_url(&url)))?;
-    store.migrate().await.context("migrate the database")?;
+    if config.migrate_on_start == MigrateOnStart::Auto {
+        store.migrate().await.context("migrate the database")?;
+    }
     let sql_log = store.event_log();
     let kafka = match &config.kafka_bootstrap_servers {
         Some(servers) => {

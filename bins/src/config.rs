@@ -248,6 +248,23 @@ pub struct Config {
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+
+    /// Whether a service applies the database migrations when it starts: `auto`,
+    /// or `skip` when a migration job runs `todo migrate` before the services (the
+    /// Helm chart, docker-compose.yml), so that an older version still starts on a
+    /// newer schema during a rolling upgrade (docs/operations.md).
+    #[arg(long, env = "TODO_MIGRATE", value_enum, default_value_t = MigrateOnStart::Auto, global = true)]
+    pub migrate_on_start: MigrateOnStart,
+}
+
+/// What a service does about migrations when it starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum MigrateOnStart {
+    /// Apply the pending migrations (PostgreSQL serialises concurrent starts).
+    #[default]
+    Auto,
+    /// Leave the schema alone: `todo migrate` runs elsewhere.
+    Skip,
 }
 
 impl Config {
@@ -324,6 +341,7 @@ impl std::fmt::Debug for Config {
             .field("llm_base_url", &self.llm_base_url)
             .field("web_sync_url", &self.web_sync_url)
             .field("log_format", &self.log_format)
+            .field("migrate_on_start", &self.migrate_on_start)
             .finish_non_exhaustive()
     }
 }
@@ -387,6 +405,15 @@ mod tests {
         for secret in ["s3cret", "XXXX", "hunter2"] {
             assert!(!shown.contains(secret), "{shown}");
         }
+    }
+
+    #[test]
+    fn migrations_on_start_can_be_skipped() {
+        use clap::Parser;
+        assert_eq!(Cli::try_parse_from(["todo"]).unwrap().config.migrate_on_start, MigrateOnStart::Auto);
+        let cli = Cli::try_parse_from(["todo", "--migrate-on-start", "skip", "migrate"]).unwrap();
+        assert_eq!(cli.config.migrate_on_start, MigrateOnStart::Skip);
+        assert!(matches!(cli.command, Some(Command::Migrate)), "`todo migrate` still migrates");
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct AppState {
     pub notifications: NotificationService,
     /// Live-update fan-out to WebSocket clients.
     pub hub: SyncHub,
+    /// The event log the services consume (replays resumed live updates).
+    pub live_log: Arc<dyn EventLog>,
     /// The lag of the consumer groups this process runs (for `/ready`).
     pub lag: LagBoard,
     pub jwt: Arc<JwtKeys>,

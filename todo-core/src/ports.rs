@@ -311,6 +311,32 @@ pub trait EventLog: Send + Sync {
 
     /// Whether the log answers (for `/ready`).
     async fn ping(&self) -> Result<()>;
+
+    /// Reads partition `partition` of the physical `topic` from offset `from`
+    /// on, outside any consumer group, to resume live updates after a cursor
+    /// (docs/adr/0015-resumable-live-updates.md). `Ok(None)`: this log cannot
+    /// (its offsets are not monotonic in delivery order, as the PostgreSQL
+    /// log's `seq`), which is the default.
+    async fn read_partition(&self, topic: &str, partition: i32, from: i64) -> Result<Option<Box<dyn PartitionReader>>> {
+        let _ = (topic, partition, from);
+        Ok(None)
+    }
+}
+
+/// One partition of a topic read in offset order from a starting offset, by no
+/// consumer group (nothing is committed). Offsets only grow along the partition.
+#[async_trait]
+pub trait PartitionReader: Send {
+    /// The partition's offsets when the reader opened: `low` is the oldest
+    /// retained record, `high` the offset the next appended record gets.
+    fn bounds(&self) -> (i64, i64);
+
+    /// The next record; waits until there is one. Cancel-safe: dropping the
+    /// future loses no record.
+    async fn next(&mut self) -> Result<Record>;
+
+    /// Where reading continues: every record with a lower offset has been returned.
+    fn position(&self) -> i64;
 }
 
 /// A consumer group member's stream of records. Records of one key arrive in order.

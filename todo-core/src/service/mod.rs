@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit;
 pub mod audit_verify;
 pub mod chat;
+pub mod live;
 pub mod notification;
 pub mod recurring;
 pub mod sync;

@@ -2,7 +2,8 @@
 //!
 //! SQLite and PostgreSQL adapters of the todo-core ports: [`TaskRepository`],
 //! [`UserRepository`], [`LoginAttempts`], [`EventLog`], [`AuditStore`],
-//! [`ReminderStore`] and [`ConversationStore`], with their migrations.
+//! [`ReminderStore`], [`ConversationStore`], [`ApiTokenStore`] and [`CalendarFeedStore`],
+//! with their migrations.
 //!
 //! - **Transactional outbox.** [`TaskRepository::commit`] writes the tasks, claims
 //!   the idempotency keys and appends the events to the `event_log` table in one
@@ -64,6 +65,7 @@
 mod audit;
 mod audit_verify;
 mod conversations;
+mod credentials;
 mod engine;
 mod error;
 mod login;
@@ -82,8 +84,8 @@ use std::sync::Arc;
 
 use todo_core::events::TopicNames;
 use todo_core::ports::{
-    AuditCheckpoints, AuditStore, ConversationStore, EventLog, LlmBudget, LoginAttempts, ReminderStore, TaskRepository,
-    UserRepository,
+    ApiTokenStore, AuditCheckpoints, AuditStore, CalendarFeedStore, ConversationStore, EventLog, LlmBudget,
+    LoginAttempts, ReminderStore, TaskRepository, UserRepository,
 };
 
 pub use error::{Result, StoreError};
@@ -129,6 +131,8 @@ pub trait StorePorts:
     + ConversationStore
     + AuditCheckpoints
     + LlmBudget
+    + ApiTokenStore
+    + CalendarFeedStore
 {
 }
 
@@ -142,6 +146,8 @@ impl<T> StorePorts for T where
         + ConversationStore
         + AuditCheckpoints
         + LlmBudget
+        + ApiTokenStore
+        + CalendarFeedStore
 {
 }
 
@@ -235,6 +241,16 @@ impl Store {
 
     /// Chat conversations and their messages.
     pub fn conversations(&self) -> Arc<dyn ConversationStore> {
+        self.ports()
+    }
+
+    /// API tokens, by the hash of their secret.
+    pub fn api_tokens(&self) -> Arc<dyn ApiTokenStore> {
+        self.ports()
+    }
+
+    /// Calendar feeds, by the hash of their secret.
+    pub fn calendar_feeds(&self) -> Arc<dyn CalendarFeedStore> {
         self.ports()
     }
 

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod conversation;
+pub mod credential;
 pub mod ids;
 pub mod notification;
 pub mod query;
@@ -13,6 +14,7 @@ use std::borrow::Cow;
 
 pub use audit::{AuditEntry, AuditPage, AuditQuery, VerifyReport};
 pub use conversation::{Action, Conversation, Message, Role};
+pub use credential::{ApiToken, CalendarFeed, Principal, Scope, Scopes, SecretHash, TokenId, TokenName, TokenView};
 pub use ids::{ConversationId, EventId, SeriesId, TaskId, UserId};
 pub use notification::{Notification, WebhookDelivery};
 pub use query::{Cursor, SortField, SortSpec, StatusFilter, TaskPage, TaskQuery};

@@ -1,9 +1,11 @@
 //! Application services: use cases over the ports.
 
 pub mod account;
+pub mod assistant;
 pub mod audit;
 pub mod audit_verify;
 pub mod chat;
+pub mod credentials;
 pub mod live;
 pub mod notification;
 pub mod recurring;
@@ -11,4 +13,5 @@ pub mod sync;
 pub mod task;
 
 pub use account::{AccountService, Credentials, Registration};
+pub use credentials::{CalendarService, TokenService};
 pub use task::{ListParams, NewTask, TaskPatch, TaskService};

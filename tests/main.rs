@@ -3,11 +3,14 @@
 
 mod abuse;
 mod bad_input;
+mod calendar;
 mod chat;
 mod fuzz;
 mod isolation;
 mod kafka;
+mod mcp;
 mod services;
 mod tasks_api;
 mod tls;
+mod tokens;
 mod web;

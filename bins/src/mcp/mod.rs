@@ -178,7 +178,7 @@ impl TodoMcp {
     }
 
     #[tool(
-        description = "Read one task by id.",
+        description = "Read one of the user's tasks by its id (from find_tasks or add_task).",
         input_schema = schema::of::<TaskIdArgs>(),
         output_schema = schema::of::<Task>(),
         annotations(

@@ -241,3 +241,55 @@ impl CalendarService {
         self.tasks.timezone(user_id).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TokenName;
+    use crate::memory::{ManualClock, MemoryStore};
+
+    fn new_token(scopes: Scopes, expires_at: Option<DateTime<Utc>>) -> NewToken {
+        NewToken { name: TokenName::parse("t").unwrap(), scopes, expires_at }
+    }
+
+    #[tokio::test]
+    async fn tokens_expire_and_uses_are_recorded_once_a_minute() {
+        let store = Arc::new(MemoryStore::new());
+        let clock = Arc::new(ManualClock::at("2026-11-26T09:00:00Z"));
+        let svc = TokenService::new(store.clone(), clock.clone());
+        let user = UserId::new();
+        let in_an_hour = clock.now() + Duration::hours(1);
+        let minted = svc.mint(user, new_token(Scopes::READ, Some(in_an_hour))).await.unwrap();
+        assert!(minted.token.starts_with(API_TOKEN_PREFIX));
+        let p = svc.authenticate(&minted.token).await.unwrap().expect("a valid token");
+        assert_eq!((p.user_id, p.scopes, p.token), (user, Scopes::READ, Some(minted.id)));
+        let first_use = svc.list(user).await.unwrap()[0].last_used_at;
+        assert_eq!(first_use, Some(clock.now()));
+        clock.advance(Duration::seconds(30));
+        svc.authenticate(&minted.token).await.unwrap().expect("still valid");
+        assert_eq!(svc.list(user).await.unwrap()[0].last_used_at, first_use, "not rewritten within a minute");
+        clock.advance(Duration::hours(1));
+        assert_eq!(svc.authenticate(&minted.token).await.unwrap(), None, "expired");
+        // Tampered, truncated and foreign strings are refused without a match.
+        let mut tampered = minted.token.clone();
+        tampered.pop();
+        tampered.push('x');
+        for bad in [tampered.as_str(), &minted.token[..20], "eyJhbGciOi", ""] {
+            assert_eq!(svc.authenticate(bad).await.unwrap(), None, "{bad}");
+        }
+        assert!(svc.mint(user, new_token(Scopes::READ, Some(clock.now()))).await.is_err(), "expiry in the past");
+    }
+
+    #[tokio::test]
+    async fn at_most_fifty_tokens_a_user() {
+        let store = Arc::new(MemoryStore::new());
+        let svc = TokenService::new(store, Arc::new(ManualClock::at("2026-11-26T09:00:00Z")));
+        let user = UserId::new();
+        for _ in 0..TOKENS_PER_USER_MAX {
+            svc.mint(user, new_token(Scopes::READ_WRITE, None)).await.unwrap();
+        }
+        let e = svc.mint(user, new_token(Scopes::READ, None)).await.unwrap_err();
+        assert!(matches!(e, Error::Validation(_)), "{e}");
+        svc.mint(UserId::new(), new_token(Scopes::READ, None)).await.expect("another user has their own");
+    }
+}

@@ -34,7 +34,7 @@ fn path_of(url: &Value) -> String {
 async fn feed_lifecycle_and_contents(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let s = app.register("ada@example.com").await;
-    assert_eq!(app.get("/api/v1/calendar", &s).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/calendar", &s).await.body, json!({"active": false, "created_at": null}));
     let weekly = app
         .create_task(
             &s,
@@ -52,7 +52,9 @@ async fn feed_lifecycle_and_contents(backend: Backend) {
     let path = path_of(&made.body["url"]);
     let again = app.call(Method::POST, "/api/v1/calendar", Some(&s), None).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "one feed per user");
-    assert!(app.get("/api/v1/calendar", &s).await.body["created_at"].is_string());
+    let state = app.get("/api/v1/calendar", &s).await.body;
+    assert_eq!(state["active"], true);
+    assert_eq!(state["created_at"], made.body["created_at"]);
 
     let (status, _, ics) = fetch(&app, &app.url(&path), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -105,7 +107,7 @@ async fn feeds_belong_to_their_user(backend: Backend) {
     let a_path = path_of(&app.call(Method::POST, "/api/v1/calendar", Some(&a), None).await.body["url"]);
 
     // B has no feed, and nothing B does touches A's.
-    assert_eq!(app.get("/api/v1/calendar", &b).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/calendar", &b).await.body["active"], false);
     assert_eq!(app.call(Method::POST, "/api/v1/calendar/rotate", Some(&b), None).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.call(Method::DELETE, "/api/v1/calendar", Some(&b), None).await.status, StatusCode::NOT_FOUND);
     let (status, _, a_ics) = fetch(&app, &app.url(&a_path), None).await;

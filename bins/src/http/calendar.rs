@@ -5,7 +5,7 @@
 //! request logs). A signed-in session creates, rotates and revokes it:
 //!
 //! ```text
-//! GET    /api/v1/calendar         the feed's state (not its address: it is shown once)
+//! GET    /api/v1/calendar         {active, created_at}: the feed's state (never its address)
 //! POST   /api/v1/calendar         create  -> 201 {url, webcal_url, created_at}
 //! POST   /api/v1/calendar/rotate  a new address; the old one answers 404 at once
 //! DELETE /api/v1/calendar         revoke  -> 204; the address answers 404
@@ -91,11 +91,21 @@ fn address(state: &AppState, headers: &HeaderMap, secret: &str, s: FeedStatus) -
     Ok(FeedAddress { url, webcal_url, created_at: s.created_at })
 }
 
+/// Whether the caller has a feed (its address is never shown again).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedState {
+    /// Whether the caller has a feed.
+    pub active: bool,
+    /// When its current address was made (creation or the last rotation).
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Whether the caller has a feed, and since when its address exists.
 #[utoipa::path(get, path = "/api/v1/calendar", tag = "calendar", security(("bearer" = [])),
-    responses((status = 200, body = FeedStatus), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn status(State(state): State<AppState>, SessionUser(user): SessionUser) -> ApiResult<Json<FeedStatus>> {
-    state.calendar.status(user).await?.map(Json).ok_or_else(|| ApiError::not_found("you have no calendar feed"))
+    responses((status = 200, body = FeedState), (status = 403, body = ErrorBody)))]
+async fn status(State(state): State<AppState>, SessionUser(user): SessionUser) -> ApiResult<Json<FeedState>> {
+    let s = state.calendar.status(user).await?;
+    Ok(Json(FeedState { active: s.is_some(), created_at: s.map(|s| s.created_at) }))
 }
 
 /// Creates the caller's feed; the answer holds its address (shown once).

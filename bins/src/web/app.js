@@ -8,14 +8,15 @@ import { session, tasks } from './js/state.js';
 import { initAudit, loadAudit, resetAudit } from './js/views/audit.js';
 import { initAuth, showAuth } from './js/views/auth.js';
 import { clearConversation, initChat, loadConversation } from './js/views/chat.js';
+import { initConnections, loadConnections, resetConnections } from './js/views/connections.js';
 import { initEditor, openEditor } from './js/views/editor.js';
 import {
   addFired, announceReminder, initNotifications, loadNotifications, resetNotifications,
 } from './js/views/notifications.js';
 import { applyTask, initTasks, loadTasks } from './js/views/tasks.js';
 
-const ROUTES = ['tasks', 'notifications', 'audit'];
-const TITLES = { tasks: 'Tasks', notifications: 'Reminders', audit: 'Audit trail' };
+const ROUTES = ['tasks', 'notifications', 'audit', 'connections'];
+const TITLES = { tasks: 'Tasks', notifications: 'Reminders', audit: 'Audit trail', connections: 'Connections' };
 
 const live = new LiveConnection({
   url: () => api.endpoints.ws(),
@@ -44,6 +45,7 @@ function boot() {
   initChat({ onActions: applyChatActions });
   initNotifications();
   initAudit();
+  initConnections();
 
   $('#sign-out').addEventListener('click', () => signOut());
   $('#live-indicator').addEventListener('click', () => live.reconnectNow());
@@ -95,6 +97,7 @@ function signOut(reason = '', here = true) {
   tasks.loaded = false;
   resetNotifications();
   resetAudit();
+  resetConnections();
   clearConversation();
   $('#usermenu').open = false;
   for (const d of $$('dialog[open]')) d.close();
@@ -106,7 +109,7 @@ function signOut(reason = '', here = true) {
 
 let current = null;
 
-/** `#/tasks`, `#/notifications`, `#/audit`: hash routes need nothing from the server. */
+/** `#/tasks`, `#/notifications`, `#/audit`, `#/connections`: hash routes need nothing from the server. */
 function route(moveFocus) {
   if (!session.token) return;
   const name = ROUTES.find((r) => location.hash === `#/${r}`) || 'tasks';
@@ -120,6 +123,7 @@ function route(moveFocus) {
   current = name;
   if (name === 'notifications') { $('#notif-dot').hidden = true; if (changed) loadNotifications(); }
   if (name === 'audit' && changed) loadAudit();
+  if (name === 'connections' && changed) loadConnections();
   // Moving focus to the new heading tells screen-reader users the view changed.
   if (moveFocus) $(`#${name === 'tasks' ? 'tasks' : name}-heading`).focus();
 }

@@ -252,3 +252,21 @@ async fn http_doors_are_guarded(backend: Backend) {
     let (status, _) = rpc_raw(&app, Some(&w), "tools/list", json!({}), &[]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// `/mcp` draws from the same per-user request budget as the REST API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_requests_share_the_users_rate_limit() {
+    let opts = todo_tests::AppOptions { rate_limit: Some((1, 3)), ..Default::default() };
+    let app = TestApp::start(Backend::Memory, opts).await;
+    let s = app.register("ada@example.com").await;
+    let w = app.mint_token(&s, "assistant", &["read", "write"]).await;
+    // Registering and minting used the session's budget (minting: 1 request); the
+    // token's user is the same user.
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(rpc_raw(&app, Some(&w), "tools/list", json!({}), &[]).await.0);
+    }
+    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    let rest = app.get("/api/v1/tasks", &w).await;
+    assert_eq!(rest.status, StatusCode::TOO_MANY_REQUESTS, "REST shares the bucket: {:?}", rest.body);
+}

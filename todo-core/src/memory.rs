@@ -818,7 +818,7 @@ impl crate::ports::ApiTokenStore for MemoryStore {
 
     async fn tokens(&self, user_id: UserId) -> Result<Vec<crate::domain::ApiToken>> {
         let mut out: Vec<_> = self.lock().api_tokens.values().filter(|t| t.user_id == user_id).cloned().collect();
-        out.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+        out.sort_by_key(|t| std::cmp::Reverse((t.created_at, t.id)));
         Ok(out)
     }
 

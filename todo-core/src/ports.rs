@@ -349,15 +349,30 @@ pub trait Subscription: Send {
     async fn next(&mut self) -> Result<Record>;
 
     /// Up to `max` records: waits for the first, then takes those that are ready
-    /// or arrive within `linger`. Cancel-safe like [`Subscription::next`].
+    /// or arrive within `linger`. With a zero `linger` it never suspends once it
+    /// holds a record, so it is cancel-safe like [`Subscription::next`]. Cancelled
+    /// while it lingers, the records it took are dropped: cancel a lingering read
+    /// only where that ends the subscription's use (as a consumer's shutdown does).
     async fn next_batch(&mut self, max: usize, linger: Duration) -> Result<Vec<Record>> {
+        use futures::FutureExt as _;
         let first = self.next().await?;
         let mut batch = vec![first];
+        // What is ready now, without suspending.
+        while batch.len() < max {
+            match self.next().now_or_never() {
+                Some(Ok(r)) => batch.push(r),
+                // An error after some records: deliver those; the next call reports it.
+                Some(Err(_)) => return Ok(batch),
+                None => break,
+            }
+        }
+        if linger.is_zero() {
+            return Ok(batch);
+        }
         let until = tokio::time::Instant::now() + linger;
         while batch.len() < max {
             match tokio::time::timeout_at(until, self.next()).await {
                 Ok(Ok(r)) => batch.push(r),
-                // An error after some records: deliver those; the next call reports it.
                 Ok(Err(_)) | Err(_) => break,
             }
         }
@@ -368,8 +383,9 @@ pub trait Subscription: Send {
     /// the group. Call only after the record's effect is durable.
     async fn commit(&mut self, record: &Record) -> Result<()>;
 
-    /// Marks a batch processed: [`Subscription::commit`] of the last record of each
-    /// (topic, partition) in `records`.
+    /// Marks a batch processed: `records` (in delivery order, every record delivered
+    /// before the last of them processed too). The default commits the last record
+    /// of each (topic, partition); a log with one order may commit the last alone.
     async fn commit_batch(&mut self, records: &[Record]) -> Result<()> {
         let mut last: Vec<&Record> = Vec::new();
         for r in records {

@@ -65,6 +65,7 @@ mod audit;
 mod conversations;
 mod engine;
 mod error;
+mod filter;
 mod postgres;
 mod reminders;
 mod rows;

@@ -86,3 +86,16 @@ impl ConversationFixture for MemoryConversations {
 async fn memory_conversation_store_meets_the_contract() {
     conversations::run_all(|| async { Box::new(MemoryConversations) as Box<dyn ConversationFixture> }).await;
 }
+
+#[tokio::test]
+async fn memory_filter_table() {
+    todo_core::contract::filters::table(&MemoryStore::new()).await;
+    assert!(todo_core::contract::filters::table_len() >= 150);
+}
+
+#[test]
+fn memory_filters_match_the_reference() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    let n = todo_core::contract::filters::equivalence(&rt, &MemoryStore::new(), 100, 100);
+    assert!(n >= 10_000, "{n} filters checked");
+}

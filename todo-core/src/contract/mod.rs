@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod conversations;
 pub mod event_log;
+pub mod filters;
 pub mod reminders;
 pub mod task_repo;
 

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod chat;
+mod filters_api;
 mod isolation;
 mod kafka;
 mod services;

@@ -7,14 +7,14 @@ use anyhow::{Context, bail};
 use metrics_exporter_prometheus::PrometheusHandle;
 use todo_core::events::EventFactory;
 use todo_core::ports::{
-    AuditStore, Clock, ConversationStore, EventLog, LoginAttempts, ReminderStore, SystemClock, TaskRepository,
-    UserRepository,
+    AuditStore, Clock, ConversationStore, EventLog, LoginAttempts, ReminderStore, SavedFilterStore, SystemClock,
+    TaskRepository, UserRepository,
 };
 use todo_core::service::audit::AuditService;
 use todo_core::service::chat::{ChatService, Interpreter, RuleBasedInterpreter};
 use todo_core::service::notification::NotificationService;
 use todo_core::service::sync::SyncHub;
-use todo_core::service::{AccountService, TaskService};
+use todo_core::service::{AccountService, FilterService, TaskService};
 
 use std::net::SocketAddr;
 
@@ -43,6 +43,7 @@ pub struct Ports {
     pub audit: Arc<dyn AuditStore>,
     pub reminders: Arc<dyn ReminderStore>,
     pub conversations: Arc<dyn ConversationStore>,
+    pub saved_filters: Arc<dyn SavedFilterStore>,
     /// The event log services consume (the SQL log, or Kafka).
     pub log: Arc<dyn EventLog>,
     pub clock: Arc<dyn Clock>,
@@ -58,6 +59,7 @@ impl Ports {
             + AuditStore
             + ReminderStore
             + ConversationStore
+            + SavedFilterStore
             + EventLog
             + 'static,
     {
@@ -68,6 +70,7 @@ impl Ports {
             audit: store.clone(),
             reminders: store.clone(),
             conversations: store.clone(),
+            saved_filters: store.clone(),
             log: store,
             clock: Arc::new(SystemClock),
         }
@@ -83,6 +86,7 @@ impl Ports {
             audit: store.audit(),
             reminders: store.reminders(),
             conversations: store.conversations(),
+            saved_filters: store.saved_filters(),
             log,
             clock: Arc::new(SystemClock),
         }
@@ -112,6 +116,7 @@ pub fn state_with(
             ports.clock.clone(),
             interpreter,
         ),
+        filters: FilterService::new(tasks.clone(), ports.saved_filters.clone()),
         tasks,
         accounts: AccountService::new(ports.users.clone(), ports.login_attempts.clone(), ports.clock.clone()),
         audit: AuditService::new(ports.audit.clone()),

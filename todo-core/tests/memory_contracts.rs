@@ -99,3 +99,8 @@ fn memory_filters_match_the_reference() {
     let n = todo_core::contract::filters::equivalence(&rt, &MemoryStore::new(), 100, 100);
     assert!(n >= 10_000, "{n} filters checked");
 }
+
+#[tokio::test]
+async fn memory_saved_filters_meet_the_contract() {
+    todo_core::contract::saved_filters::run_all(&MemoryStore::new()).await;
+}

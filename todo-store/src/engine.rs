@@ -407,6 +407,7 @@ macro_rules! impl_store {
         $crate::audit::impl_audit_store!($store);
         $crate::reminders::impl_reminder_store!($store);
         $crate::conversations::impl_conversation_store!($store);
+        $crate::saved_filters::impl_saved_filter_store!($store);
     };
 }
 pub(crate) use impl_store;

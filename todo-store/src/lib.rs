@@ -69,6 +69,7 @@ mod filter;
 mod postgres;
 mod reminders;
 mod rows;
+mod saved_filters;
 mod sql;
 mod sqlite;
 mod subscription;
@@ -79,7 +80,8 @@ use std::sync::Arc;
 
 use todo_core::events::TopicNames;
 use todo_core::ports::{
-    AuditStore, ConversationStore, EventLog, LoginAttempts, ReminderStore, TaskRepository, UserRepository,
+    AuditStore, ConversationStore, EventLog, LoginAttempts, ReminderStore, SavedFilterStore, TaskRepository,
+    UserRepository,
 };
 
 pub use error::{Result, StoreError};
@@ -112,12 +114,26 @@ pub enum StoreKind {
 
 /// Every port a store implements.
 pub trait StorePorts:
-    TaskRepository + UserRepository + LoginAttempts + EventLog + AuditStore + ReminderStore + ConversationStore
+    TaskRepository
+    + UserRepository
+    + LoginAttempts
+    + EventLog
+    + AuditStore
+    + ReminderStore
+    + ConversationStore
+    + SavedFilterStore
 {
 }
 
 impl<T> StorePorts for T where
-    T: TaskRepository + UserRepository + LoginAttempts + EventLog + AuditStore + ReminderStore + ConversationStore
+    T: TaskRepository
+        + UserRepository
+        + LoginAttempts
+        + EventLog
+        + AuditStore
+        + ReminderStore
+        + ConversationStore
+        + SavedFilterStore
 {
 }
 
@@ -201,6 +217,11 @@ impl Store {
 
     /// Chat conversations and their messages.
     pub fn conversations(&self) -> Arc<dyn ConversationStore> {
+        self.ports()
+    }
+
+    /// The users' saved filters.
+    pub fn saved_filters(&self) -> Arc<dyn SavedFilterStore> {
         self.ports()
     }
 

@@ -899,3 +899,166 @@ pub fn equivalence(rt: &tokio::runtime::Runtime, repo: &dyn TaskRepository, case
     eprintln!("filter equivalence: {n} filters over {cases} task sets in {:.1?}", started.elapsed());
     n
 }
+
+// ---- fuzzing ----
+
+/// A small deterministic generator (splitmix64), for the fuzz run.
+pub(crate) struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    pub fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+}
+
+pub(crate) const FUZZ_PIECES: &[&str] = &[
+    "today",
+    "tomorrow",
+    "overdue",
+    "no",
+    "date",
+    "time",
+    "tags",
+    "priority",
+    "p1",
+    "p2",
+    "p3",
+    "p4",
+    "#",
+    "#work",
+    "+",
+    "-",
+    "!",
+    "&",
+    "&&",
+    "|",
+    "||",
+    "(",
+    ")",
+    ",",
+    ":",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "=",
+    "!=",
+    "==",
+    "\"",
+    "\\",
+    "/",
+    "*",
+    "search",
+    "search:",
+    "due",
+    "before",
+    "after",
+    "before:",
+    "after:",
+    "created",
+    "completed",
+    "done",
+    "true",
+    "false",
+    "status",
+    "all",
+    "in",
+    "not",
+    "and",
+    "or",
+    "tags",
+    "7",
+    "days",
+    "next",
+    "friday",
+    "dec",
+    "24",
+    "2026-12-24",
+    "+4",
+    "hours",
+    "-2",
+    "in 3 days",
+    "end of the month",
+    "2026-12-24T10:00:00Z",
+    "ü",
+    "日本",
+    "🎉",
+    "\u{0}",
+    "\t",
+    "\n",
+    "  ",
+    "9999999999999999999999",
+    "-0",
+    "0",
+    "1e9",
+    "recurring",
+    "has",
+    "reminder",
+    "labels",
+    "high",
+    "medium",
+    "low",
+    "h",
+    "{",
+    "}",
+    "'",
+    "%",
+    "_",
+    "$1",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "eod",
+    "at",
+    "5pm",
+    "noon",
+    "+99999 hours",
+    "100000 days",
+    "3650 days",
+    "3651 days",
+];
+
+/// `n` queries from `seed`: random pieces of the language (operators, terms,
+/// dates, quotes, escapes, odd characters) in random order, and valid queries with
+/// random bytes inserted, removed or cut. Most do not parse; all must be refused
+/// cleanly.
+pub fn fuzz_queries(seed: u64, n: usize) -> Vec<String> {
+    let mut rng = Rng(seed);
+    let valid =
+        ["(today | overdue) & #work & !p3", "due before: friday, search: milk", "tags in (a, b) & priority >= medium"];
+    (0..n)
+        .map(|i| {
+            if i % 4 == 0 {
+                let mut bytes = valid[rng.below(valid.len())].as_bytes().to_vec();
+                for _ in 0..1 + rng.below(3) {
+                    let at = rng.below(bytes.len() + 1);
+                    match rng.below(3) {
+                        0 if at < bytes.len() => {
+                            bytes.remove(at);
+                        }
+                        1 => bytes.insert(at, b" &|()!#:\"\\/-+*,<>=x0"[rng.below(20)]),
+                        _ => bytes.truncate(at),
+                    }
+                }
+                String::from_utf8_lossy(&bytes).into_owned()
+            } else {
+                (0..1 + rng.below(12))
+                    .map(|_| {
+                        let sep = if rng.below(3) == 0 { "" } else { " " };
+                        format!("{}{sep}", rng.pick(FUZZ_PIECES))
+                    })
+                    .collect()
+            }
+        })
+        .collect()
+}

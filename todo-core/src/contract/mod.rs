@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod event_log;
 pub mod filters;
 pub mod reminders;
+pub mod saved_filters;
 pub mod task_repo;
 
 use std::time::Duration;

@@ -265,6 +265,10 @@ impl TaskQuery {
         if q.chars().count() > QUERY_MAX_CHARS {
             return Err(ValidationError::new("q", format!("q is longer than {QUERY_MAX_CHARS} characters")));
         }
+        // PostgreSQL stores no NUL in text: searching for one is refused, not failed.
+        if q.contains('\0') {
+            return Err(ValidationError::new("q", "q must not contain a NUL character"));
+        }
         Ok((!q.is_empty()).then(|| q.to_lowercase()))
     }
 
@@ -325,6 +329,10 @@ pub struct TaskPage {
     pub items: Vec<Task>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
+    /// With a filter: the text of each of its comma-separated lists, in order (ask
+    /// for list `i` with `list=i`). Absent without a filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lists: Option<Vec<String>>,
 }
 
 impl TaskPage {
@@ -335,6 +343,6 @@ impl TaskPage {
         let more = tasks.len() > limit;
         tasks.truncate(limit);
         let next_cursor = if more { tasks.last().map(|t| Cursor::after(q.sort, t).encode()) } else { None };
-        Self { items: tasks, next_cursor }
+        Self { items: tasks, next_cursor, lists: None }
     }
 }

@@ -89,6 +89,11 @@ impl<'a> Parser<'a> {
         if chars > MAX_CHARS {
             return Err(self.err(0..0, format!("the filter is {chars} characters long; the limit is {MAX_CHARS}")));
         }
+        // No database stores a NUL in text; other control characters are blanks
+        // or literal text.
+        if let Some(at) = self.src.find('\0') {
+            return Err(self.err(at..at + 1, "the filter contains a NUL character"));
+        }
         self.skip_ws();
         if self.at_end() {
             return Err(self.err(self.pos..self.pos, "the filter is empty: expected a term such as today, #tag or p1"));
@@ -400,7 +405,7 @@ impl<'a> Parser<'a> {
         }
         match w.as_str() {
             "and" | "or" => Err(self.err(start..end, format!("expected a term before '{w}'"))),
-            "p0" | "p4" | "p5" => {
+            _ if w.len() > 1 && w.starts_with('p') && w[1..].chars().all(|c| c.is_ascii_digit()) => {
                 Err(self.err(start..end, "there are three priorities: p1 (high), p2 (medium) and p3 (low)"))
             }
             "no" => self.no_term(start, end),

@@ -3,10 +3,12 @@
 pub mod account;
 pub mod audit;
 pub mod chat;
+pub mod filters;
 pub mod notification;
 pub mod recurring;
 pub mod sync;
 pub mod task;
 
 pub use account::{AccountService, Credentials, Registration};
+pub use filters::FilterService;
 pub use task::{ListParams, NewTask, TaskPatch, TaskService};

@@ -58,3 +58,18 @@ fn postgres_filters_match_memory() {
     drop(db);
     assert!(n >= 10_000, "{n} filters");
 }
+
+#[tokio::test]
+async fn sqlite_saved_filters_meet_the_contract() {
+    let dir = TempDir::new();
+    let store = connect(&dir.sqlite_url()).await;
+    todo_core::contract::saved_filters::run_all(&*store.saved_filters()).await;
+}
+
+#[tokio::test]
+async fn postgres_saved_filters_meet_the_contract() {
+    let db = PgDb::create().await;
+    let store = connect(&db.url).await;
+    todo_core::contract::saved_filters::run_all(&*store.saved_filters()).await;
+    store.close().await;
+}

@@ -13,6 +13,7 @@ on_every_backend!(
     bad_filters_are_400_with_a_span,
     saved_filters_round_trip,
     saved_filters_are_isolated,
+    chat_lists_saves_and_shows_filters,
 );
 
 fn titles(page: &Value) -> Vec<String> {
@@ -301,4 +302,57 @@ async fn fuzzed_filters_never_500_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fuzzed_filters_never_500_postgres() {
     fuzz(Backend::Postgres, 10_000).await;
+}
+
+/// Chat: a listing the fixed arguments cannot say runs as a filter; "save this as"
+/// saves the last listing's query; "show my ... list" shows a saved filter.
+async fn chat_lists_saves_and_shows_filters(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = app.register("ada@example.com").await;
+    seed(&app, &t).await;
+    let say = |conversation: Option<String>, message: &str| {
+        let mut body = json!({"message": message});
+        if let Some(c) = conversation {
+            body["conversation_id"] = json!(c);
+        }
+        app.post("/api/v1/chat", &t, body)
+    };
+    let a = say(None, "show (overdue or today) #work").await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let action = &a.body["actions"][0];
+    assert_eq!(action["args"]["filter"], "(overdue | today) & #work");
+    assert_eq!(action["result"]["filter"], "(overdue | today) & #work");
+    let listed: Vec<&str> =
+        action["result"]["items"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
+    assert_eq!(listed, ["late report", "late chore"]);
+    let reply = a.body["reply"].as_str().unwrap();
+    assert!(reply.starts_with("2 tasks match (overdue | today) & #work:"), "{reply}");
+    let conv = a.body["conversation_id"].as_str().unwrap().to_owned();
+
+    let saved = say(Some(conv.clone()), "save this as 'work today'").await;
+    assert_eq!(saved.body["actions"][0]["tool"], "save_filter", "{:?}", saved.body);
+    assert!(saved.body["reply"].as_str().unwrap().contains("'work today'"), "{:?}", saved.body);
+    let filters = app.get("/api/v1/filters", &t).await;
+    assert_eq!(filters.body["items"][0]["name"], "work today");
+    assert_eq!(filters.body["items"][0]["query"], "(overdue | today) & #work");
+
+    // A new conversation: the saved list by name; then its numbers work.
+    let shown = say(None, "show my work today list").await;
+    let reply = shown.body["reply"].as_str().unwrap();
+    assert!(reply.starts_with("Your list 'work today' has 2 tasks:"), "{reply}");
+    let conv2 = shown.body["conversation_id"].as_str().unwrap().to_owned();
+    let done = say(Some(conv2), "complete task 1").await;
+    assert!(done.body["reply"].as_str().unwrap().contains("late report"), "{:?}", done.body);
+
+    // Fixed arguments are saved with their relative dates kept relative.
+    let c = say(None, "what's due before friday in #home").await;
+    let c = c.body["conversation_id"].as_str().unwrap().to_owned();
+    let s = say(Some(c), "save this list as home soon").await;
+    assert!(s.body["reply"].as_str().unwrap().contains("due < \"friday\" & #home"), "{:?}", s.body);
+
+    // Nothing to save yet; no such list.
+    let none = say(None, "save this as nothing").await;
+    assert!(none.body["reply"].as_str().unwrap().starts_with("Show a list first"), "{:?}", none.body);
+    let missing = say(None, "show my \"zzz qqq\" list").await;
+    assert!(missing.body["reply"].as_str().unwrap().contains("no saved list called"), "{:?}", missing.body);
 }

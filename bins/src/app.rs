@@ -115,7 +115,8 @@ pub fn state_with(
             ports.conversations.clone(),
             ports.clock.clone(),
             interpreter,
-        ),
+        )
+        .with_saved_filters(FilterService::new(tasks.clone(), ports.saved_filters.clone())),
         filters: FilterService::new(tasks.clone(), ports.saved_filters.clone()),
         tasks,
         accounts: AccountService::new(ports.users.clone(), ports.login_attempts.clone(), ports.clock.clone()),

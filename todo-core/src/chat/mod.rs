@@ -36,6 +36,7 @@ mod command;
 pub(crate) mod datetime;
 mod edit;
 mod extract;
+mod filter_phrase;
 mod intent;
 pub(crate) mod lexer;
 mod list;
@@ -52,8 +53,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 pub use command::{
-    AddTaskArgs, Clarification, Command, DueAt, Intent, ListTasksArgs, NoArgs, RecurrenceRule, RefArgs, TaskRef,
-    UpdateTaskArgs,
+    AddTaskArgs, Clarification, Command, DueAt, Intent, ListTasksArgs, NoArgs, RecurrenceRule, RefArgs, SaveFilterArgs,
+    TaskRef, UpdateTaskArgs,
 };
 pub use reply::HELP;
 

@@ -256,7 +256,8 @@ impl fmt::Display for Expr {
         };
         match &self.kind {
             ExprKind::Or(xs) | ExprKind::And(xs) => {
-                let (sep, min) = if matches!(self.kind, ExprKind::Or(_)) { (" | ", 1) } else { (" & ", 2) };
+                // Both are associative: a nested list of the same kind needs no parentheses.
+                let (sep, min) = if matches!(self.kind, ExprKind::Or(_)) { (" | ", 0) } else { (" & ", 1) };
                 for (i, x) in xs.iter().enumerate() {
                     if i > 0 {
                         f.write_str(sep)?;

@@ -151,5 +151,13 @@ impl std::str::FromStr for Filter {
     }
 }
 
+/// The local day a date phrase names at `ctx` (`None` for an exact time or no date).
+pub(crate) fn read_day(text: &str, ctx: &Context) -> Option<chrono::NaiveDate> {
+    match dates::read_all(text, ctx)? {
+        dates::When::Day(d) => Some(d),
+        dates::When::Instant(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,8 @@
 //!
 //! SQLite and PostgreSQL adapters of the todo-core ports: [`TaskRepository`],
 //! [`UserRepository`], [`LoginAttempts`], [`EventLog`], [`AuditStore`],
-//! [`ReminderStore`] and [`ConversationStore`], with their migrations.
+//! [`ReminderStore`], [`ConversationStore`] and [`SavedFilterStore`], with their
+//! migrations.
 //!
 //! - **Transactional outbox.** [`TaskRepository::commit`] writes the tasks, claims
 //!   the idempotency keys and appends the events to the `event_log` table in one
@@ -12,7 +13,8 @@
 //!   transaction, see the `postgres::log` module), one active member per group, with
 //!   durable positions.
 //! - **Listings** implement [`todo_core::domain::TaskQuery`] exactly, keyset cursors
-//!   included, in SQL.
+//!   included, in SQL: its condition (fixed parameters and filter queries alike,
+//!   see [`todo_core::filter`]) is compiled to SQL with bound parameters.
 //! - **Audit trail.** One hash chain per user, appended under a per-user lock; the
 //!   stored event is the exact canonical JSON that was hashed. PostgreSQL rejects
 //!   every `UPDATE`, `DELETE` and `TRUNCATE` of `audit_log` with a trigger (SQLite:

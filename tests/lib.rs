@@ -240,7 +240,7 @@ impl TestApp {
             sender: Arc::new(HttpWebhookSender::default()),
         });
         let set = if opts.api_only { ServiceSet::NONE } else { ServiceSet::ALL };
-        services::start(&ports, &state.hub, set, webhook, &tracker, &shutdown);
+        services::start(&ports, &state.hub, &state.lag, set, webhook, &tracker, &shutdown);
         if let Some(relay) = relay {
             let token = shutdown.clone();
             tracker.spawn(async move { relay.run(token).await.expect("the outbox relay runs") });

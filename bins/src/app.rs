@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use metrics_exporter_prometheus::PrometheusHandle;
+use todo_core::consumer::LagBoard;
 use todo_core::events::EventFactory;
 use todo_core::ports::{
     AuditStore, Clock, ConversationStore, EventLog, LoginAttempts, ReminderStore, SavedFilterStore, SystemClock,
@@ -109,20 +110,15 @@ pub fn state_with(
     let tasks =
         TaskService::new(ports.tasks.clone(), ports.users.clone(), ports.clock.clone(), EventFactory::new(API_SOURCE));
     AppState {
-        chat: ChatService::new(
-            tasks.clone(),
-            ports.users.clone(),
-            ports.conversations.clone(),
-            ports.clock.clone(),
-            interpreter,
-        )
-        .with_saved_filters(FilterService::new(tasks.clone(), ports.saved_filters.clone())),
+        chat: ChatService::new(tasks.clone(), ports.conversations.clone(), ports.clock.clone(), interpreter)
+            .with_saved_filters(FilterService::new(tasks.clone(), ports.saved_filters.clone())),
         filters: FilterService::new(tasks.clone(), ports.saved_filters.clone()),
         tasks,
         accounts: AccountService::new(ports.users.clone(), ports.login_attempts.clone(), ports.clock.clone()),
         audit: AuditService::new(ports.audit.clone()),
         notifications: NotificationService::new(ports.reminders.clone()),
         hub: SyncHub::new(),
+        lag: LagBoard::new(),
         jwt: Arc::new(jwt),
         rate_limit: None,
         readiness: Arc::new(vec![("event_log", ports.log.clone())]),
@@ -350,7 +346,7 @@ pub async fn run(role: Role, config: Config) -> anyhow::Result<()> {
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
-    crate::services::start(&ports, &state.hub, role.services(), webhook(&config)?, &tracker, &shutdown);
+    crate::services::start(&ports, &state.hub, &state.lag, role.services(), webhook(&config)?, &tracker, &shutdown);
     if let Some(limit) = state.rate_limit.clone() {
         let token = shutdown.clone();
         tracker.spawn(async move {

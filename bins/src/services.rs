@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use todo_core::consumer::{self, EventHandler, RetryPolicy};
+use todo_core::consumer::{self, EventHandler, LagBoard, RunOptions};
 use todo_core::events::EventFactory;
 use todo_core::ports::{WebhookSender, WebhookTarget};
 use todo_core::service::TaskService;
@@ -45,21 +45,23 @@ pub struct WebhookConfig {
     pub sender: Arc<dyn WebhookSender>,
 }
 
-/// Starts `set` on `tracker`; they stop when `shutdown` is cancelled.
+/// Starts `set` on `tracker`; they stop when `shutdown` is cancelled. Each
+/// consumer reports its lag on `lag`.
 pub fn start(
     ports: &Ports,
     hub: &SyncHub,
+    lag: &LagBoard,
     set: ServiceSet,
     webhook: Option<WebhookConfig>,
     tracker: &TaskTracker,
     shutdown: &CancellationToken,
 ) {
-    let retry = RetryPolicy::default();
+    let options = RunOptions { lag: lag.clone(), ..RunOptions::default() };
     let consume = |handler: Arc<dyn EventHandler>| {
-        let (log, token) = (ports.log.clone(), shutdown.clone());
+        let (log, token, options) = (ports.log.clone(), shutdown.clone(), options.clone());
         tracker.spawn(async move {
             let name = handler.name();
-            if let Err(e) = consumer::run(log, handler, retry, token).await {
+            if let Err(e) = consumer::run_with(log, handler, options, token).await {
                 tracing::error!(consumer = %name, error = %e, "consumer stopped");
             }
         });

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
+use todo_core::consumer::LagBoard;
 use todo_core::ports::EventLog;
 use todo_core::service::audit::AuditService;
 use todo_core::service::chat::ChatService;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub notifications: NotificationService,
     /// Live-update fan-out to WebSocket clients.
     pub hub: SyncHub,
+    /// The lag of the consumer groups this process runs (for `/ready`).
+    pub lag: LagBoard,
     pub jwt: Arc<JwtKeys>,
     /// Per-user request rate limit of authenticated requests (`None`: unlimited).
     pub rate_limit: Option<Arc<UserRateLimit>>,

@@ -16,8 +16,9 @@ use crate::domain::{
 };
 use crate::events::{CloudEvent, EventFactory, ReminderData, Topic, TopicNames};
 use crate::ports::{
-    AuditStore, Change, Clock, ConversationStore, EventLog, LoginAttempts, Record, ReminderStore, SavedFilterStore,
-    StartFrom, Subscription, TaskRepository, TaskWrite, UserRepository, WebhookTarget, truncate_micros,
+    AuditStore, Change, ChatTurn, Checkpoint, Clock, ConversationStore, EventLog, LoginAttempts, Record, ReminderStore,
+    SavedFilterStore, ScheduleChange, StartFrom, Subscription, TaskRepository, TaskWrite, UserRepository,
+    WebhookTarget, next_log_id, truncate_micros,
 };
 use crate::{Error, Result};
 
@@ -104,6 +105,17 @@ pub struct MemoryStore {
     /// When set, `commit` fails after applying the writes and before the events,
     /// and rolls back: for atomicity tests.
     fail_after_writes: Arc<std::sync::atomic::AtomicBool>,
+    log_id: LogId,
+}
+
+/// This store's log, as [`Checkpoint::log`] names it; clones share it.
+#[derive(Clone, Copy)]
+struct LogId(u64);
+
+impl Default for LogId {
+    fn default() -> Self {
+        Self(next_log_id())
+    }
 }
 
 impl MemoryStore {
@@ -148,6 +160,47 @@ impl MemoryStore {
         drop(st);
         self.appended.notify_waiters();
     }
+}
+
+impl MemoryStore {
+    /// Stores `checkpoint` if it is a position of this store's log: each of its
+    /// topics' next offsets, never moving back.
+    fn store_checkpoint(&self, st: &mut State, checkpoint: Option<&Checkpoint>) -> Option<Checkpoint> {
+        let cp = checkpoint.filter(|cp| cp.log == self.log_id.0)?;
+        for (topic, next) in &cp.position {
+            let at = st.committed.entry((cp.group.clone(), topic.clone())).or_insert(0);
+            *at = (*at).max(*next);
+        }
+        Some(cp.clone())
+    }
+}
+
+/// Records a chat turn: the conversation created or saved, then its messages.
+fn record_turn(st: &mut State, turn: &ChatTurn) -> Result<()> {
+    let c = &turn.conversation;
+    match st.conversations.get_mut(&c.id) {
+        Some(_) if turn.new_conversation => return Err(Error::Conflict(format!("conversation {} exists", c.id))),
+        Some(cur) if cur.user_id == c.user_id => {
+            cur.last_listing = c.last_listing.clone();
+            cur.updated_at = truncate_micros(c.updated_at);
+        }
+        Some(_) => return Err(Error::NotFound("conversation")),
+        None if turn.new_conversation => {
+            let stored = Conversation {
+                created_at: truncate_micros(c.created_at),
+                updated_at: truncate_micros(c.updated_at),
+                ..c.clone()
+            };
+            st.conversations.insert(c.id, stored);
+        }
+        None => return Err(Error::NotFound("conversation")),
+    }
+    let list = st.messages.entry(c.id).or_default();
+    for m in &turn.messages {
+        let stored = Message { seq: list.len() as i64 + 1, created_at: truncate_micros(m.created_at), ..m.clone() };
+        list.push(stored);
+    }
+    Ok(())
 }
 
 fn append(st: &mut State, topic: &str, key: Option<String>, payload: Vec<u8>, headers: Vec<(String, String)>) {
@@ -214,6 +267,14 @@ impl TaskRepository for MemoryStore {
                 return Err(Error::Internal(format!("event id {} appended twice", e.event.id)));
             }
         }
+        if let Some(turn) = &change.turn {
+            // Checked on a copy: the change applies whole or not at all.
+            let mut probe =
+                State { conversations: st.conversations.clone(), messages: st.messages.clone(), ..State::default() };
+            record_turn(&mut probe, turn)?;
+            st.conversations = probe.conversations;
+            st.messages = probe.messages;
+        }
         st.tasks = tasks;
         st.claims.extend(claims);
         for e in &change.events {
@@ -222,7 +283,11 @@ impl TaskRepository for MemoryStore {
                 vec![("ce_type".to_owned(), e.event.ty.clone()), ("ce_id".to_owned(), e.event.id.to_string())];
             append(&mut st, &topic, Some(e.key.clone()), e.payload(), headers);
         }
+        let stored = self.store_checkpoint(&mut st, change.checkpoint.as_ref());
         drop(st);
+        if let Some(cp) = stored {
+            cp.mark_stored();
+        }
         self.appended.notify_waiters();
         Ok(())
     }
@@ -286,7 +351,12 @@ impl EventLog for MemoryStore {
             });
             position.insert(name.clone(), at);
         }
-        Ok(Box::new(MemorySubscription { store: self.clone(), group: group.to_owned(), position }))
+        Ok(Box::new(MemorySubscription {
+            store: self.clone(),
+            group: group.to_owned(),
+            position,
+            delivered: Vec::new(),
+        }))
     }
 
     async fn append(&self, topic: &str, key: Option<&str>, payload: &[u8], headers: &[(String, String)]) -> Result<()> {
@@ -304,6 +374,8 @@ struct MemorySubscription {
     group: String,
     /// Next offset to read, per topic.
     position: HashMap<String, i64>,
+    /// `(topic, offset)` of the records delivered since the last commit, in order.
+    delivered: Vec<(String, i64)>,
 }
 
 #[async_trait]
@@ -318,6 +390,7 @@ impl Subscription for MemorySubscription {
                     st.log.iter().find(|r| self.position.get(&r.topic).is_some_and(|p| r.offset >= *p)).cloned();
                 if let Some(r) = found {
                     self.position.insert(r.topic.clone(), r.offset + 1);
+                    self.delivered.push((r.topic.clone(), r.offset));
                     return Ok(r);
                 }
             }
@@ -330,7 +403,29 @@ impl Subscription for MemorySubscription {
         let key = (self.group.clone(), record.topic.clone());
         let at = st.committed.entry(key).or_insert(0);
         *at = (*at).max(record.offset + 1);
+        if let Some(i) = self.delivered.iter().position(|(t, o)| *t == record.topic && *o == record.offset) {
+            self.delivered.drain(..=i);
+        }
         Ok(())
+    }
+
+    /// Every topic's next offset after the records delivered up to `record`.
+    fn checkpoint(&self, record: &Record) -> Option<Checkpoint> {
+        let end = self.delivered.iter().position(|(t, o)| *t == record.topic && *o == record.offset)?;
+        let mut next: Vec<(String, i64)> = Vec::new();
+        for (topic, offset) in &self.delivered[..=end] {
+            match next.iter_mut().find(|(t, _)| t == topic) {
+                Some((_, n)) => *n = (*n).max(offset + 1),
+                None => next.push((topic.clone(), offset + 1)),
+            }
+        }
+        Some(Checkpoint::new(self.store.log_id.0, self.group.clone(), next))
+    }
+
+    async fn lag(&mut self) -> Result<Option<u64>> {
+        let st = self.store.lock();
+        let behind = st.log.iter().filter(|r| self.position.get(&r.topic).is_some_and(|p| r.offset >= *p)).count();
+        Ok(Some((behind + self.delivered.len()) as u64))
     }
 }
 
@@ -359,6 +454,44 @@ impl AuditStore for MemoryStore {
         };
         chain.push(entry.clone());
         Ok(entry)
+    }
+
+    async fn append_batch(
+        &self,
+        events: &[CloudEvent],
+        recorded_at: DateTime<Utc>,
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<usize> {
+        let mut st = self.lock();
+        let mut recorded: HashSet<EventId> = st.audit.values().flatten().map(|e| e.event_id).collect();
+        let mut appended = 0;
+        for event in events {
+            if !recorded.insert(event.id) {
+                continue;
+            }
+            let json = serde_json::to_value(event).map_err(Error::internal)?;
+            let chain = st.audit.entry(event.userid).or_default();
+            let prev_hash = chain.last().map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash.clone());
+            chain.push(AuditEntry {
+                seq: chain.len() as i64 + 1,
+                user_id: event.userid,
+                event_id: event.id,
+                event_type: event.ty.clone(),
+                task_id: event.subject.as_deref().and_then(|s| s.parse().ok()),
+                occurred_at: truncate_micros(event.time),
+                recorded_at: truncate_micros(recorded_at),
+                hash: chain_hash(&prev_hash, &canonical_json(&json)),
+                prev_hash,
+                event: json,
+            });
+            appended += 1;
+        }
+        let stored = self.store_checkpoint(&mut st, checkpoint);
+        drop(st);
+        if let Some(cp) = stored {
+            cp.mark_stored();
+        }
+        Ok(appended)
     }
 
     async fn list(&self, q: &AuditQuery) -> Result<AuditPage> {
@@ -405,37 +538,59 @@ impl MemoryStore {
     }
 }
 
+/// Schedules or moves `r` unless an older task version than the stored one.
+fn upsert(st: &mut State, r: &ReminderData) {
+    let Some(cur) = st.reminders.get(&r.task_id) else {
+        st.reminders.insert(r.task_id, ScheduledReminder { data: r.clone(), state: ReminderState::Scheduled });
+        return;
+    };
+    if r.task_version < cur.data.task_version {
+        return;
+    }
+    let same_time = cur.data.remind_at == r.remind_at;
+    let state = match cur.state {
+        // Delivered for this instant: a later version that keeps the time (a new
+        // title, say) does not deliver it again.
+        ReminderState::Fired if same_time => ReminderState::Fired,
+        // The version that was cancelled or skipped, delivered again.
+        ReminderState::Cancelled if same_time && cur.data.task_version == r.task_version => ReminderState::Cancelled,
+        _ => ReminderState::Scheduled,
+    };
+    st.reminders.insert(r.task_id, ScheduledReminder { data: r.clone(), state });
+}
+
+/// Cancels the reminder of `r.task_id` unless a newer version is stored.
+fn cancel(st: &mut State, r: &ReminderData) {
+    let newer = st.reminders.get(&r.task_id).is_none_or(|cur| r.task_version >= cur.data.task_version);
+    if newer {
+        st.reminders.insert(r.task_id, ScheduledReminder { data: r.clone(), state: ReminderState::Cancelled });
+    }
+}
+
 #[async_trait]
 impl ReminderStore for MemoryStore {
     async fn upsert(&self, r: &ReminderData) -> Result<()> {
-        let mut st = self.lock();
-        let Some(cur) = st.reminders.get(&r.task_id) else {
-            st.reminders.insert(r.task_id, ScheduledReminder { data: r.clone(), state: ReminderState::Scheduled });
-            return Ok(());
-        };
-        if r.task_version < cur.data.task_version {
-            return Ok(());
-        }
-        let same_time = cur.data.remind_at == r.remind_at;
-        let state = match cur.state {
-            // Delivered for this instant: a later version that keeps the time (a new
-            // title, say) does not deliver it again.
-            ReminderState::Fired if same_time => ReminderState::Fired,
-            // The version that was cancelled or skipped, delivered again.
-            ReminderState::Cancelled if same_time && cur.data.task_version == r.task_version => {
-                ReminderState::Cancelled
-            }
-            _ => ReminderState::Scheduled,
-        };
-        st.reminders.insert(r.task_id, ScheduledReminder { data: r.clone(), state });
+        upsert(&mut self.lock(), r);
         Ok(())
     }
 
     async fn cancel(&self, r: &ReminderData) -> Result<()> {
+        cancel(&mut self.lock(), r);
+        Ok(())
+    }
+
+    async fn apply(&self, changes: &[ScheduleChange], checkpoint: Option<&Checkpoint>) -> Result<()> {
         let mut st = self.lock();
-        let newer = st.reminders.get(&r.task_id).is_none_or(|cur| r.task_version >= cur.data.task_version);
-        if newer {
-            st.reminders.insert(r.task_id, ScheduledReminder { data: r.clone(), state: ReminderState::Cancelled });
+        for c in changes {
+            match c {
+                ScheduleChange::Upsert(r) => upsert(&mut st, r),
+                ScheduleChange::Cancel(r) => cancel(&mut st, r),
+            }
+        }
+        let stored = self.store_checkpoint(&mut st, checkpoint);
+        drop(st);
+        if let Some(cp) = stored {
+            cp.mark_stored();
         }
         Ok(())
     }

@@ -3,6 +3,10 @@
 //! todo-kafka (Kafka) and bins (clock, HTTP); in-memory ones in
 //! [`crate::memory`] behind the `test-util` feature.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -70,11 +74,102 @@ impl ProcessedKey {
 /// committed in one transaction (transactional outbox) or not at all.
 /// A claimed key that already exists fails the whole change with
 /// [`crate::Error::Duplicate`].
+///
+/// A change may also carry the chat turn that made it (stored in the same
+/// transaction) and a consumer group's [`Checkpoint`] (stored with it, when the
+/// store holds that group's log). A change that claims keys or carries a checkpoint
+/// is a consumer's: stores that share commits between callers give requests
+/// precedence over it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Change {
     pub writes: Vec<TaskWrite>,
     pub events: Vec<OutboxEvent>,
     pub claims: Vec<ProcessedKey>,
+    /// The chat turn that made the change.
+    pub turn: Option<ChatTurn>,
+    /// The consumer group position reached once the change is durable.
+    pub checkpoint: Option<Checkpoint>,
+}
+
+impl Change {
+    /// Whether a consumer (not a request) makes this change.
+    pub fn is_background(&self) -> bool {
+        !self.claims.is_empty() || self.checkpoint.is_some()
+    }
+
+    /// Adds `other`'s writes, events and claims after this change's; its turn and
+    /// checkpoint, when set, replace this change's.
+    pub fn merge(&mut self, other: Change) {
+        self.writes.extend(other.writes);
+        self.events.extend(other.events);
+        self.claims.extend(other.claims);
+        if other.turn.is_some() {
+            self.turn = other.turn;
+        }
+        if other.checkpoint.is_some() {
+            self.checkpoint = other.checkpoint;
+        }
+    }
+}
+
+/// A chat turn, recorded in the transaction of the change it made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChatTurn {
+    /// The conversation after the turn (its `last_listing` and `updated_at` are saved).
+    pub conversation: Conversation,
+    /// The turn starts the conversation: it is created, not updated.
+    pub new_conversation: bool,
+    /// The turn's messages in order; the store assigns their `seq`.
+    pub messages: Vec<Message>,
+}
+
+/// How far a consumer group has got: the position after a batch of records, made
+/// by [`Subscription::checkpoint`] and handed to the store that writes the batch's
+/// effects. A store that holds the group's log (the SQL logs, the in-memory log)
+/// stores it in the effects' own transaction and marks it stored; any other store
+/// leaves it, and the consumer commits the position itself afterwards.
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    /// The log instance that made it ([`next_log_id`]).
+    pub log: u64,
+    /// The consumer group.
+    pub group: String,
+    /// The position in the log's own terms (e.g. `[("seq", 41)]`).
+    pub position: Vec<(String, i64)>,
+    stored: Arc<AtomicBool>,
+}
+
+impl Checkpoint {
+    pub fn new(log: u64, group: impl Into<String>, position: Vec<(String, i64)>) -> Self {
+        Self { log, group: group.into(), position, stored: Arc::default() }
+    }
+
+    /// The named part of the position.
+    pub fn get(&self, name: &str) -> Option<i64> {
+        self.position.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+
+    /// Called by the store once the checkpoint committed.
+    pub fn mark_stored(&self) {
+        self.stored.store(true, Ordering::Release);
+    }
+
+    /// Whether a store committed it.
+    pub fn is_stored(&self) -> bool {
+        self.stored.load(Ordering::Acquire)
+    }
+}
+
+impl PartialEq for Checkpoint {
+    fn eq(&self, other: &Self) -> bool {
+        self.log == other.log && self.group == other.group && self.position == other.position
+    }
+}
+
+/// A new id for a log instance, for [`Checkpoint::log`]: unique in this process.
+pub fn next_log_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Tasks, and the atomic commit of a change with its events.
@@ -181,9 +276,57 @@ pub trait Subscription: Send {
     /// future (in a `select!`) loses no record.
     async fn next(&mut self) -> Result<Record>;
 
+    /// Up to `max` records: waits for the first, then takes those that are ready
+    /// or arrive within `linger`. Cancel-safe like [`Subscription::next`].
+    async fn next_batch(&mut self, max: usize, linger: Duration) -> Result<Vec<Record>> {
+        let first = self.next().await?;
+        let mut batch = vec![first];
+        let until = tokio::time::Instant::now() + linger;
+        while batch.len() < max {
+            match tokio::time::timeout_at(until, self.next()).await {
+                Ok(Ok(r)) => batch.push(r),
+                // An error after some records: deliver those; the next call reports it.
+                Ok(Err(_)) | Err(_) => break,
+            }
+        }
+        Ok(batch)
+    }
+
     /// Marks `record` (and everything before it in its partition) as processed by
     /// the group. Call only after the record's effect is durable.
     async fn commit(&mut self, record: &Record) -> Result<()>;
+
+    /// Marks a batch processed: [`Subscription::commit`] of the last record of each
+    /// (topic, partition) in `records`.
+    async fn commit_batch(&mut self, records: &[Record]) -> Result<()> {
+        let mut last: Vec<&Record> = Vec::new();
+        for r in records {
+            match last.iter_mut().find(|l| l.topic == r.topic && l.partition == r.partition) {
+                Some(l) if l.offset < r.offset => *l = r,
+                Some(_) => {}
+                None => last.push(r),
+            }
+        }
+        for r in last {
+            self.commit(r).await?;
+        }
+        Ok(())
+    }
+
+    /// The group's position once everything up to `record` (the last record of a
+    /// batch, all of whose predecessors were delivered) is processed, for a store
+    /// to commit with the batch's effects; `None` when the log keeps positions
+    /// elsewhere (Kafka). A later [`Subscription::commit`] of the same record is
+    /// then cheap.
+    fn checkpoint(&self, record: &Record) -> Option<Checkpoint> {
+        let _ = record;
+        None
+    }
+
+    /// How many records of the group's topics wait after its position, if known.
+    async fn lag(&mut self) -> Result<Option<u64>> {
+        Ok(None)
+    }
 
     /// Leaves the group cleanly, committing what was marked (default: nothing to do).
     async fn close(self: Box<Self>) -> Result<()> {
@@ -209,11 +352,30 @@ pub trait AuditStore: Send + Sync {
     /// [`crate::Error::Duplicate`] when the event id is already recorded.
     async fn append(&self, event: &CloudEvent, recorded_at: DateTime<Utc>) -> Result<AuditEntry>;
 
+    /// Appends `events` in order, each to its user's chain, in one transaction with
+    /// `checkpoint` (see [`Checkpoint`]): all or nothing. Events already recorded are
+    /// skipped (redelivery); returns how many were appended.
+    async fn append_batch(
+        &self,
+        events: &[CloudEvent],
+        recorded_at: DateTime<Utc>,
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<usize>;
+
     /// One page of a user's entries, newest first.
     async fn list(&self, query: &AuditQuery) -> Result<AuditPage>;
 
     /// A user's entries in chain order with `seq > after_seq`, at most `limit`.
     async fn chain(&self, user_id: UserId, after_seq: i64, limit: u32) -> Result<Vec<AuditEntry>>;
+}
+
+/// A change to the reminder schedule, from a `reminders` event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScheduleChange {
+    /// Schedules (or moves) the reminder.
+    Upsert(ReminderData),
+    /// Cancels it.
+    Cancel(ReminderData),
 }
 
 /// Where a fired reminder is also delivered.
@@ -232,6 +394,10 @@ pub trait ReminderStore: Send + Sync {
 
     /// Cancels the reminder of `r.task_id` unless a newer version is scheduled.
     async fn cancel(&self, r: &ReminderData) -> Result<()>;
+
+    /// Applies `changes` in order ([`ReminderStore::upsert`] or
+    /// [`ReminderStore::cancel`] each), in one transaction with `checkpoint`.
+    async fn apply(&self, changes: &[ScheduleChange], checkpoint: Option<&Checkpoint>) -> Result<()>;
 
     /// Fires at most `limit` reminders due at `now`: each one still scheduled and
     /// whose task is still pending with the same `remind_at`. For each, in one

@@ -104,3 +104,8 @@ fn memory_filters_match_the_reference() {
 async fn memory_saved_filters_meet_the_contract() {
     todo_core::contract::saved_filters::run_all(&MemoryStore::new()).await;
 }
+
+#[tokio::test]
+async fn memory_store_commits_checkpoints_with_effects() {
+    todo_core::contract::checkpoint::run_all(|| async { (Arc::new(MemoryStore::new()), ()) }).await;
+}

@@ -5,17 +5,21 @@
 //! a verifier reading it back recomputes the same hash; an entry whose text was
 //! changed fails verification from that entry on.
 
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use todo_core::domain::audit::{GENESIS_HASH, canonical_json, chain_hash};
 use todo_core::domain::{AuditEntry, AuditPage, AuditQuery, EventId, TaskId, UserId};
 use todo_core::events::{CloudEvent, EventType};
-use todo_core::ports::truncate_micros;
+use todo_core::ports::{Checkpoint, truncate_micros};
 
-use crate::engine::{Backend, Engine, finish};
+use crate::engine::{Backend, Engine};
 use crate::error::{Result, StoreError};
 use crate::rows::RowExt;
 use crate::sql::{Arg, Dialect, Exec, Stmt};
+use crate::writer::Lane;
 
 /// The columns [`read_entry`] reads.
 const AUDIT_COLUMNS: &str =
@@ -25,9 +29,59 @@ impl<B: Backend> Engine<B> {
     /// Appends `event` to its user's chain (see `todo_core::ports::AuditStore::append`).
     pub async fn audit_append(&self, event: &CloudEvent, recorded_at: DateTime<Utc>) -> Result<AuditEntry> {
         let json = serde_json::to_value(event).map_err(|e| StoreError::Internal(format!("event to JSON: {e}")))?;
-        let mut tx = self.backend.begin_write().await?;
-        let result = append_entry(&mut *tx, self.backend.dialect(), event, json, truncate_micros(recorded_at)).await;
-        finish(&self.backend, tx, result, false).await
+        let dialect = self.backend.dialect();
+        let work = Arc::new((event.clone(), json, truncate_micros(recorded_at)));
+        self.write(Lane::Background, false, move |c| {
+            let work = work.clone();
+            Box::pin(async move {
+                let (event, json, recorded_at) = &*work;
+                append_entry(c, dialect, event, json.clone(), *recorded_at).await
+            })
+        })
+        .await
+    }
+
+    /// Appends `events` to their users' chains in one transaction with
+    /// `checkpoint`, skipping events recorded before; returns how many it appended.
+    pub async fn audit_append_batch(
+        &self,
+        events: &[CloudEvent],
+        recorded_at: DateTime<Utc>,
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<usize> {
+        // Per user, in batch order; users in id order, so that two writers lock
+        // chains in the same order (PostgreSQL) and never deadlock.
+        let mut chains: BTreeMap<UserId, Vec<(CloudEvent, Value)>> = BTreeMap::new();
+        for event in events {
+            let json = serde_json::to_value(event).map_err(|e| StoreError::Internal(format!("event to JSON: {e}")))?;
+            chains.entry(event.userid).or_default().push((event.clone(), json));
+        }
+        let checkpoint = self.own_checkpoint(checkpoint)?;
+        if chains.is_empty() && checkpoint.is_none() {
+            return Ok(0);
+        }
+        let dialect = self.backend.dialect();
+        let work = Arc::new((chains, truncate_micros(recorded_at), checkpoint.as_ref().map(|(_, s)| s.clone())));
+        let appended = self
+            .write(Lane::Background, false, move |c| {
+                let work = work.clone();
+                Box::pin(async move {
+                    let (chains, recorded_at, position) = &*work;
+                    let mut appended = 0;
+                    for (user, events) in chains {
+                        appended += append_chain(c, dialect, *user, events, *recorded_at).await?;
+                    }
+                    if let Some(p) = position {
+                        c.run(p).await?;
+                    }
+                    Ok(appended)
+                })
+            })
+            .await?;
+        if let Some((cp, _)) = checkpoint {
+            cp.mark_stored();
+        }
+        Ok(appended)
     }
 
     /// One page of a user's entries, newest first.
@@ -75,9 +129,92 @@ impl<B: Backend> Engine<B> {
             "UPDATE audit_log SET event = $1 WHERE user_id = $2 AND seq = $3",
             vec![Arg::Text(event_text.to_owned()), Arg::Uuid(user_id.as_uuid()), Arg::Int(seq)],
         );
-        self.backend.run_unguarded(&s).await
+        self.backend.run_unguarded(s).await
     }
 }
+
+/// Rows per multi-row `INSERT` into `audit_log` (11 bind values each).
+const AUDIT_ROWS_PER_INSERT: usize = 200;
+
+/// Appends `events` (all of `user`'s, in order) to `user`'s chain inside an open
+/// write transaction, skipping those recorded before; returns how many it appended.
+async fn append_chain<C: Exec>(
+    c: &mut C,
+    dialect: Dialect,
+    user: UserId,
+    events: &[(CloudEvent, Value)],
+    recorded_at: DateTime<Utc>,
+) -> Result<usize> {
+    if let Some(lock) = dialect.lock_audit_chain(user) {
+        c.run(&lock).await?;
+    }
+    let mut seen = recorded(c, events).await?;
+    let (mut seq, mut hash) = chain_head(c, user).await?;
+    let mut rows = Vec::new();
+    for (event, json) in events {
+        if !seen.insert(event.id) {
+            continue;
+        }
+        let canonical = canonical_json(json);
+        seq += 1;
+        let next = chain_hash(&hash, &canonical);
+        let topic = EventType::parse(&event.ty).ok().map(|t| t.topic().as_str().to_owned());
+        rows.push(vec![
+            Arg::Uuid(user.as_uuid()),
+            Arg::Int(seq),
+            Arg::Uuid(event.id.as_uuid()),
+            Arg::Text(event.ty.clone()),
+            Arg::OptUuid(event.subject.as_deref().and_then(|s| s.parse::<uuid::Uuid>().ok())),
+            Arg::OptText(topic),
+            Arg::Time(truncate_micros(event.time)),
+            Arg::Time(recorded_at),
+            Arg::Text(canonical),
+            Arg::Text(std::mem::replace(&mut hash, next.clone())),
+            Arg::Text(next),
+        ]);
+    }
+    let appended = rows.len();
+    for chunk in rows.chunks(AUDIT_ROWS_PER_INSERT) {
+        let mut s = Stmt::new(format!("INSERT INTO audit_log ({AUDIT_INSERT_COLUMNS}) VALUES "), vec![]);
+        for (i, row) in chunk.iter().enumerate() {
+            let params: Vec<String> = row.iter().cloned().map(|a| s.bind(a)).collect();
+            s.push(&format!("{}({})", if i == 0 { "" } else { ", " }, params.join(", ")));
+        }
+        c.run(&s).await.map_err(|e| {
+            e.on_unique(|what| {
+                StoreError::Internal(format!("audit chain of user {user}: appends were not serialised ({what})"))
+            })
+        })?;
+    }
+    Ok(appended)
+}
+
+/// The ids among `events` that the trail holds already.
+async fn recorded<C: Exec>(c: &mut C, events: &[(CloudEvent, Value)]) -> Result<HashSet<EventId>> {
+    let mut s = Stmt::new("SELECT event_id FROM audit_log WHERE event_id IN (", vec![]);
+    let params: Vec<String> = events.iter().map(|(e, _)| s.bind(Arg::Uuid(e.id.as_uuid()))).collect();
+    s.push(&params.join(", "));
+    s.push(")");
+    let rows = c.rows(&s).await?;
+    rows.iter().map(|r| Ok(EventId(r.uuid("event_id")?))).collect()
+}
+
+/// The `seq` and `hash` of the last entry of `user`'s chain (0 and the genesis
+/// hash for an empty one).
+async fn chain_head<C: Exec>(c: &mut C, user: UserId) -> Result<(i64, String)> {
+    let last = Stmt::new(
+        "SELECT seq, hash FROM audit_log WHERE user_id = $1 ORDER BY seq DESC LIMIT 1",
+        vec![Arg::Uuid(user.as_uuid())],
+    );
+    Ok(match c.row(&last).await? {
+        Some(row) => (row.int("seq")?, row.text("hash")?),
+        None => (0, GENESIS_HASH.to_owned()),
+    })
+}
+
+/// The columns an append writes.
+const AUDIT_INSERT_COLUMNS: &str =
+    "user_id, seq, event_id, event_type, task_id, topic, occurred_at, recorded_at, event, prev_hash, hash";
 
 /// Appends one entry inside an open write transaction.
 async fn append_entry<C: Exec>(
@@ -91,14 +228,7 @@ async fn append_entry<C: Exec>(
     if let Some(lock) = dialect.lock_audit_chain(user_id) {
         c.run(&lock).await?;
     }
-    let last = Stmt::new(
-        "SELECT seq, hash FROM audit_log WHERE user_id = $1 ORDER BY seq DESC LIMIT 1",
-        vec![Arg::Uuid(user_id.as_uuid())],
-    );
-    let (prev_seq, prev_hash) = match c.row(&last).await? {
-        Some(row) => (row.int("seq")?, row.text("hash")?),
-        None => (0, GENESIS_HASH.to_owned()),
-    };
+    let (prev_seq, prev_hash) = chain_head(c, user_id).await?;
     let canonical = canonical_json(&json);
     let entry = AuditEntry {
         seq: prev_seq + 1,
@@ -114,8 +244,7 @@ async fn append_entry<C: Exec>(
     };
     let topic = EventType::parse(&entry.event_type).ok().map(|t| t.topic().as_str().to_owned());
     let insert = Stmt::new(
-        "INSERT INTO audit_log (user_id, seq, event_id, event_type, task_id, topic, occurred_at, recorded_at, \
-         event, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        format!("INSERT INTO audit_log ({AUDIT_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
         vec![
             Arg::Uuid(user_id.as_uuid()),
             Arg::Int(entry.seq),
@@ -198,6 +327,15 @@ macro_rules! impl_audit_store {
                 recorded_at: ::chrono::DateTime<::chrono::Utc>,
             ) -> ::todo_core::Result<::todo_core::domain::AuditEntry> {
                 Ok(self.engine.audit_append(event, recorded_at).await?)
+            }
+
+            async fn append_batch(
+                &self,
+                events: &[::todo_core::events::CloudEvent],
+                recorded_at: ::chrono::DateTime<::chrono::Utc>,
+                checkpoint: Option<&::todo_core::ports::Checkpoint>,
+            ) -> ::todo_core::Result<usize> {
+                Ok(self.engine.audit_append_batch(events, recorded_at, checkpoint).await?)
             }
 
             async fn list(

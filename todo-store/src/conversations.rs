@@ -1,13 +1,16 @@
 //! Chat conversations and their messages on both backends. Every read and write is
 //! scoped to the conversation's user: another user's conversation does not exist.
 
-use todo_core::domain::{Action, Conversation, ConversationId, Message, Role, TaskId, UserId};
-use todo_core::ports::truncate_micros;
+use std::sync::Arc;
 
-use crate::engine::{Backend, Engine, finish, write_one};
+use todo_core::domain::{Action, Conversation, ConversationId, Message, Role, TaskId, UserId};
+use todo_core::ports::{ChatTurn, truncate_micros};
+
+use crate::engine::{Backend, Engine, write_one};
 use crate::error::{Result, StoreError};
 use crate::rows::RowExt;
 use crate::sql::{Arg, Dialect, Exec, Stmt};
+use crate::writer::Lane;
 
 /// The columns [`read_conversation`] reads.
 const CONVERSATION_COLUMNS: &str = "id, user_id, created_at, updated_at, last_listing";
@@ -17,17 +20,8 @@ const MESSAGE_COLUMNS: &str = "conversation_id, seq, role, content, actions, cre
 impl<B: Backend> Engine<B> {
     /// Stores a new conversation; [`StoreError::Conflict`] if its id exists.
     pub async fn create_conversation(&self, c: &Conversation) -> Result<()> {
-        let s = Stmt::new(
-            format!("INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
-            vec![
-                Arg::Uuid(c.id.0),
-                Arg::Uuid(c.user_id.as_uuid()),
-                Arg::Time(truncate_micros(c.created_at)),
-                Arg::Time(truncate_micros(c.updated_at)),
-                Arg::Json(listing_json(&c.last_listing)),
-            ],
-        );
-        write_one(&self.backend, &s)
+        let s = insert(c);
+        write_one(&self.backend, Lane::Foreground, s)
             .await
             .map_err(|e| e.on_unique(|_| StoreError::Conflict(format!("conversation {} exists", c.id))))
             .map(drop)
@@ -45,16 +39,7 @@ impl<B: Backend> Engine<B> {
 
     /// Saves `last_listing` and `updated_at` of the user's conversation `c.id`.
     pub async fn save_conversation(&self, c: &Conversation) -> Result<()> {
-        let s = Stmt::new(
-            "UPDATE conversations SET last_listing = $1, updated_at = $2 WHERE id = $3 AND user_id = $4",
-            vec![
-                Arg::Json(listing_json(&c.last_listing)),
-                Arg::Time(truncate_micros(c.updated_at)),
-                Arg::Uuid(c.id.0),
-                Arg::Uuid(c.user_id.as_uuid()),
-            ],
-        );
-        match write_one(&self.backend, &s).await? {
+        match write_one(&self.backend, Lane::Foreground, save(c)).await? {
             0 => Err(StoreError::NotFound("conversation")),
             _ => Ok(()),
         }
@@ -62,9 +47,13 @@ impl<B: Backend> Engine<B> {
 
     /// Appends `m` to the user's conversation with the next `seq`.
     pub async fn append_message(&self, user_id: UserId, m: &Message) -> Result<Message> {
-        let mut tx = self.backend.begin_write().await?;
-        let result = append(&mut *tx, self.backend.dialect(), user_id, m).await;
-        finish(&self.backend, tx, result, false).await
+        let dialect = self.backend.dialect();
+        let m = Arc::new(m.clone());
+        self.write(Lane::Foreground, false, move |c| {
+            let m = m.clone();
+            Box::pin(async move { append(c, dialect, user_id, &m).await })
+        })
+        .await
     }
 
     /// Messages of the user's conversation with `seq > after_seq`, oldest first.
@@ -88,6 +77,50 @@ impl<B: Backend> Engine<B> {
         let rows = conn.rows(&s).await?;
         rows.iter().map(read_message).collect()
     }
+}
+
+/// Records a chat turn inside an open write transaction: creates or saves the
+/// conversation, then appends the turn's messages.
+pub(crate) async fn record_turn<C: Exec>(c: &mut C, dialect: Dialect, turn: &ChatTurn) -> Result<()> {
+    let conv = &turn.conversation;
+    if turn.new_conversation {
+        c.run(&insert(conv))
+            .await
+            .map_err(|e| e.on_unique(|_| StoreError::Conflict(format!("conversation {} exists", conv.id))))?;
+    } else if c.run(&save(conv)).await? == 0 {
+        return Err(StoreError::NotFound("conversation"));
+    }
+    for m in &turn.messages {
+        append(c, dialect, conv.user_id, m).await?;
+    }
+    Ok(())
+}
+
+/// `INSERT` of a new conversation.
+fn insert(c: &Conversation) -> Stmt {
+    Stmt::new(
+        format!("INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
+        vec![
+            Arg::Uuid(c.id.0),
+            Arg::Uuid(c.user_id.as_uuid()),
+            Arg::Time(truncate_micros(c.created_at)),
+            Arg::Time(truncate_micros(c.updated_at)),
+            Arg::Json(listing_json(&c.last_listing)),
+        ],
+    )
+}
+
+/// `UPDATE` of the user's conversation's `last_listing` and `updated_at`.
+fn save(c: &Conversation) -> Stmt {
+    Stmt::new(
+        "UPDATE conversations SET last_listing = $1, updated_at = $2 WHERE id = $3 AND user_id = $4",
+        vec![
+            Arg::Json(listing_json(&c.last_listing)),
+            Arg::Time(truncate_micros(c.updated_at)),
+            Arg::Uuid(c.id.0),
+            Arg::Uuid(c.user_id.as_uuid()),
+        ],
+    )
 }
 
 /// Whether conversation `id` is `user_id`'s; `lock` is appended to the query.

@@ -1,32 +1,33 @@
 //! What both backends share: the transactional-outbox commit, task reads and
 //! listing, users, login attempts and raw appends (the audit trail, reminders and
 //! conversations are in their own modules, also as `impl Engine`). A [`Backend`]
-//! supplies connections, write transactions and event-log readers; [`impl_store!`]
-//! turns a store holding an [`Engine`] into the seven `todo_core` ports.
+//! supplies connections, the group-commit [`Writer`] and event-log readers;
+//! [`impl_store!`] turns a store holding an [`Engine`] into the seven `todo_core` ports.
 
 use std::ops::DerefMut;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use todo_core::domain::{Email, Task, TaskId, TaskPage, TaskQuery, User, UserId};
 use todo_core::events::TopicNames;
-use todo_core::ports::{Change, StartFrom, Subscription, TaskWrite, truncate_micros};
+use todo_core::ports::{Change, Checkpoint, StartFrom, Subscription, TaskWrite, truncate_micros};
 
 use crate::error::{Result, StoreError};
 use crate::rows::{EventRow, RowExt, TASK_COLUMNS, TaskRow, USER_COLUMNS, insert_user, read_user};
 use crate::sql::{Arg, Dialect, Exec, Stmt, ceil_micros, list_tasks};
 use crate::subscription::{LogSource, SqlSubscription};
+use crate::writer::{Lane, Writer};
 
 /// One database behind the engine.
 #[async_trait]
 pub(crate) trait Backend: Send + Sync + 'static {
     /// A connection, on which statements run.
-    type Connection: Exec;
+    type Connection: Exec + 'static;
     /// A pooled connection.
     type Conn: DerefMut<Target = Self::Connection> + Send;
-    /// A write transaction (SQLite: also this process's turn to write).
-    type WriteTx: DerefMut<Target = Self::Connection> + Send;
     /// The event-log reader of one consumer group member.
     type Source: LogSource;
 
@@ -38,15 +39,14 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Closes the pool's connections (after their current work).
     async fn close(&self);
 
+    /// A connection for reads.
     async fn connection(&self) -> Result<Self::Conn>;
 
-    async fn begin_write(&self) -> Result<Self::WriteTx>;
+    /// Where every write goes: one shared transaction per batch of writers.
+    fn writer(&self) -> &Writer<Self::Connection>;
 
-    /// Commits `tx`. `appended`: it added to the event log, so readers are woken.
-    async fn commit_write(&self, tx: Self::WriteTx, appended: bool) -> Result<()>;
-
-    /// Rolls `tx` back (errors are moot: an unfinished transaction never commits).
-    async fn rollback_write(&self, tx: Self::WriteTx);
+    /// This store's event log, as [`Checkpoint::log`] names it.
+    fn log_id(&self) -> u64;
 
     /// Readies the event log for subscribers (PostgreSQL: starts listening).
     async fn prepare_log(&self) -> Result<()> {
@@ -59,38 +59,29 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// A member of `group` reading `topics`.
     fn log_source(&self, group: &str, topics: &[String]) -> Self::Source;
 
+    /// The statement that stores `checkpoint` (a checkpoint of this log) as its
+    /// group's position, never moving it back.
+    fn store_position(&self, checkpoint: &Checkpoint) -> Result<Stmt>;
+
     /// Runs `stmt` in a write transaction with the append-only guard of `audit_log`
     /// lifted for that transaction alone: for tests that tamper with the trail.
-    async fn run_unguarded(&self, stmt: &Stmt) -> Result<u64>;
+    async fn run_unguarded(&self, stmt: Stmt) -> Result<u64>;
+
+    /// Runs `stmt` in a transaction of its own, outside the writer, kept open for
+    /// `hold` before the commit: for tests of readers against slow writers.
+    async fn write_holding(&self, stmt: Stmt, hold: Duration) -> Result<()>;
 }
 
-/// Ends the write transaction `tx` by `result`: commits it on `Ok` (`appended`: it
-/// added to the event log), rolls it back on `Err`.
-pub(crate) async fn finish<B: Backend, T: Send>(
-    backend: &B,
-    tx: B::WriteTx,
-    result: Result<T>,
-    appended: bool,
-) -> Result<T> {
-    match result {
-        Ok(value) => backend.commit_write(tx, appended).await.map(|()| value),
-        Err(e) => {
-            backend.rollback_write(tx).await;
-            Err(e)
-        }
-    }
-}
-
-/// Runs one statement in its own write transaction.
-pub(crate) async fn write_one<B: Backend>(backend: &B, stmt: &Stmt) -> Result<u64> {
-    let mut tx = backend.begin_write().await?;
-    match tx.run(stmt).await {
-        Ok(n) => backend.commit_write(tx, false).await.map(|()| n),
-        Err(e) => {
-            backend.rollback_write(tx).await;
-            Err(e)
-        }
-    }
+/// Runs one statement in the next shared write transaction.
+pub(crate) async fn write_one<B: Backend>(backend: &B, lane: Lane, stmt: Stmt) -> Result<u64> {
+    let stmt = Arc::new(stmt);
+    backend
+        .writer()
+        .write(lane, false, move |c| {
+            let stmt = stmt.clone();
+            Box::pin(async move { c.run(&stmt).await })
+        })
+        .await
 }
 
 /// The shared logic over one backend.
@@ -103,6 +94,24 @@ impl<B: Backend> Engine<B> {
     /// An engine over `backend`, for a store's handles to share.
     pub fn shared(backend: B, options: &crate::StoreOptions) -> std::sync::Arc<Self> {
         std::sync::Arc::new(Self { backend, topics: options.topic_names.clone() })
+    }
+
+    /// Runs `work` in the next shared write transaction (see [`Writer::write`]).
+    pub async fn write<T, F>(&self, lane: Lane, appends: bool, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut B::Connection) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static,
+    {
+        self.backend.writer().write(lane, appends, work).await
+    }
+
+    /// `checkpoint` if it is a position of this store's log, with the statement
+    /// that stores it; a checkpoint of another log is left to its consumer.
+    pub fn own_checkpoint(&self, checkpoint: Option<&Checkpoint>) -> Result<Option<(Checkpoint, Stmt)>> {
+        match checkpoint {
+            Some(cp) if cp.log == self.backend.log_id() => Ok(Some((cp.clone(), self.backend.store_position(cp)?))),
+            _ => Ok(None),
+        }
     }
 
     pub async fn get(&self, user_id: UserId, id: TaskId) -> Result<Option<Task>> {
@@ -121,20 +130,34 @@ impl<B: Backend> Engine<B> {
         Ok(TaskPage::from_overfetch(tasks, query))
     }
 
-    /// The transactional outbox: claims, task writes and events in one transaction.
-    pub async fn commit(&self, change: &Change) -> Result<()> {
-        let mut tx = self.backend.begin_write().await?;
-        match apply_change(&mut *tx, change, &self.topics).await {
-            Ok(()) => self.backend.commit_write(tx, !change.events.is_empty()).await,
-            Err(e) => {
-                self.backend.rollback_write(tx).await;
-                Err(e)
-            }
+    /// The transactional outbox: claims, task writes, events, the chat turn and the
+    /// consumer's checkpoint in one transaction (shared with other writers').
+    pub async fn commit(&self, change: Change) -> Result<()> {
+        let lane = if change.is_background() { Lane::Background } else { Lane::Foreground };
+        let appends = !change.events.is_empty();
+        let checkpoint = self.own_checkpoint(change.checkpoint.as_ref())?;
+        let dialect = self.backend.dialect();
+        let work = Arc::new((change, self.topics.clone(), checkpoint.as_ref().map(|(_, s)| s.clone())));
+        self.write(lane, appends, move |c| {
+            let work = work.clone();
+            Box::pin(async move {
+                let (change, topics, position) = &*work;
+                apply_change(c, dialect, change, topics).await?;
+                if let Some(p) = position {
+                    c.run(p).await?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+        if let Some((cp, _)) = checkpoint {
+            cp.mark_stored();
         }
+        Ok(())
     }
 
     pub async fn create_user(&self, user: &User) -> Result<()> {
-        write_one(&self.backend, &insert_user(user)).await.map_err(|e| {
+        write_one(&self.backend, Lane::Foreground, insert_user(user)).await.map_err(|e| {
             e.on_unique(|what| {
                 StoreError::Conflict(if what.contains("email") {
                     "an account with this e-mail exists".to_owned()
@@ -165,7 +188,7 @@ impl<B: Backend> Engine<B> {
             "INSERT INTO login_failures (account, failed_at) VALUES ($1, $2)",
             vec![Arg::Text(account.to_owned()), Arg::Time(truncate_micros(at))],
         );
-        write_one(&self.backend, &stmt).await.map(drop)
+        write_one(&self.backend, Lane::Foreground, stmt).await.map(drop)
     }
 
     pub async fn failures_since(&self, account: &str, since: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>> {
@@ -181,28 +204,29 @@ impl<B: Backend> Engine<B> {
 
     pub async fn clear_failures(&self, account: &str) -> Result<()> {
         let stmt = Stmt::new("DELETE FROM login_failures WHERE account = $1", vec![Arg::Text(account.to_owned())]);
-        write_one(&self.backend, &stmt).await.map(drop)
+        write_one(&self.backend, Lane::Foreground, stmt).await.map(drop)
     }
 
-    /// Appends `record`; with a `hold`, keeps the transaction open that long before
-    /// committing (tests of commit order).
+    /// Appends `record` (a raw record, e.g. a dead letter: background work); with a
+    /// `hold`, in a transaction of its own kept open that long before committing
+    /// (tests of commit order).
     pub async fn append(&self, record: EventRow, hold: Duration) -> Result<()> {
         let stmt = record.insert(truncate_micros(Utc::now()), true);
-        let mut tx = self.backend.begin_write().await?;
-        if let Err(e) = tx.run(&stmt).await {
-            self.backend.rollback_write(tx).await;
-            return Err(e);
-        }
         if !hold.is_zero() {
-            tokio::time::sleep(hold).await;
+            return self.backend.write_holding(stmt, hold).await;
         }
-        self.backend.commit_write(tx, true).await
+        let stmt = Arc::new(stmt);
+        self.write(Lane::Background, true, move |c| {
+            let stmt = stmt.clone();
+            Box::pin(async move { c.run(&stmt).await.map(drop) })
+        })
+        .await
     }
 
     /// Joins consumer group `group` (see `todo_core::ports::EventLog::subscribe`).
     pub async fn subscribe(&self, group: &str, topics: &[String], start: StartFrom) -> Result<Box<dyn Subscription>> {
         self.backend.prepare_log().await?;
-        write_one(&self.backend, &self.backend.join_group(group, start)).await?;
+        write_one(&self.backend, Lane::Background, self.backend.join_group(group, start)).await?;
         Ok(Box::new(SqlSubscription::new(self.backend.log_source(group, topics))))
     }
 
@@ -216,7 +240,7 @@ impl<B: Backend> Engine<B> {
 }
 
 /// Applies `change` inside an open transaction; any error leaves it to be rolled back.
-async fn apply_change<C: Exec>(c: &mut C, change: &Change, topics: &TopicNames) -> Result<()> {
+async fn apply_change<C: Exec>(c: &mut C, dialect: Dialect, change: &Change, topics: &TopicNames) -> Result<()> {
     let now = truncate_micros(Utc::now());
     // Claims first: a change whose key is claimed already is work done before
     // (`Duplicate`), whatever its writes would report (e.g. the version mismatch that
@@ -233,11 +257,14 @@ async fn apply_change<C: Exec>(c: &mut C, change: &Change, topics: &TopicNames) 
     for write in &change.writes {
         apply_write(c, write).await?;
     }
-    for event in &change.events {
-        let stmt = EventRow::outbox(event, topics).insert(now, false);
-        c.run(&stmt).await.map_err(|e| {
-            e.on_unique(|_| StoreError::Internal(format!("event id {} appended twice", event.event.id)))
+    if !change.events.is_empty() {
+        let rows = change.events.iter().map(|e| EventRow::outbox(e, topics)).collect();
+        c.run(&EventRow::insert_all(rows, now)).await.map_err(|e| {
+            e.on_unique(|_| StoreError::Internal("an event id of this change was appended before".to_owned()))
         })?;
+    }
+    if let Some(turn) = &change.turn {
+        crate::conversations::record_turn(c, dialect, turn).await?;
     }
     Ok(())
 }
@@ -325,7 +352,7 @@ macro_rules! impl_store {
             }
 
             async fn commit(&self, change: ::todo_core::ports::Change) -> ::todo_core::Result<()> {
-                Ok(self.engine.commit(&change).await?)
+                Ok(self.engine.commit(change).await?)
             }
         }
 

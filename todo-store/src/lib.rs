@@ -77,6 +77,7 @@ mod sqlite;
 mod subscription;
 #[cfg(feature = "test-util")]
 pub mod testing;
+mod writer;
 
 use std::sync::Arc;
 
@@ -95,13 +96,17 @@ pub use sqlite::SqliteStore;
 pub struct StoreOptions {
     /// Physical names of the catalog topics in the event log (default: no prefix).
     pub topic_names: TopicNames,
-    /// Most pooled connections (default 10). An in-memory SQLite database has one.
+    /// Most pooled connections for reads (default 10). An in-memory SQLite database
+    /// has one, shared with its writer.
     pub max_connections: u32,
+    /// PostgreSQL: writer tasks, each with a connection of its own, that commit
+    /// the queued writes in shared transactions (default 2). SQLite has one writer.
+    pub pg_writers: usize,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { topic_names: TopicNames::default(), max_connections: 10 }
+        Self { topic_names: TopicNames::default(), max_connections: 10, pg_writers: 2 }
     }
 }
 

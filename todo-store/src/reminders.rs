@@ -10,16 +10,19 @@
 //! still exists, is pending and has the same `remind_at`: see
 //! `docs/adr/0008-reminder-firing-guard.md`.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use todo_core::domain::{EventId, Notification, TaskId, UserId, WebhookDelivery};
 use todo_core::events::{EventFactory, ReminderData, TopicNames};
-use todo_core::ports::{WebhookTarget, truncate_micros};
+use todo_core::ports::{Checkpoint, ScheduleChange, WebhookTarget, truncate_micros};
 use todo_core::service::notification;
 
-use crate::engine::{Backend, Engine, finish, write_one};
+use crate::engine::{Backend, Engine, write_one};
 use crate::error::{Result, StoreError};
 use crate::rows::{EventRow, RowExt};
 use crate::sql::{Arg, Dialect, Exec, Stmt, ceil_micros};
+use crate::writer::Lane;
 
 /// The columns [`read_notification`] reads.
 const NOTIFICATION_COLUMNS: &str = "id, user_id, task_id, title, due_at, remind_at, fired_at, late";
@@ -37,12 +40,43 @@ enum ScheduleWrite {
 impl<B: Backend> Engine<B> {
     /// Schedules or moves `r` unless an older task version than the stored one.
     pub async fn reminder_upsert(&self, r: &ReminderData) -> Result<()> {
-        write_one(&self.backend, &schedule(r, ScheduleWrite::Upsert)).await.map(drop)
+        write_one(&self.backend, Lane::Background, schedule(r, ScheduleWrite::Upsert)).await.map(drop)
     }
 
     /// Cancels the reminder of `r.task_id` unless a newer version is stored.
     pub async fn reminder_cancel(&self, r: &ReminderData) -> Result<()> {
-        write_one(&self.backend, &schedule(r, ScheduleWrite::Cancel)).await.map(drop)
+        write_one(&self.backend, Lane::Background, schedule(r, ScheduleWrite::Cancel)).await.map(drop)
+    }
+
+    /// Applies `changes` in order, in one transaction with `checkpoint`.
+    pub async fn reminder_apply(&self, changes: &[ScheduleChange], checkpoint: Option<&Checkpoint>) -> Result<()> {
+        let mut stmts: Vec<Stmt> = changes
+            .iter()
+            .map(|c| match c {
+                ScheduleChange::Upsert(r) => schedule(r, ScheduleWrite::Upsert),
+                ScheduleChange::Cancel(r) => schedule(r, ScheduleWrite::Cancel),
+            })
+            .collect();
+        let checkpoint = self.own_checkpoint(checkpoint)?;
+        stmts.extend(checkpoint.as_ref().map(|(_, s)| s.clone()));
+        if stmts.is_empty() {
+            return Ok(());
+        }
+        let stmts = Arc::new(stmts);
+        self.write(Lane::Background, false, move |c| {
+            let stmts = stmts.clone();
+            Box::pin(async move {
+                for s in stmts.iter() {
+                    c.run(s).await?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+        if let Some((cp, _)) = checkpoint {
+            cp.mark_stored();
+        }
+        Ok(())
     }
 
     /// Fires at most `limit` reminders due at `now`, in one transaction (see
@@ -54,11 +88,19 @@ impl<B: Backend> Engine<B> {
         events: &EventFactory,
         webhook: Option<&WebhookTarget>,
     ) -> Result<Vec<Notification>> {
-        let batch = Batch { now: truncate_micros(now), limit, events, webhook, topics: &self.topics };
-        let mut tx = self.backend.begin_write().await?;
-        let result = fire_batch(&mut *tx, self.backend.dialect(), &batch).await;
-        let appended = matches!(&result, Ok(fired) if !fired.is_empty());
-        finish(&self.backend, tx, result, appended).await
+        let batch = Arc::new(Batch {
+            now: truncate_micros(now),
+            limit,
+            events: events.clone(),
+            webhook: webhook.cloned(),
+            topics: self.topics.clone(),
+        });
+        let dialect = self.backend.dialect();
+        self.write(Lane::Background, true, move |c| {
+            let batch = batch.clone();
+            Box::pin(async move { fire_batch(c, dialect, &batch).await })
+        })
+        .await
     }
 
     /// When the earliest scheduled reminder is due.
@@ -112,9 +154,12 @@ impl<B: Backend> Engine<B> {
             ),
             vec![Arg::Time(lease_end), Arg::Time(truncate_micros(now)), Arg::Int(i64::from(limit))],
         );
-        let mut tx = self.backend.begin_write().await?;
-        let result = tx.rows(&s).await.and_then(|rows| rows.iter().map(read_delivery).collect::<Result<Vec<_>>>());
-        finish(&self.backend, tx, result, false).await
+        let s = Arc::new(s);
+        self.write(Lane::Background, false, move |c| {
+            let s = s.clone();
+            Box::pin(async move { c.rows(&s).await?.iter().map(read_delivery).collect::<Result<Vec<_>>>() })
+        })
+        .await
     }
 
     /// The delivery succeeded: it is never claimed again.
@@ -123,7 +168,7 @@ impl<B: Backend> Engine<B> {
             "UPDATE webhook_deliveries SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL",
             vec![Arg::Uuid(id.as_uuid()), Arg::Time(truncate_micros(Utc::now()))],
         );
-        write_one(&self.backend, &s).await.map(drop)
+        write_one(&self.backend, Lane::Background, s).await.map(drop)
     }
 
     /// The delivery failed: due again at `retry_at`, or given up (`None`).
@@ -141,7 +186,7 @@ impl<B: Backend> Engine<B> {
             ),
             vec![Arg::Uuid(id.as_uuid()), Arg::Time(at), Arg::Text(error)],
         );
-        write_one(&self.backend, &s).await.map(drop)
+        write_one(&self.backend, Lane::Background, s).await.map(drop)
     }
 }
 
@@ -183,16 +228,16 @@ fn schedule(r: &ReminderData, write: ScheduleWrite) -> Stmt {
 }
 
 /// One `fire_due` call.
-struct Batch<'a> {
+struct Batch {
     now: DateTime<Utc>,
     limit: u32,
-    events: &'a EventFactory,
-    webhook: Option<&'a WebhookTarget>,
-    topics: &'a TopicNames,
+    events: EventFactory,
+    webhook: Option<WebhookTarget>,
+    topics: TopicNames,
 }
 
 /// Fires one batch inside an open write transaction.
-async fn fire_batch<C: Exec>(c: &mut C, dialect: Dialect, b: &Batch<'_>) -> Result<Vec<Notification>> {
+async fn fire_batch<C: Exec>(c: &mut C, dialect: Dialect, b: &Batch) -> Result<Vec<Notification>> {
     let lock = dialect.lock_skip_locked("r");
     let due = Stmt::new(
         format!(
@@ -231,9 +276,9 @@ async fn fire_batch<C: Exec>(c: &mut C, dialect: Dialect, b: &Batch<'_>) -> Resu
 }
 
 /// Marks `r` fired and writes its notification, event and webhook delivery.
-async fn fire_one<C: Exec>(c: &mut C, b: &Batch<'_>, r: &ReminderData) -> Result<Notification> {
+async fn fire_one<C: Exec>(c: &mut C, b: &Batch, r: &ReminderData) -> Result<Notification> {
     let now = b.now;
-    let (event, n) = notification::fire(b.events, r, now);
+    let (event, n) = notification::fire(&b.events, r, now);
     let mark = Stmt::new(
         "UPDATE reminder_schedule SET state = 'fired', fired_at = $2 WHERE task_id = $1",
         vec![Arg::Uuid(r.task_id.as_uuid()), Arg::Time(now)],
@@ -253,13 +298,13 @@ async fn fire_one<C: Exec>(c: &mut C, b: &Batch<'_>, r: &ReminderData) -> Result
         ],
     );
     c.run(&insert).await?;
-    let record = EventRow::outbox(&event, b.topics);
+    let record = EventRow::outbox(&event, &b.topics);
     let body = String::from_utf8(record.payload.clone())
         .map_err(|e| StoreError::Internal(format!("reminder event is not UTF-8: {e}")))?;
     c.run(&record.insert(now, false))
         .await
         .map_err(|e| e.on_unique(|_| StoreError::Internal(format!("event id {} appended twice", event.event.id))))?;
-    if let Some(w) = b.webhook {
+    if let Some(w) = &b.webhook {
         let delivery = Stmt::new(
             "INSERT INTO webhook_deliveries (id, url, body, attempts, next_attempt_at) VALUES ($1, $2, $3, 0, $4)",
             vec![Arg::Uuid(n.id.as_uuid()), Arg::Text(w.url.clone()), Arg::Text(body), Arg::Time(now)],
@@ -307,6 +352,14 @@ macro_rules! impl_reminder_store {
 
             async fn cancel(&self, r: &::todo_core::events::ReminderData) -> ::todo_core::Result<()> {
                 Ok(self.engine.reminder_cancel(r).await?)
+            }
+
+            async fn apply(
+                &self,
+                changes: &[::todo_core::ports::ScheduleChange],
+                checkpoint: Option<&::todo_core::ports::Checkpoint>,
+            ) -> ::todo_core::Result<()> {
+                Ok(self.engine.reminder_apply(changes, checkpoint).await?)
             }
 
             async fn fire_due(

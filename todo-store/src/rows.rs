@@ -304,26 +304,36 @@ impl EventRow {
     /// `INSERT` of the record. A raw record whose `(topic, event_id)` exists is the
     /// same event appended again and is skipped; an outbox event fails instead.
     pub fn insert(self, now: DateTime<Utc>, skip_existing: bool) -> Stmt {
-        let headers = serde_json::Value::Array(
-            self.headers.into_iter().map(|(k, v)| serde_json::Value::Array(vec![k.into(), v.into()])).collect(),
-        );
-        let mut sql =
-            "INSERT INTO event_log (topic, key, event_id, payload, headers, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
-                .to_owned();
+        let mut s = Self::insert_all(vec![self], now);
         if skip_existing {
-            sql.push_str(" ON CONFLICT (topic, event_id) DO NOTHING");
+            s.push(" ON CONFLICT (topic, event_id) DO NOTHING");
         }
-        Stmt::new(
-            sql,
-            vec![
-                Arg::Text(self.topic),
-                Arg::OptText(self.key),
-                Arg::OptText(self.event_id),
-                Arg::Bytes(self.payload),
+        s
+    }
+
+    /// One `INSERT` of every record of `rows` (at least one), in order: their `seq`s
+    /// follow that order. Fails on an existing `(topic, event_id)`.
+    pub fn insert_all(rows: Vec<EventRow>, now: DateTime<Utc>) -> Stmt {
+        let mut s =
+            Stmt::new("INSERT INTO event_log (topic, key, event_id, payload, headers, created_at) VALUES ", vec![]);
+        for (i, row) in rows.into_iter().enumerate() {
+            let headers = serde_json::Value::Array(
+                row.headers.into_iter().map(|(k, v)| serde_json::Value::Array(vec![k.into(), v.into()])).collect(),
+            );
+            let values = [
+                Arg::Text(row.topic),
+                Arg::OptText(row.key),
+                Arg::OptText(row.event_id),
+                Arg::Bytes(row.payload),
                 Arg::Json(headers),
                 Arg::Time(now),
-            ],
-        )
+            ]
+            .into_iter()
+            .map(|a| s.bind(a))
+            .collect::<Vec<_>>();
+            s.push(&format!("{}({})", if i == 0 { "" } else { ", " }, values.join(", ")));
+        }
+        s
     }
 }
 

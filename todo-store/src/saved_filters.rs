@@ -8,6 +8,7 @@ use crate::engine::{Backend, Engine, write_one};
 use crate::error::{Result, StoreError};
 use crate::rows::RowExt;
 use crate::sql::{Arg, Exec, Stmt};
+use crate::writer::Lane;
 
 /// The columns [`read`] reads.
 const COLUMNS: &str = "id, user_id, name, query, created_at, updated_at";
@@ -30,7 +31,7 @@ impl<B: Backend> Engine<B> {
                 Arg::Text(f.name.key()),
             ],
         );
-        write_one(&self.backend, &s).await.map_err(|e| e.on_unique(name_taken(f))).map(drop)
+        write_one(&self.backend, Lane::Foreground, s).await.map_err(|e| e.on_unique(name_taken(f))).map(drop)
     }
 
     pub async fn saved_filter(&self, user_id: UserId, id: FilterId) -> Result<Option<SavedFilter>> {
@@ -63,7 +64,7 @@ impl<B: Backend> Engine<B> {
                 Arg::Uuid(f.user_id.as_uuid()),
             ],
         );
-        match write_one(&self.backend, &s).await.map_err(|e| e.on_unique(name_taken(f)))? {
+        match write_one(&self.backend, Lane::Foreground, s).await.map_err(|e| e.on_unique(name_taken(f)))? {
             0 => Err(StoreError::NotFound("filter")),
             _ => Ok(()),
         }
@@ -74,7 +75,7 @@ impl<B: Backend> Engine<B> {
             "DELETE FROM saved_filters WHERE id = $1 AND user_id = $2",
             vec![Arg::Uuid(id.as_uuid()), Arg::Uuid(user_id.as_uuid())],
         );
-        match write_one(&self.backend, &s).await? {
+        match write_one(&self.backend, Lane::Foreground, s).await? {
             0 => Err(StoreError::NotFound("filter")),
             _ => Ok(()),
         }

@@ -67,7 +67,7 @@ impl Stmt {
 /// Runs statements on one connection (or transaction) of a backend.
 #[async_trait]
 pub(crate) trait Exec: Send {
-    type Row: RowExt + Send;
+    type Row: RowExt + Send + Sync;
 
     /// Executes `stmt`; returns the number of rows it affected.
     async fn run(&mut self, stmt: &Stmt) -> Result<u64>;

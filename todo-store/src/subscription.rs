@@ -3,11 +3,11 @@
 //! woken or a polling interval passes, and stores its position on commit.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use todo_core::ports::{Record, Subscription};
+use todo_core::ports::{Checkpoint, Record, Subscription};
 use tokio::sync::Notify;
 
 use crate::error::{Result, StoreError};
@@ -38,6 +38,19 @@ pub(crate) trait LogSource: Send + 'static {
     /// Stores `pos` as the group's position (never moving it back).
     async fn store(&mut self, pos: &Self::Position) -> Result<()>;
 
+    /// `pos` as the parts of a [`Checkpoint`] (what the backend's
+    /// `store_position` reads back).
+    fn encode(&self, pos: &Self::Position) -> Vec<(String, i64)>;
+
+    /// The log, as [`Checkpoint::log`] names it.
+    fn log_id(&self) -> u64;
+
+    /// The consumer group.
+    fn group(&self) -> &str;
+
+    /// How many records of the member's topics lie after `after`.
+    async fn count_after(&mut self, after: &Self::Position) -> Result<u64>;
+
     /// The position of the record at `seq`.
     async fn position_of(&mut self, seq: i64) -> Result<Self::Position>;
 
@@ -57,11 +70,14 @@ pub(crate) struct SqlSubscription<S: LogSource> {
     buffer: VecDeque<(Record, S::Position)>,
     /// `(seq, position)` of delivered records, in delivery order.
     delivered: VecDeque<(i64, S::Position)>,
+    /// Checkpoints handed out (by the seq they stand at) and not yet committed: a
+    /// store may have committed them with a batch's effects.
+    issued: Mutex<Vec<(i64, Checkpoint)>>,
 }
 
 impl<S: LogSource> SqlSubscription<S> {
     pub fn new(source: S) -> Self {
-        Self { source, read: None, buffer: VecDeque::new(), delivered: VecDeque::new() }
+        Self { source, read: None, buffer: VecDeque::new(), delivered: VecDeque::new(), issued: Mutex::new(Vec::new()) }
     }
 
     /// Forgets everything read: the next record comes after the stored position.
@@ -70,15 +86,30 @@ impl<S: LogSource> SqlSubscription<S> {
         self.read = None;
         self.buffer.clear();
         self.delivered.clear();
+        self.issued.get_mut().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// Whether a store committed a checkpoint at `seq` already.
+    fn stored_at(&mut self, seq: i64) -> bool {
+        let issued = self.issued.get_mut().unwrap_or_else(|e| e.into_inner());
+        let stored = issued.iter().any(|(s, cp)| *s == seq && cp.is_stored());
+        issued.retain(|(s, _)| *s > seq);
+        stored
+    }
+
+    /// The next buffered record, remembered as delivered.
+    fn pop(&mut self) -> Option<Record> {
+        let (record, pos) = self.buffer.pop_front()?;
+        if self.delivered.len() == REMEMBERED {
+            self.delivered.pop_front();
+        }
+        self.delivered.push_back((record.offset, pos));
+        Some(record)
     }
 
     async fn next_record(&mut self) -> Result<Record> {
         loop {
-            if let Some((record, pos)) = self.buffer.pop_front() {
-                if self.delivered.len() == REMEMBERED {
-                    self.delivered.pop_front();
-                }
-                self.delivered.push_back((record.offset, pos));
+            if let Some(record) = self.pop() {
                 return Ok(record);
             }
             let after = match &self.read {
@@ -120,6 +151,12 @@ impl<S: LogSource> SqlSubscription<S> {
             ));
         }
         let known = self.delivered.iter().position(|(seq, _)| *seq == record.offset);
+        if self.stored_at(record.offset) {
+            if let Some(i) = known {
+                self.delivered.drain(..=i);
+            }
+            return Ok(());
+        }
         let pos = match known {
             Some(i) => self.delivered[i].1.clone(),
             None => self.source.position_of(record.offset).await?,
@@ -143,7 +180,41 @@ impl<S: LogSource> Subscription for SqlSubscription<S> {
         Ok(self.next_record().await?)
     }
 
+    /// The first record as [`Subscription::next`] gives it, then those already
+    /// read from the table (no further waiting, so cancelling loses nothing).
+    async fn next_batch(&mut self, max: usize, _linger: Duration) -> todo_core::Result<Vec<Record>> {
+        let mut batch = vec![self.next_record().await?];
+        while batch.len() < max {
+            match self.pop() {
+                Some(r) => batch.push(r),
+                None => break,
+            }
+        }
+        Ok(batch)
+    }
+
     async fn commit(&mut self, record: &Record) -> todo_core::Result<()> {
         Ok(self.commit_record(record).await?)
+    }
+
+    /// The records come in one commit order, so the last one's position covers all.
+    async fn commit_batch(&mut self, records: &[Record]) -> todo_core::Result<()> {
+        match records.iter().max_by_key(|r| r.offset) {
+            Some(last) => Ok(self.commit_record(last).await?),
+            None => Ok(()),
+        }
+    }
+
+    fn checkpoint(&self, record: &Record) -> Option<Checkpoint> {
+        let pos = self.delivered.iter().rev().find(|(seq, _)| *seq == record.offset)?.1.clone();
+        let cp = Checkpoint::new(self.source.log_id(), self.source.group(), self.source.encode(&pos));
+        self.issued.lock().unwrap_or_else(|e| e.into_inner()).push((record.offset, cp.clone()));
+        Some(cp)
+    }
+
+    async fn lag(&mut self) -> todo_core::Result<Option<u64>> {
+        let Some(read) = self.read.clone() else { return Ok(None) };
+        let after = self.source.count_after(&read).await?;
+        Ok(Some(after + self.buffer.len() as u64))
     }
 }

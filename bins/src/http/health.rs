@@ -20,7 +20,9 @@ async fn health() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-/// Every dependency (database, event log) answers.
+/// Every dependency (database, event log) answers; with the lag of each consumer
+/// group the process runs (`consumers`: records behind and the age in seconds of
+/// the oldest record not yet processed).
 #[utoipa::path(get, path = "/ready", tag = "operations",
     responses((status = 200, description = "ready"), (status = 503, description = "a dependency is down")))]
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
@@ -42,7 +44,13 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
         checks.insert((*name).to_owned(), status.into());
     }
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(json!({ "status": if ok { "ready" } else { "unavailable" }, "checks": checks })))
+    // Lagging consumers do not make the process unready (it serves requests
+    // fine; restarting it would only add to the lag), but operators see it here.
+    let consumers = state.lag.snapshot();
+    (
+        status,
+        Json(json!({ "status": if ok { "ready" } else { "unavailable" }, "checks": checks, "consumers": consumers })),
+    )
 }
 
 /// Prometheus text exposition.

@@ -3,6 +3,7 @@
 //! PostgreSQL, Kafka. A failing contract panics with a message naming the rule.
 
 pub mod audit;
+pub mod checkpoint;
 pub mod conversations;
 pub mod event_log;
 pub mod filters;

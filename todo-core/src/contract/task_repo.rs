@@ -55,6 +55,7 @@ where
     ownership(&*make().await).await;
     version_mismatch(&*make().await).await;
     atomic_changes(&*make().await).await;
+    concurrent_changes_keep_their_own_outcome(&*make().await).await;
     claims_are_once(&*make().await).await;
     users_have_unique_emails(&*make().await).await;
     login_failures(&*make().await).await;
@@ -91,7 +92,7 @@ fn insert(t: &Task) -> Change {
     Change {
         writes: vec![TaskWrite::Insert(t.clone())],
         events: factory().for_change(&TaskChange::Created, None, t, base_now()),
-        claims: vec![],
+        ..Change::default()
     }
 }
 
@@ -103,7 +104,7 @@ fn update(before: &Task, after: &Task) -> Change {
     Change {
         writes: vec![TaskWrite::Update { task: after.clone(), expected_version: before.version }],
         events: factory().for_change(&TaskChange::Updated(vec!["title".into()]), Some(before), after, base_now()),
-        claims: vec![],
+        ..Change::default()
     }
 }
 
@@ -176,7 +177,7 @@ pub async fn crud_round_trip(f: &dyn RepoFixture) {
     let del = Change {
         writes: vec![TaskWrite::Delete { user_id: ada.id, id: bare.id, expected_version: 1 }],
         events: factory().for_change(&TaskChange::Deleted, Some(&bare), &bare, base_now()),
-        claims: vec![],
+        ..Change::default()
     };
     events.extend(del.events.clone());
     r.tasks.commit(del).await.expect("delete");
@@ -279,7 +280,7 @@ pub async fn atomic_changes(f: &dyn RepoFixture) {
     let c = Change {
         writes: vec![TaskWrite::Insert(t3.clone()), TaskWrite::Update { task: stale, expected_version: 7 }],
         events: insert(&t3).events,
-        claims: vec![],
+        ..Change::default()
     };
     let res = r.tasks.commit(c).await;
     assert!(matches!(res, Err(Error::VersionMismatch { current: 1 })), "the second write fails: {res:?}");
@@ -292,6 +293,78 @@ pub async fn atomic_changes(f: &dyn RepoFixture) {
             .unwrap_or_else(|e| panic!("claim {k:?} was rolled back with its change, so it can be claimed now: {e}"));
     }
     assert_records(&r, &log_so_far(&r).await, &[], "failed changes");
+}
+
+/// Changes committed at the same moment (which a store may share a transaction
+/// between) each get their own outcome: the failures of some (a stale version, a
+/// key claimed by another, a missing task) neither fail nor undo the others, and
+/// every success is durable and in the log.
+pub async fn concurrent_changes_keep_their_own_outcome(f: &dyn RepoFixture) {
+    let r = f.open().await;
+    let a = user("crowd@example.com");
+    let existing = task(a.id, "updated by many");
+    r.tasks.commit(insert(&existing)).await.expect("insert");
+    let shared = ProcessedKey::new("contract", "contended");
+    let mut handles = Vec::new();
+    for i in 0..60usize {
+        let tasks = r.tasks.clone();
+        let existing = existing.clone();
+        let shared = shared.clone();
+        handles.push(tokio::spawn(async move {
+            let (kind, change) = match i % 4 {
+                // Fresh tasks: every one must succeed.
+                0 | 1 => ("insert", insert(&task(existing.user_id, &format!("fresh {i}")))),
+                // Stale updates: each expects version 5 of a task at version 1.
+                2 if i % 8 == 2 => {
+                    let mut after = existing.clone();
+                    after.version = 6;
+                    let c = Change {
+                        writes: vec![TaskWrite::Update { task: after, expected_version: 5 }],
+                        ..Change::default()
+                    };
+                    ("stale", c)
+                }
+                // A missing task.
+                2 => ("missing", delete(existing.user_id, TaskId::new(), 1)),
+                // One key, claimed by many at once: exactly one wins.
+                _ => {
+                    let mut c = insert(&task(existing.user_id, &format!("claiming {i}")));
+                    c.claims = vec![shared.clone()];
+                    ("claim", c)
+                }
+            };
+            let inserted = change.writes.iter().find_map(|w| match w {
+                TaskWrite::Insert(t) => Some(t.clone()),
+                _ => None,
+            });
+            (kind, inserted, tasks.commit(change).await)
+        }));
+    }
+    let mut claims_won = 0;
+    let mut inserted_ok = Vec::new();
+    for h in handles {
+        let (kind, inserted, res) = h.await.expect("committer");
+        match (kind, &res) {
+            ("insert", Ok(())) => inserted_ok.push(inserted.expect("an insert")),
+            ("stale", Err(Error::VersionMismatch { current: 1 })) => {}
+            ("missing", Err(Error::NotFound(_))) => {}
+            ("claim", Ok(())) => {
+                claims_won += 1;
+                inserted_ok.push(inserted.expect("an insert"));
+            }
+            ("claim", Err(Error::Duplicate(_))) => {}
+            (kind, res) => panic!("a {kind} change got another's outcome: {res:?}"),
+        }
+    }
+    assert_eq!(claims_won, 1, "exactly one of the changes claiming one key commits");
+    assert_eq!(inserted_ok.len(), 31, "every fresh insert (30) and the winning claim commit");
+    for t in &inserted_ok {
+        assert_eq!(r.tasks.get(a.id, t.id).await.expect("get").as_ref(), Some(t), "a success is durable");
+    }
+    assert_eq!(r.tasks.get(a.id, existing.id).await.expect("get"), Some(existing), "no stale update applied");
+    let log = log_so_far(&r).await;
+    let created = log.iter().filter(|rec| rec.header("ce_type") == Some("todo.task.created.v1")).count();
+    assert_eq!(created, 32, "the log holds the created events of the successes (and of the first task) only");
 }
 
 /// A key is claimed once, ever; scopes are independent.

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::consumer::EventHandler;
+use crate::consumer::{Delivery, EventHandler};
 use crate::domain::audit::ChainVerifier;
 use crate::domain::{AuditPage, AuditQuery, UserId, VerifyReport};
 use crate::events::{CloudEvent, Topic};
-use crate::ports::{AuditStore, Clock, Record};
+use crate::ports::{AuditStore, Checkpoint, Clock, Record};
 use crate::{Error, Result};
 
 /// Consumer group and span name.
@@ -45,6 +45,17 @@ impl EventHandler for AuditRecorder {
             Ok(_) | Err(Error::Duplicate(_)) => Ok(()),
             Err(e) => Err(e),
         }
+    }
+
+    /// The whole batch in one transaction: each user's chain grows by that user's
+    /// events, in order; events recorded before are skipped.
+    fn max_batch(&self) -> usize {
+        usize::MAX
+    }
+
+    async fn handle_batch(&self, batch: &[Delivery], checkpoint: Option<&Checkpoint>) -> Result<()> {
+        let events: Vec<CloudEvent> = batch.iter().map(|d| d.event.clone()).collect();
+        self.store.append_batch(&events, self.clock.now(), checkpoint).await.map(drop)
     }
 }
 

@@ -15,11 +15,12 @@ use crate::domain::query::TaskQuery;
 use crate::domain::{
     Action, Conversation, ConversationId, Message, Role, Status, Task, TaskId, Timezone, UserId, ValidationError,
 };
-use crate::ports::{Clock, ConversationStore, UserRepository};
+use crate::ports::{Change, ChatTurn, Clock, ConversationStore};
+use crate::service::task::retrying;
 use crate::service::{FilterService, NewTask, TaskPatch, TaskService};
+use crate::{Error, Result};
 
 mod listing;
-use crate::{Error, Result};
 
 /// Longest accepted chat message, in characters.
 pub const MESSAGE_MAX_CHARS: usize = chat::MAX_MESSAGE_CHARS;
@@ -70,7 +71,6 @@ impl Interpreter for RuleBasedInterpreter {
 #[derive(Clone)]
 pub struct ChatService {
     tasks: TaskService,
-    users: Arc<dyn UserRepository>,
     conversations: Arc<dyn ConversationStore>,
     clock: Arc<dyn Clock>,
     interpreter: Arc<dyn Interpreter>,
@@ -78,29 +78,29 @@ pub struct ChatService {
     filters: Option<FilterService>,
 }
 
-/// The outcome of one command: what to say, what was done, and (for listings)
-/// which tasks "task N" now means.
+/// The outcome of one command: what to say, what was done, which tasks "task N"
+/// now means (for listings), and the change to commit with the turn.
 struct Outcome {
     reply: String,
     actions: Vec<Action>,
     listing: Option<Vec<TaskId>>,
+    change: Option<Change>,
 }
 
 impl Outcome {
     fn say(reply: impl Into<String>) -> Self {
-        Self { reply: reply.into(), actions: vec![], listing: None }
+        Self { reply: reply.into(), actions: vec![], listing: None, change: None }
     }
 }
 
 impl ChatService {
     pub fn new(
         tasks: TaskService,
-        users: Arc<dyn UserRepository>,
         conversations: Arc<dyn ConversationStore>,
         clock: Arc<dyn Clock>,
         interpreter: Arc<dyn Interpreter>,
     ) -> Self {
-        Self { tasks, users, conversations, clock, interpreter, filters: None }
+        Self { tasks, conversations, clock, interpreter, filters: None }
     }
 
     /// With saved filters: "show my work today list", "save this as 'work today'".
@@ -109,7 +109,9 @@ impl ChatService {
         self
     }
 
-    /// Handles one message of `user_id`.
+    /// Handles one message of `user_id`. The turn (the conversation, both messages,
+    /// and any task it changed, with that change's events) commits in one
+    /// transaction, or not at all.
     pub async fn send(&self, user_id: UserId, req: ChatRequest) -> Result<ChatResponse> {
         let message = req.message.trim();
         if message.is_empty() {
@@ -124,9 +126,9 @@ impl ChatService {
             .into());
         }
         let now = self.clock.now();
-        let tz = self.users.by_id(user_id).await?.ok_or(Error::NotFound("user"))?.timezone;
-        let mut conversation = match req.conversation_id {
-            Some(id) => self.conversations.get(user_id, id).await?.ok_or(Error::NotFound("conversation"))?,
+        let tz = self.tasks.timezone(user_id).await?;
+        let (conversation, new_conversation) = match req.conversation_id {
+            Some(id) => (self.conversations.get(user_id, id).await?.ok_or(Error::NotFound("conversation"))?, false),
             None => {
                 let c = Conversation {
                     id: ConversationId::new(),
@@ -135,38 +137,42 @@ impl ChatService {
                     updated_at: now,
                     last_listing: vec![],
                 };
-                self.conversations.create(&c).await?;
-                c
+                (c, true)
             }
         };
-        let user_msg = Message {
-            seq: 0,
-            conversation_id: conversation.id,
-            role: Role::User,
-            content: message.to_owned(),
-            actions: vec![],
-            created_at: now,
-        };
-        self.conversations.append(user_id, &user_msg).await?;
-
         let command = self.interpreter.interpret(message, now, tz.tz()).await;
-        let outcome = self.run(user_id, tz, &conversation, command).await?;
-
-        let reply_msg = Message {
-            seq: 0,
-            conversation_id: conversation.id,
-            role: Role::Assistant,
-            content: outcome.reply.clone(),
-            actions: outcome.actions.clone(),
-            created_at: self.clock.now(),
-        };
-        self.conversations.append(user_id, &reply_msg).await?;
-        if let Some(listing) = outcome.listing {
-            conversation.last_listing = listing;
-        }
-        conversation.updated_at = self.clock.now();
-        self.conversations.save(&conversation).await?;
-        Ok(ChatResponse { conversation_id: conversation.id, reply: outcome.reply, actions: outcome.actions })
+        // A task changed by another writer meanwhile: the command runs again on
+        // what is there now.
+        retrying(None, || async {
+            let outcome = self.run(user_id, tz, &conversation, command.clone()).await?;
+            let message = |role, content: &str, actions: Vec<Action>, created_at| Message {
+                seq: 0,
+                conversation_id: conversation.id,
+                role,
+                content: content.to_owned(),
+                actions,
+                created_at,
+            };
+            let replied_at = self.clock.now();
+            let mut after = conversation.clone();
+            if let Some(listing) = outcome.listing {
+                after.last_listing = listing;
+            }
+            after.updated_at = replied_at;
+            let turn = ChatTurn {
+                conversation: after,
+                new_conversation,
+                messages: vec![
+                    message(Role::User, message_text(&req.message), vec![], now),
+                    message(Role::Assistant, &outcome.reply, outcome.actions.clone(), replied_at),
+                ],
+            };
+            let mut change = outcome.change.unwrap_or_default();
+            change.turn = Some(turn);
+            self.tasks.commit(change).await?;
+            Ok(ChatResponse { conversation_id: conversation.id, reply: outcome.reply, actions: outcome.actions })
+        })
+        .await
     }
 
     /// The messages of one of the user's conversations, oldest first.
@@ -186,12 +192,13 @@ impl ChatService {
         let action = |tool: &str, result: Value| Action { tool: tool.to_owned(), args: args.clone(), result };
         match command {
             Command::AddTask(a) => {
-                let created = self.tasks.create(user, new_task(a)).await;
-                Ok(match created {
-                    Ok(task) => Outcome {
+                let planned = self.tasks.plan_create(user, new_task(a)).await;
+                Ok(match planned {
+                    Ok((task, change)) => Outcome {
                         reply: format!("Added {}.", describe(&task, tz, self.clock.now())),
                         actions: vec![action("add_task", task_json(&task))],
                         listing: None,
+                        change: Some(change),
                     },
                     Err(Error::Validation(v)) => refused(action("add_task", error_json(&v.message)), &v.message),
                     Err(e) => return Err(e),
@@ -206,12 +213,13 @@ impl ChatService {
                 if task.status == Status::Completed {
                     return Ok(Outcome::say(format!("'{}' is already done.", task.title)));
                 }
-                let done = self.tasks.complete(user, task.id, None).await?;
+                let (done, change) = self.tasks.plan_status(&task, Status::Completed)?;
                 let next = if done.recurrence.is_some() { " The next one will appear shortly." } else { "" };
                 Ok(Outcome {
                     reply: format!("Marked '{}' as done.{next}", done.title),
                     actions: vec![action("complete_task", task_json(&done))],
                     listing: None,
+                    change,
                 })
             }
             Command::DeleteTask(r) => {
@@ -219,11 +227,11 @@ impl ChatService {
                     Ok(t) => t,
                     Err(outcome) => return Ok(outcome),
                 };
-                self.tasks.delete(user, task.id, None).await?;
                 Ok(Outcome {
                     reply: format!("Deleted '{}'.", task.title),
                     actions: vec![action("delete_task", json!({"deleted": task.id}))],
                     listing: None,
+                    change: Some(self.tasks.plan_delete(&task)),
                 })
             }
             Command::UpdateTask(u) => {
@@ -231,19 +239,21 @@ impl ChatService {
                     Ok(t) => t,
                     Err(outcome) => return Ok(outcome),
                 };
-                self.update(user, tz, task, u, action).await
+                self.update(tz, task, u, action).await
             }
             Command::SaveFilter(a) => self.save_listing(user, conv, a, action).await,
-            Command::Help(_) => {
-                Ok(Outcome { reply: chat::HELP.to_owned(), actions: vec![action("help", json!({}))], listing: None })
-            }
+            Command::Help(_) => Ok(Outcome {
+                reply: chat::HELP.to_owned(),
+                actions: vec![action("help", json!({}))],
+                listing: None,
+                change: None,
+            }),
             Command::Unknown(c) => Ok(Outcome::say(c.reply)),
         }
     }
 
     async fn update(
         &self,
-        user: UserId,
         tz: Timezone,
         task: Task,
         u: UpdateTaskArgs,
@@ -265,20 +275,27 @@ impl ChatService {
                 Err(v) => return Ok(refused(action("update_task", error_json(&v.message)), &v.message)),
             }
         }
-        let mut updated = match self.tasks.update(user, task.id, patch, None).await {
-            Ok(t) => t,
+        let (mut updated, mut change) = match self.tasks.plan_patch(&task, &patch, tz) {
+            Ok(planned) => planned,
             Err(Error::Validation(v)) => return Ok(refused(action("update_task", error_json(&v.message)), &v.message)),
             Err(e) => return Err(e),
         };
-        match u.status {
-            Some(Status::Completed) => updated = self.tasks.complete(user, task.id, None).await?,
-            Some(Status::Pending) => updated = self.tasks.reopen(user, task.id, None).await?,
-            None => {}
+        if let Some(status) = u.status {
+            let (after, status_change) = self.tasks.plan_status(&updated, status)?;
+            updated = after;
+            change = match (change, status_change) {
+                (Some(mut c), Some(s)) => {
+                    c.merge(s);
+                    Some(c)
+                }
+                (c, s) => c.or(s),
+            };
         }
         Ok(Outcome {
             reply: format!("Updated {}.", describe(&updated, tz, self.clock.now())),
             actions: vec![action("update_task", task_json(&updated))],
             listing: None,
+            change,
         })
     }
 
@@ -344,14 +361,20 @@ impl ChatService {
                 for (i, t) in shown.iter().enumerate() {
                     reply.push_str(&format!("\n{}. {}", i + 1, describe(t, tz, now)));
                 }
-                Ok(Err(Outcome { reply, actions: vec![], listing: Some(shown.iter().map(|t| t.id).collect()) }))
+                let listing = Some(shown.iter().map(|t| t.id).collect());
+                Ok(Err(Outcome { reply, actions: vec![], listing, change: None }))
             }
         }
     }
 }
 
+/// The stored text of a user's message: trimmed.
+fn message_text(m: &str) -> &str {
+    m.trim()
+}
+
 fn refused(action: Action, message: &str) -> Outcome {
-    Outcome { reply: format!("I couldn't do that: {message}."), actions: vec![action], listing: None }
+    Outcome { reply: format!("I couldn't do that: {message}."), actions: vec![action], listing: None, change: None }
 }
 
 fn new_task(a: AddTaskArgs) -> NewTask {

@@ -13,10 +13,10 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::consumer::EventHandler;
+use crate::consumer::{Delivery, EventHandler};
 use crate::domain::{EventId, Notification, UserId, WebhookDelivery};
 use crate::events::{CloudEvent, DomainEvent, EventError, EventFactory, EventType, OutboxEvent, ReminderData, Topic};
-use crate::ports::{Clock, Record, ReminderStore, WebhookSender, WebhookTarget};
+use crate::ports::{Checkpoint, Clock, Record, ReminderStore, ScheduleChange, WebhookSender, WebhookTarget};
 use crate::{Error, Result};
 
 /// Consumer group and span name.
@@ -57,14 +57,43 @@ impl EventHandler for ReminderHandler {
     }
 
     async fn handle(&self, event: &CloudEvent, _record: &Record) -> Result<()> {
-        match event.decode() {
-            Ok(DomainEvent::Reminder(EventType::ReminderScheduled, r)) => self.store.upsert(&r).await?,
-            Ok(DomainEvent::Reminder(EventType::ReminderCancelled, r)) => self.store.cancel(&r).await?,
-            Ok(_) | Err(EventError::UnknownType(_)) => return Ok(()),
-            Err(e) => return Err(Error::Validation(crate::domain::ValidationError::new("event", e.to_string()))),
+        match schedule_change(event)? {
+            Some(ScheduleChange::Upsert(r)) => self.store.upsert(&r).await?,
+            Some(ScheduleChange::Cancel(r)) => self.store.cancel(&r).await?,
+            None => return Ok(()),
         }
         self.wake.notify_one();
         Ok(())
+    }
+
+    /// Every schedule change of the batch in one transaction.
+    fn max_batch(&self) -> usize {
+        usize::MAX
+    }
+
+    async fn handle_batch(&self, batch: &[Delivery], checkpoint: Option<&Checkpoint>) -> Result<()> {
+        let mut changes = Vec::new();
+        for d in batch {
+            changes.extend(schedule_change(&d.event)?);
+        }
+        if changes.is_empty() && checkpoint.is_none() {
+            return Ok(());
+        }
+        self.store.apply(&changes, checkpoint).await?;
+        if !changes.is_empty() {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+}
+
+/// What a `reminders` event does to the schedule (`None`: nothing).
+fn schedule_change(event: &CloudEvent) -> Result<Option<ScheduleChange>> {
+    match event.decode() {
+        Ok(DomainEvent::Reminder(EventType::ReminderScheduled, r)) => Ok(Some(ScheduleChange::Upsert(r))),
+        Ok(DomainEvent::Reminder(EventType::ReminderCancelled, r)) => Ok(Some(ScheduleChange::Cancel(r))),
+        Ok(_) | Err(EventError::UnknownType(_)) => Ok(None),
+        Err(e) => Err(Error::Validation(crate::domain::ValidationError::new("event", e.to_string()))),
     }
 }
 

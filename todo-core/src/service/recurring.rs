@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 
 use crate::Result;
-use crate::consumer::EventHandler;
+use crate::consumer::{Delivery, EventHandler};
 use crate::events::{CloudEvent, DomainEvent, EventError, EventType, Topic};
-use crate::ports::{ProcessedKey, Record};
+use crate::ports::{Change, Checkpoint, ProcessedKey, Record};
 use crate::service::TaskService;
 
 /// Consumer group and span name.
@@ -35,18 +35,53 @@ impl EventHandler for RecurringTaskHandler {
     }
 
     async fn handle(&self, event: &CloudEvent, _record: &Record) -> Result<()> {
-        match event.decode() {
-            Ok(DomainEvent::Task(EventType::TaskCompleted, data)) if data.task_data.recurrence.is_some() => {
-                // Two keys guard the successor: this event (redelivery) and the completed
-                // occurrence itself (completed, reopened and completed again: still one).
-                let claim = ProcessedKey::new(RECURRING_GROUP, event.id.to_string());
-                if let Some(next) = self.tasks.create_successor(&data.task_data, vec![claim]).await? {
-                    tracing::info!(completed = %data.task_id, next = %next.id, due_at = ?next.due_at, "next occurrence created");
-                }
-                Ok(())
-            }
-            Ok(_) | Err(EventError::UnknownType(_)) => Ok(()),
-            Err(e) => Err(crate::Error::Validation(crate::domain::ValidationError::new("event", e.to_string()))),
+        if let Some((completed, claim)) = completed_occurrence(event)?
+            && let Some(next) = self.tasks.create_successor(&completed, vec![claim]).await?
+        {
+            tracing::info!(completed = %completed.id, next = %next.id, due_at = ?next.due_at, "next occurrence created");
         }
+        Ok(())
+    }
+
+    /// Every successor of the batch in one change, with the checkpoint. A
+    /// redelivered event fails it as a duplicate, and the runner then handles the
+    /// batch's events one by one.
+    fn max_batch(&self) -> usize {
+        usize::MAX
+    }
+
+    async fn handle_batch(&self, batch: &[Delivery], checkpoint: Option<&Checkpoint>) -> Result<()> {
+        let mut change = Change { checkpoint: checkpoint.cloned(), ..Change::default() };
+        let mut created = Vec::new();
+        for d in batch {
+            if let Some((completed, claim)) = completed_occurrence(&d.event)?
+                && let Some((next, successor)) = self.tasks.plan_successor(&completed, vec![claim]).await?
+            {
+                change.merge(successor);
+                created.push((completed.id, next));
+            }
+        }
+        if change.writes.is_empty() && change.checkpoint.is_none() {
+            return Ok(());
+        }
+        self.tasks.commit(change).await?;
+        for (completed, next) in created {
+            tracing::info!(%completed, next = %next.id, due_at = ?next.due_at, "next occurrence created");
+        }
+        Ok(())
+    }
+}
+
+/// The completed occurrence of a recurring task that `event` reports, with the
+/// claim of this event; `None` for any other event. Two keys guard a successor:
+/// the event (redelivery) and the completed occurrence itself (completed,
+/// reopened and completed again: still one successor).
+fn completed_occurrence(event: &CloudEvent) -> Result<Option<(crate::domain::Task, ProcessedKey)>> {
+    match event.decode() {
+        Ok(DomainEvent::Task(EventType::TaskCompleted, data)) if data.task_data.recurrence.is_some() => {
+            Ok(Some((data.task_data, ProcessedKey::new(RECURRING_GROUP, event.id.to_string()))))
+        }
+        Ok(_) | Err(EventError::UnknownType(_)) => Ok(None),
+        Err(e) => Err(crate::Error::Validation(crate::domain::ValidationError::new("event", e.to_string()))),
     }
 }

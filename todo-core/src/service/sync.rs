@@ -142,6 +142,11 @@ impl EventHandler for SyncHandler {
         StartFrom::Latest
     }
 
+    /// Publishing never fails and has no store: any batch, one commit after it.
+    fn max_batch(&self) -> usize {
+        usize::MAX
+    }
+
     async fn handle(&self, event: &CloudEvent, record: &Record) -> Result<()> {
         // Clients get the event exactly as it travelled.
         let text: Arc<str> = match std::str::from_utf8(&record.payload) {

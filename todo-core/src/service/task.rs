@@ -1,6 +1,7 @@
 //! `TaskService`: every task use case. Each mutation commits the task and its
 //! events in one unit of work.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
@@ -248,6 +249,31 @@ pub struct TaskService {
     users: Arc<dyn UserRepository>,
     clock: Arc<dyn Clock>,
     events: EventFactory,
+    timezones: TimezoneCache,
+}
+
+/// Users' time zones, read once: a user's time zone is set at registration and
+/// never changes (no endpoint changes it), so a cached value is never stale. An
+/// endpoint that lets users change it must forget the user here and in every
+/// instance (or drop this cache).
+#[derive(Clone, Default)]
+struct TimezoneCache(Arc<std::sync::Mutex<HashMap<UserId, Timezone>>>);
+
+/// Users whose time zone is kept; beyond it the cache starts over.
+const TIMEZONES_KEPT: usize = 100_000;
+
+impl TimezoneCache {
+    fn get(&self, user: UserId) -> Option<Timezone> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&user).copied()
+    }
+
+    fn put(&self, user: UserId, tz: Timezone) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= TIMEZONES_KEPT {
+            map.clear();
+        }
+        map.insert(user, tz);
+    }
 }
 
 impl TaskService {
@@ -257,7 +283,7 @@ impl TaskService {
         clock: Arc<dyn Clock>,
         events: EventFactory,
     ) -> Self {
-        Self { tasks, users, clock, events }
+        Self { tasks, users, clock, events, timezones: TimezoneCache::default() }
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
@@ -268,11 +294,29 @@ impl TaskService {
         &self.tasks
     }
 
-    async fn timezone(&self, user_id: UserId) -> Result<Timezone> {
-        Ok(self.users.by_id(user_id).await?.ok_or(Error::NotFound("user"))?.timezone)
+    /// The user's time zone ([`Error::NotFound`] for an unknown user).
+    pub async fn timezone(&self, user_id: UserId) -> Result<Timezone> {
+        if let Some(tz) = self.timezones.get(user_id) {
+            return Ok(tz);
+        }
+        let tz = self.users.by_id(user_id).await?.ok_or(Error::NotFound("user"))?.timezone;
+        self.timezones.put(user_id, tz);
+        Ok(tz)
+    }
+
+    /// Commits `change` (e.g. a planned one, with more added to it).
+    pub async fn commit(&self, change: Change) -> Result<()> {
+        self.tasks.commit(change).await
     }
 
     pub async fn create(&self, user_id: UserId, new: NewTask) -> Result<Task> {
+        let (task, change) = self.plan_create(user_id, new).await?;
+        self.tasks.commit(change).await?;
+        Ok(task)
+    }
+
+    /// The task [`TaskService::create`] would create and its change, uncommitted.
+    pub async fn plan_create(&self, user_id: UserId, new: NewTask) -> Result<(Task, Change)> {
         let now = self.clock.now();
         let all_day = new.all_day.unwrap_or(false);
         let tz = self.timezone(user_id).await?;
@@ -298,8 +342,8 @@ impl TaskService {
             version: 1,
         };
         let events = self.events.for_change(&TaskChange::Created, None, &task, now);
-        self.tasks.commit(Change { writes: vec![TaskWrite::Insert(task.clone())], events, claims: vec![] }).await?;
-        Ok(task)
+        let change = Change { writes: vec![TaskWrite::Insert(task.clone())], events, ..Change::default() };
+        Ok((task, change))
     }
 
     pub async fn get(&self, user_id: UserId, id: TaskId) -> Result<Task> {
@@ -323,18 +367,11 @@ impl TaskService {
         Ok(page)
     }
 
-    /// The user's time zone.
-    pub async fn user_timezone(&self, user_id: UserId) -> Result<Timezone> {
-        self.timezone(user_id).await
-    }
-
     /// Applies `patch`. With `if_match`, fails with `VersionMismatch` unless the task
     /// is at that version; without, retries a few times if another writer races.
     pub async fn update(&self, user_id: UserId, id: TaskId, patch: TaskPatch, if_match: Option<i64>) -> Result<Task> {
-        let tz = self.timezone(user_id).await?;
-        self.mutate(user_id, id, if_match, |task, _now| {
-            let changes = apply_patch(task, &patch, tz)?;
-            Ok((!changes.is_empty()).then_some(TaskChange::Updated(changes)))
+        retrying(if_match, || async {
+            self.commit_planned(self.plan_update(user_id, id, &patch, if_match).await?).await
         })
         .await
     }
@@ -349,10 +386,61 @@ impl TaskService {
         self.set_status(user_id, id, if_match, Status::Pending).await
     }
 
-    /// Moves the task to `status` (a no-op when it is there already): completing
-    /// sets `completed_at`, reopening clears it.
     async fn set_status(&self, user_id: UserId, id: TaskId, if_match: Option<i64>, status: Status) -> Result<Task> {
-        self.mutate(user_id, id, if_match, |task, now| {
+        retrying(if_match, || async {
+            let before = self.get(user_id, id).await?;
+            check_if_match(&before, if_match)?;
+            self.commit_planned(self.plan_status(&before, status)?).await
+        })
+        .await
+    }
+
+    pub async fn delete(&self, user_id: UserId, id: TaskId, if_match: Option<i64>) -> Result<Task> {
+        retrying(if_match, || async {
+            let task = self.get(user_id, id).await?;
+            check_if_match(&task, if_match)?;
+            let change = self.plan_delete(&task);
+            self.tasks.commit(change).await.map(|()| task)
+        })
+        .await
+    }
+
+    /// Commits a planned mutation's change, if any; returns the task after it.
+    async fn commit_planned(&self, (after, change): (Task, Option<Change>)) -> Result<Task> {
+        if let Some(change) = change {
+            self.tasks.commit(change).await?;
+        }
+        Ok(after)
+    }
+
+    /// The task after `patch` and its change (`None` when nothing changed),
+    /// uncommitted; reads the task (and checks `if_match`).
+    pub async fn plan_update(
+        &self,
+        user_id: UserId,
+        id: TaskId,
+        patch: &TaskPatch,
+        if_match: Option<i64>,
+    ) -> Result<(Task, Option<Change>)> {
+        let before = self.get(user_id, id).await?;
+        check_if_match(&before, if_match)?;
+        let tz = self.timezone(user_id).await?;
+        self.plan_patch(&before, patch, tz)
+    }
+
+    /// `task` after `patch` (dates in `tz`, the user's time zone) and its change
+    /// (`None` when nothing changed), uncommitted.
+    pub fn plan_patch(&self, task: &Task, patch: &TaskPatch, tz: Timezone) -> Result<(Task, Option<Change>)> {
+        self.mutation(task, |task, _now| {
+            let changes = apply_patch(task, patch, tz)?;
+            Ok((!changes.is_empty()).then_some(TaskChange::Updated(changes)))
+        })
+    }
+
+    /// `task` moved to `status` and its change (`None` when it is there already):
+    /// completing sets `completed_at`, reopening clears it.
+    pub fn plan_status(&self, task: &Task, status: Status) -> Result<(Task, Option<Change>)> {
+        self.mutation(task, |task, now| {
             if task.status == status {
                 return Ok(None);
             }
@@ -361,43 +449,32 @@ impl TaskService {
             task.completed_at = completed.then_some(now);
             Ok(Some(if completed { TaskChange::Completed } else { TaskChange::Reopened }))
         })
-        .await
     }
 
-    pub async fn delete(&self, user_id: UserId, id: TaskId, if_match: Option<i64>) -> Result<Task> {
-        retrying(if_match, move || async move {
-            let task = self.get(user_id, id).await?;
-            check_if_match(&task, if_match)?;
-            let now = self.clock.now();
-            let events = self.events.for_change(&TaskChange::Deleted, Some(&task), &task, now);
-            let write = TaskWrite::Delete { user_id, id, expected_version: task.version };
-            self.tasks.commit(Change { writes: vec![write], events, claims: vec![] }).await.map(|()| task)
-        })
-        .await
+    /// The deletion of `task`, uncommitted.
+    pub fn plan_delete(&self, task: &Task) -> Change {
+        let now = self.clock.now();
+        let events = self.events.for_change(&TaskChange::Deleted, Some(task), task, now);
+        let write = TaskWrite::Delete { user_id: task.user_id, id: task.id, expected_version: task.version };
+        Change { writes: vec![write], events, ..Change::default() }
     }
 
-    /// Reads, changes with `f` (which returns the kind of change, or `None` when
-    /// nothing changed), and commits the task with its events.
-    async fn mutate<F>(&self, user_id: UserId, id: TaskId, if_match: Option<i64>, f: F) -> Result<Task>
+    /// Changes a copy of `before` with `f` (which returns the kind of change, or
+    /// `None` when nothing changed); the new version and its events.
+    fn mutation<F>(&self, before: &Task, f: F) -> Result<(Task, Option<Change>)>
     where
-        F: Fn(&mut Task, DateTime<Utc>) -> Result<Option<TaskChange>>,
+        F: FnOnce(&mut Task, DateTime<Utc>) -> Result<Option<TaskChange>>,
     {
-        let f = &f;
-        retrying(if_match, move || async move {
-            let before = self.get(user_id, id).await?;
-            check_if_match(&before, if_match)?;
-            let now = self.clock.now();
-            let mut after = before.clone();
-            let Some(change) = f(&mut after, now)? else {
-                return Ok(before);
-            };
-            after.version = before.version + 1;
-            after.updated_at = now;
-            let events = self.events.for_change(&change, Some(&before), &after, now);
-            let write = TaskWrite::Update { task: after.clone(), expected_version: before.version };
-            self.tasks.commit(Change { writes: vec![write], events, claims: vec![] }).await.map(|()| after)
-        })
-        .await
+        let now = self.clock.now();
+        let mut after = before.clone();
+        let Some(change) = f(&mut after, now)? else {
+            return Ok((before.clone(), None));
+        };
+        after.version = before.version + 1;
+        after.updated_at = now;
+        let events = self.events.for_change(&change, Some(before), &after, now);
+        let write = TaskWrite::Update { task: after.clone(), expected_version: before.version };
+        Ok((after, Some(Change { writes: vec![write], events, ..Change::default() })))
     }
 
     /// Creates the occurrence that follows `completed`, a completed occurrence of a
@@ -405,7 +482,25 @@ impl TaskService {
     /// `successor:<completed id>` together with `claims` (e.g. the consumer's
     /// processed-event key). `Ok(None)` when there is nothing to create (not
     /// recurring, rule ended) or it was already created.
-    pub async fn create_successor(&self, completed: &Task, mut claims: Vec<ProcessedKey>) -> Result<Option<Task>> {
+    pub async fn create_successor(&self, completed: &Task, claims: Vec<ProcessedKey>) -> Result<Option<Task>> {
+        let Some((next, change)) = self.plan_successor(completed, claims).await? else {
+            return Ok(None);
+        };
+        match self.tasks.commit(change).await {
+            Ok(()) => Ok(Some(next)),
+            Err(Error::Duplicate(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The successor [`TaskService::create_successor`] would create and its change
+    /// (claiming `successor:<completed id>` and `claims`), uncommitted; `None` when
+    /// there is nothing to create.
+    pub async fn plan_successor(
+        &self,
+        completed: &Task,
+        mut claims: Vec<ProcessedKey>,
+    ) -> Result<Option<(Task, Change)>> {
         let (Some(rule), Some(completed_at)) = (&completed.recurrence, completed.completed_at) else {
             return Ok(None);
         };
@@ -443,20 +538,17 @@ impl TaskService {
         };
         claims.push(ProcessedKey::new("recurrence", format!("successor:{}", completed.id)));
         let events = self.events.for_change(&TaskChange::Created, None, &next, now);
-        match self.tasks.commit(Change { writes: vec![TaskWrite::Insert(next.clone())], events, claims }).await {
-            Ok(()) => Ok(Some(next)),
-            Err(Error::Duplicate(_)) => Ok(None),
-            Err(e) => Err(e),
-        }
+        let change = Change { writes: vec![TaskWrite::Insert(next.clone())], events, claims, ..Change::default() };
+        Ok(Some((next, change)))
     }
 }
 
 /// Runs `attempt` (read, check, commit). Without `if_match`, an attempt whose
 /// commit lost a race with another writer (`VersionMismatch`) is made again, up to
 /// `UPDATE_ATTEMPTS` in all; with it, the mismatch is the answer.
-async fn retrying<Fut>(if_match: Option<i64>, mut attempt: impl FnMut() -> Fut) -> Result<Task>
+pub async fn retrying<T, Fut>(if_match: Option<i64>, mut attempt: impl FnMut() -> Fut) -> Result<T>
 where
-    Fut: Future<Output = Result<Task>>,
+    Fut: Future<Output = Result<T>>,
 {
     for n in 1..=UPDATE_ATTEMPTS {
         match attempt().await {

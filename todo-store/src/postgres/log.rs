@@ -86,11 +86,21 @@ pub(super) fn join_group(group: &str, start: StartFrom) -> Stmt {
     Stmt::new(sql, vec![Arg::Text(group.to_owned())])
 }
 
+/// Stores `pos` as the position of `group`, never moving it back.
+pub(super) fn store_position(group: &str, pos: PgPosition) -> Stmt {
+    Stmt::new(
+        "INSERT INTO consumer_offsets (group_name, txid, seq, updated_at) VALUES ($1, $2::text::xid8, $3, now()) \
+         ON CONFLICT (group_name) DO UPDATE SET txid = excluded.txid, seq = excluded.seq, updated_at = excluded.updated_at \
+         WHERE (consumer_offsets.txid, consumer_offsets.seq) < (excluded.txid, excluded.seq)",
+        vec![Arg::Text(group.to_owned()), Arg::Int(pos.txid), Arg::Int(pos.seq)],
+    )
+}
+
 /// A place in commit order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct PgPosition {
-    txid: i64,
-    seq: i64,
+    pub txid: i64,
+    pub seq: i64,
 }
 
 /// A member of a consumer group of the PostgreSQL log.
@@ -107,6 +117,7 @@ pub(crate) struct PgLogSource {
     /// The last fetch found nothing readable, but committed records of these
     /// topics wait behind the horizon.
     behind_horizon: bool,
+    log_id: u64,
 }
 
 impl PgLogSource {
@@ -119,6 +130,7 @@ impl PgLogSource {
             session: None,
             skip_snapshot: None,
             behind_horizon: false,
+            log_id: backend.log_id,
         }
     }
 
@@ -221,13 +233,30 @@ impl LogSource for PgLogSource {
     }
 
     async fn store(&mut self, pos: &PgPosition) -> Result<()> {
-        let stmt = Stmt::new(
-            "INSERT INTO consumer_offsets (group_name, txid, seq, updated_at) VALUES ($1, $2::text::xid8, $3, now()) \
-             ON CONFLICT (group_name) DO UPDATE SET txid = excluded.txid, seq = excluded.seq, updated_at = excluded.updated_at \
-             WHERE (consumer_offsets.txid, consumer_offsets.seq) < (excluded.txid, excluded.seq)",
-            vec![Arg::Text(self.group.clone()), Arg::Int(pos.txid), Arg::Int(pos.seq)],
-        );
+        let stmt = store_position(&self.group, *pos);
         self.session()?.run(&stmt).await.map(drop)
+    }
+
+    fn encode(&self, pos: &PgPosition) -> Vec<(String, i64)> {
+        vec![("txid".to_owned(), pos.txid), ("seq".to_owned(), pos.seq)]
+    }
+
+    fn log_id(&self) -> u64 {
+        self.log_id
+    }
+
+    fn group(&self) -> &str {
+        &self.group
+    }
+
+    async fn count_after(&mut self, after: &PgPosition) -> Result<u64> {
+        let mut s = Stmt::new(
+            "SELECT COUNT(*) AS n FROM event_log WHERE (txid, seq) > ($1::text::xid8, $2)",
+            vec![Arg::Int(after.txid), Arg::Int(after.seq)],
+        );
+        s.push_topic_filter(&self.topics);
+        let row = self.session()?.row(&s).await?;
+        Ok(row.map(|r| r.int("n")).transpose()?.unwrap_or(0).max(0) as u64)
     }
 
     async fn position_of(&mut self, seq: i64) -> Result<PgPosition> {

@@ -12,16 +12,17 @@ use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{Connection as _, PgConnection, PgPool, Postgres, Transaction};
-use todo_core::ports::StartFrom;
+use todo_core::ports::{Checkpoint, StartFrom, next_log_id};
 use tokio::sync::{Notify, OnceCell};
 use tokio::task::JoinHandle;
 use tracing::warn;
 
-use self::log::PgLogSource;
+use self::log::{PgLogSource, PgPosition};
 use crate::StoreOptions;
-use crate::engine::{Backend, Engine, finish, impl_store};
+use crate::engine::{Backend, Engine, impl_store};
 use crate::error::{Result, StoreError};
 use crate::sql::{Arg, Dialect, Exec, Stmt};
+use crate::writer::{Lane, WriteTarget, Writer};
 
 /// The channel notified by every transaction that appends to the event log.
 const CHANNEL: &str = "todo_event_log";
@@ -44,8 +45,12 @@ impl PostgresStore {
         PgConnection::connect_with(&connect).await?.close().await?;
         let pool =
             PgPoolOptions::new().max_connections(options.max_connections.max(2)).connect_with(connect.clone()).await?;
+        let writers = options.pg_writers.max(1);
+        let write_pool = PgPoolOptions::new().max_connections(writers as u32).connect_with(connect.clone()).await?;
+        let writes = Arc::new(PgWrites { pool: write_pool });
+        let writer = Writer::start(writes.clone(), writers);
         let shared = Arc::new(PgShared { wake: Arc::new(Notify::new()), listener: OnceCell::new() });
-        let backend = PgBackend { pool, connect, shared };
+        let backend = PgBackend { pool, connect, shared, writes, writer, log_id: next_log_id() };
         Ok(Self { engine: Engine::shared(backend, options) })
     }
 
@@ -57,10 +62,44 @@ impl PostgresStore {
 
 #[derive(Clone)]
 pub(crate) struct PgBackend {
+    /// For reads.
     pool: PgPool,
     /// For the dedicated session of each consumer group member.
     connect: PgConnectOptions,
     shared: Arc<PgShared>,
+    writes: Arc<PgWrites>,
+    writer: Writer<PgConnection>,
+    pub(crate) log_id: u64,
+}
+
+/// Where the writers write: connections of their own.
+pub(crate) struct PgWrites {
+    pool: PgPool,
+}
+
+#[async_trait]
+impl WriteTarget for PgWrites {
+    type Connection = PgConnection;
+    type Tx = Transaction<'static, Postgres>;
+
+    async fn begin(&self) -> Result<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    async fn commit(&self, mut tx: Transaction<'static, Postgres>, appended: bool) -> Result<()> {
+        if appended {
+            // Delivered to listeners when (and only if) the transaction commits.
+            tx.run(&Stmt::new("SELECT pg_notify($1, '')", vec![Arg::Text(CHANNEL.to_owned())])).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rollback(&self, tx: Transaction<'static, Postgres>) {
+        if let Err(e) = tx.rollback().await {
+            warn!(error = %e, "rollback failed");
+        }
+    }
 }
 
 /// What the clones of one store share.
@@ -99,7 +138,6 @@ async fn forward(mut listener: PgListener, wake: Arc<Notify>) {
 impl Backend for PgBackend {
     type Connection = PgConnection;
     type Conn = PoolConnection<Postgres>;
-    type WriteTx = Transaction<'static, Postgres>;
     type Source = PgLogSource;
 
     fn dialect(&self) -> Dialect {
@@ -110,23 +148,12 @@ impl Backend for PgBackend {
         Ok(self.pool.acquire().await?)
     }
 
-    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>> {
-        Ok(self.pool.begin().await?)
+    fn writer(&self) -> &Writer<PgConnection> {
+        &self.writer
     }
 
-    async fn commit_write(&self, mut tx: Transaction<'static, Postgres>, appended: bool) -> Result<()> {
-        if appended {
-            // Delivered to listeners when (and only if) the transaction commits.
-            tx.run(&Stmt::new("SELECT pg_notify($1, '')", vec![Arg::Text(CHANNEL.to_owned())])).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn rollback_write(&self, tx: Transaction<'static, Postgres>) {
-        if let Err(e) = tx.rollback().await {
-            warn!(error = %e, "rollback failed");
-        }
+    fn log_id(&self) -> u64 {
+        self.log_id
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -136,6 +163,7 @@ impl Backend for PgBackend {
 
     async fn close(&self) {
         self.pool.close().await;
+        self.writes.pool.close().await;
     }
 
     /// Starts listening on [`CHANNEL`] (once per store).
@@ -159,21 +187,42 @@ impl Backend for PgBackend {
         PgLogSource::new(self, group, topics)
     }
 
+    fn store_position(&self, checkpoint: &Checkpoint) -> Result<Stmt> {
+        match (checkpoint.get("txid"), checkpoint.get("seq")) {
+            (Some(txid), Some(seq)) => Ok(log::store_position(&checkpoint.group, PgPosition { txid, seq })),
+            _ => Err(StoreError::Internal(format!("checkpoint without txid and seq: {checkpoint:?}"))),
+        }
+    }
+
     /// Disables the `audit_log_append_only` trigger inside the transaction and
     /// enables it again before the commit. `ALTER TABLE` takes an ACCESS EXCLUSIVE
     /// lock held to the end of the transaction, so no other session ever writes to
     /// `audit_log` while the trigger is off. It needs the table's owner (the role
     /// that migrated), not a superuser as `session_replication_role` would.
-    async fn run_unguarded(&self, stmt: &Stmt) -> Result<u64> {
+    async fn run_unguarded(&self, stmt: Stmt) -> Result<u64> {
         const TRIGGER: &str = "audit_log_append_only";
-        let mut tx = self.begin_write().await?;
-        let result = async {
-            tx.run(&Stmt::new(format!("ALTER TABLE audit_log DISABLE TRIGGER {TRIGGER}"), vec![])).await?;
-            let changed = tx.run(stmt).await?;
-            tx.run(&Stmt::new(format!("ALTER TABLE audit_log ENABLE TRIGGER {TRIGGER}"), vec![])).await?;
-            Ok(changed)
+        let stmt = Arc::new(stmt);
+        self.writer
+            .write(Lane::Foreground, false, move |tx| {
+                let stmt = stmt.clone();
+                Box::pin(async move {
+                    tx.run(&Stmt::new(format!("ALTER TABLE audit_log DISABLE TRIGGER {TRIGGER}"), vec![])).await?;
+                    let changed = tx.run(&stmt).await?;
+                    tx.run(&Stmt::new(format!("ALTER TABLE audit_log ENABLE TRIGGER {TRIGGER}"), vec![])).await?;
+                    Ok(changed)
+                })
+            })
+            .await
+    }
+
+    /// On a pool connection of its own: the writers go on meanwhile.
+    async fn write_holding(&self, stmt: Stmt, hold: Duration) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        if let Err(e) = tx.run(&stmt).await {
+            let _ = tx.rollback().await;
+            return Err(e);
         }
-        .await;
-        finish(self, tx, result, false).await
+        tokio::time::sleep(hold).await;
+        PgWrites { pool: self.pool.clone() }.commit(tx, true).await
     }
 }

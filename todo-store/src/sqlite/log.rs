@@ -26,6 +26,7 @@ use crate::error::{Result, StoreError};
 use crate::rows::{RowExt, read_record};
 use crate::sql::{Arg, Exec, Stmt};
 use crate::subscription::LogSource;
+use crate::writer::Lane;
 
 /// Polling interval when no signal comes.
 const POLL: Duration = Duration::from_millis(250);
@@ -42,6 +43,16 @@ pub(super) fn join_group(group: &str, start: StartFrom) -> Stmt {
              ON CONFLICT (group_name) DO NOTHING"
         ),
         vec![Arg::Text(group.to_owned()), Arg::Time(truncate_micros(Utc::now()))],
+    )
+}
+
+/// Stores `seq` as the position of `group`, never moving it back.
+pub(super) fn store_position(group: &str, seq: i64) -> Stmt {
+    Stmt::new(
+        "INSERT INTO consumer_offsets (group_name, seq, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (group_name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at \
+         WHERE consumer_offsets.seq < excluded.seq",
+        vec![Arg::Text(group.to_owned()), Arg::Int(seq), Arg::Time(truncate_micros(Utc::now()))],
     )
 }
 
@@ -104,13 +115,26 @@ impl LogSource for SqliteLogSource {
     }
 
     async fn store(&mut self, pos: &i64) -> Result<()> {
-        let stmt = Stmt::new(
-            "INSERT INTO consumer_offsets (group_name, seq, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (group_name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at \
-             WHERE consumer_offsets.seq < excluded.seq",
-            vec![Arg::Text(self.group.clone()), Arg::Int(*pos), Arg::Time(truncate_micros(Utc::now()))],
-        );
-        write_one(&self.backend, &stmt).await.map(drop)
+        write_one(&self.backend, Lane::Background, store_position(&self.group, *pos)).await.map(drop)
+    }
+
+    fn encode(&self, pos: &i64) -> Vec<(String, i64)> {
+        vec![("seq".to_owned(), *pos)]
+    }
+
+    fn log_id(&self) -> u64 {
+        self.backend.log_id()
+    }
+
+    fn group(&self) -> &str {
+        &self.group
+    }
+
+    async fn count_after(&mut self, after: &i64) -> Result<u64> {
+        let mut s = Stmt::new("SELECT COUNT(*) AS n FROM event_log WHERE seq > $1", vec![Arg::Int(*after)]);
+        s.push_topic_filter(&self.topics);
+        let row = self.backend.connection().await?.row(&s).await?;
+        Ok(row.map(|r| r.int("n")).transpose()?.unwrap_or(0).max(0) as u64)
     }
 
     async fn position_of(&mut self, seq: i64) -> Result<i64> {

@@ -15,15 +15,16 @@ use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
-use todo_core::ports::StartFrom;
+use todo_core::ports::{Checkpoint, StartFrom, next_log_id};
 use tokio::sync::{Notify, OwnedMutexGuard, Semaphore};
 
 use self::log::SqliteLogSource;
 use crate::StoreOptions;
-use crate::engine::{Backend, Engine, finish, impl_store};
+use crate::engine::{Backend, Engine, impl_store};
 use crate::error::{Result, StoreError};
 use crate::rows::RowExt;
 use crate::sql::{Dialect, Exec, Stmt};
+use crate::writer::{Lane, WriteTarget, Writer};
 
 /// How long a statement waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -57,13 +58,19 @@ impl SqliteStore {
 
     async fn open_with(connect: SqliteConnectOptions, memory: bool, options: &StoreOptions) -> Result<Self> {
         let connect = connect.foreign_keys(true).busy_timeout(BUSY_TIMEOUT);
-        let (connect, pool, key) = if memory {
+        let (pool, write_pool, key) = if memory {
             // One connection: an in-memory database lives as long as its connections,
-            // and each new private one would be a different, empty database.
+            // and each new private one would be a different, empty database. The
+            // writer takes it in turn with the readers.
             let key = connect.get_filename().display().to_string();
-            let pool =
-                SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
-            (connect, pool, key)
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(connect)
+                .await?;
+            (pool.clone(), pool, key)
         } else {
             // WAL lets readers run beside the writer. synchronous=FULL, not NORMAL: in WAL
             // mode NORMAL does not sync the WAL at commit, so a power loss can undo
@@ -73,10 +80,17 @@ impl SqliteStore {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full);
             let key = prepare_file(connect.get_filename())?;
-            (connect, SqlitePoolOptions::new().max_connections(options.max_connections.max(1)), key)
+            // The writer has a connection of its own: readers never hold it up.
+            let write_pool = SqlitePoolOptions::new().max_connections(1).connect_with(connect.clone()).await?;
+            let pool =
+                SqlitePoolOptions::new().max_connections(options.max_connections.max(1)).connect_with(connect).await?;
+            (pool, write_pool, key)
         };
-        let pool = pool.connect_with(connect).await?;
-        let backend = SqliteBackend { pool, file: FileState::of(&key) };
+        let file = FileState::of(&key);
+        let writes = Arc::new(SqliteWrites { pool: write_pool, file: file.clone() });
+        // One writer: SQLite has one anyway.
+        let writer = Writer::start(writes.clone(), 1);
+        let backend = SqliteBackend { pool, file, writes, writer, log_id: next_log_id() };
         Ok(Self { engine: Engine::shared(backend, options) })
     }
 
@@ -103,7 +117,8 @@ pub(crate) struct FileState {
     /// Signalled after every commit that appended to the event log.
     appended: Arc<Notify>,
     /// This process's turn to write: SQLite has one writer at a time anyway, and
-    /// waiting here is fair and cheaper than retrying on SQLITE_BUSY.
+    /// waiting here is fair and cheaper than retrying on SQLITE_BUSY (two stores
+    /// open on one file each have a writer; tests hold transactions open).
     write_turn: Arc<tokio::sync::Mutex<()>>,
     /// One permit per consumer group: its active member holds it.
     groups: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -137,6 +152,16 @@ impl FileState {
 
 #[derive(Clone)]
 pub(crate) struct SqliteBackend {
+    /// For reads.
+    pool: SqlitePool,
+    file: Arc<FileState>,
+    writes: Arc<SqliteWrites>,
+    writer: Writer<SqliteConnection>,
+    log_id: u64,
+}
+
+/// Where the writer writes: the write connection, and this process's turn on the file.
+pub(crate) struct SqliteWrites {
     pool: SqlitePool,
     file: Arc<FileState>,
 }
@@ -162,10 +187,39 @@ impl DerefMut for SqliteWriteTx {
 }
 
 #[async_trait]
+impl WriteTarget for SqliteWrites {
+    type Connection = SqliteConnection;
+    type Tx = SqliteWriteTx;
+
+    async fn begin(&self) -> Result<SqliteWriteTx> {
+        let turn = self.file.write_turn.clone().lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(SqliteWriteTx { tx, turn })
+    }
+
+    async fn commit(&self, tx: SqliteWriteTx, appended: bool) -> Result<()> {
+        let SqliteWriteTx { tx, turn } = tx;
+        tx.commit().await?;
+        drop(turn);
+        if appended {
+            self.file.appended.notify_waiters();
+        }
+        Ok(())
+    }
+
+    async fn rollback(&self, tx: SqliteWriteTx) {
+        let SqliteWriteTx { tx, turn } = tx;
+        if let Err(e) = tx.rollback().await {
+            tracing::warn!(error = %e, "rollback failed");
+        }
+        drop(turn);
+    }
+}
+
+#[async_trait]
 impl Backend for SqliteBackend {
     type Connection = SqliteConnection;
     type Conn = PoolConnection<Sqlite>;
-    type WriteTx = SqliteWriteTx;
     type Source = SqliteLogSource;
 
     fn dialect(&self) -> Dialect {
@@ -176,28 +230,12 @@ impl Backend for SqliteBackend {
         Ok(self.pool.acquire().await?)
     }
 
-    async fn begin_write(&self) -> Result<SqliteWriteTx> {
-        let turn = self.file.write_turn.clone().lock_owned().await;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(SqliteWriteTx { tx, turn })
+    fn writer(&self) -> &Writer<SqliteConnection> {
+        &self.writer
     }
 
-    async fn commit_write(&self, tx: SqliteWriteTx, appended: bool) -> Result<()> {
-        let SqliteWriteTx { tx, turn } = tx;
-        tx.commit().await?;
-        drop(turn);
-        if appended {
-            self.file.appended.notify_waiters();
-        }
-        Ok(())
-    }
-
-    async fn rollback_write(&self, tx: SqliteWriteTx) {
-        let SqliteWriteTx { tx, turn } = tx;
-        if let Err(e) = tx.rollback().await {
-            tracing::warn!(error = %e, "rollback failed");
-        }
-        drop(turn);
+    fn log_id(&self) -> u64 {
+        self.log_id
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -207,6 +245,7 @@ impl Backend for SqliteBackend {
 
     async fn close(&self) {
         self.pool.close().await;
+        self.writes.pool.close().await;
     }
 
     fn join_group(&self, group: &str, start: StartFrom) -> Stmt {
@@ -217,31 +256,51 @@ impl Backend for SqliteBackend {
         SqliteLogSource::new(self, group, topics)
     }
 
+    fn store_position(&self, checkpoint: &Checkpoint) -> Result<Stmt> {
+        let seq = checkpoint
+            .get("seq")
+            .ok_or_else(|| StoreError::Internal(format!("checkpoint without a seq: {checkpoint:?}")))?;
+        Ok(log::store_position(&checkpoint.group, seq))
+    }
+
     /// Drops the triggers of `audit_log` inside the transaction and re-creates them
     /// from their stored definitions before the commit (SQLite cannot disable a
     /// trigger; its DDL is transactional, and the write lock keeps others out).
-    async fn run_unguarded(&self, stmt: &Stmt) -> Result<u64> {
-        let mut tx = self.begin_write().await?;
-        let result = async {
-            let triggers = tx
-                .rows(&Stmt::new(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'",
-                    vec![],
-                ))
-                .await?
-                .iter()
-                .map(|r| Ok((r.text("name")?, r.text("sql")?)))
-                .collect::<Result<Vec<_>>>()?;
-            for (name, _) in &triggers {
-                tx.run(&Stmt::new(format!("DROP TRIGGER \"{name}\""), vec![])).await?;
-            }
-            let changed = tx.run(stmt).await?;
-            for (_, sql) in &triggers {
-                tx.run(&Stmt::new(sql.clone(), vec![])).await?;
-            }
-            Ok(changed)
+    async fn run_unguarded(&self, stmt: Stmt) -> Result<u64> {
+        let stmt = Arc::new(stmt);
+        self.writer
+            .write(Lane::Foreground, false, move |tx| {
+                let stmt = stmt.clone();
+                Box::pin(async move {
+                    let triggers = tx
+                        .rows(&Stmt::new(
+                            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'",
+                            vec![],
+                        ))
+                        .await?
+                        .iter()
+                        .map(|r| Ok((r.text("name")?, r.text("sql")?)))
+                        .collect::<Result<Vec<_>>>()?;
+                    for (name, _) in &triggers {
+                        tx.run(&Stmt::new(format!("DROP TRIGGER \"{name}\""), vec![])).await?;
+                    }
+                    let changed = tx.run(&stmt).await?;
+                    for (_, sql) in &triggers {
+                        tx.run(&Stmt::new(sql.clone(), vec![])).await?;
+                    }
+                    Ok(changed)
+                })
+            })
+            .await
+    }
+
+    async fn write_holding(&self, stmt: Stmt, hold: Duration) -> Result<()> {
+        let mut tx = self.writes.begin().await?;
+        if let Err(e) = tx.run(&stmt).await {
+            self.writes.rollback(tx).await;
+            return Err(e);
         }
-        .await;
-        finish(self, tx, result, false).await
+        tokio::time::sleep(hold).await;
+        self.writes.commit(tx, true).await
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use todo_core::contract::audit::{self, AuditFixture};
+use todo_core::contract::checkpoint;
 use todo_core::contract::conversations::{self, ConversationFixture};
 use todo_core::contract::reminders::{self, ReminderFixture, ReminderPorts};
 use todo_core::domain::{Task, TaskId, UserId};
@@ -138,6 +139,11 @@ where
     Fut: std::future::Future<Output = StoreFixture>,
 {
     audit::run_all(|| async { Box::new(fresh().await) as Box<dyn AuditFixture> }).await;
+    checkpoint::run_all(|| async {
+        let f = fresh().await;
+        (f.store.ports(), f)
+    })
+    .await;
     reminders::run_all(|| async { Box::new(fresh().await) as Box<dyn ReminderFixture> }).await;
     conversations::run_all(|| async { Box::new(fresh().await) as Box<dyn ConversationFixture> }).await;
 }

@@ -68,6 +68,7 @@ impl ChatService {
             reply,
             actions: vec![action("list_tasks", result)],
             listing: Some(items.iter().map(|t| t.id).collect()),
+            change: None,
         })
     }
 
@@ -226,6 +227,7 @@ impl ChatService {
                     ),
                     actions: vec![action("save_filter", serde_json::to_value(&f).unwrap_or(Value::Null))],
                     listing: None,
+                    change: None,
                 })
             }
             Err(Error::Validation(v)) => Ok(refused(action("save_filter", json!({"error": v.message})), &v.message)),
@@ -239,7 +241,12 @@ impl ChatService {
         let mut last = None;
         let mut after = 0;
         loop {
-            let page = self.conversations.messages(user, conv.id, after, HISTORY_PAGE).await?;
+            let page = match self.conversations.messages(user, conv.id, after, HISTORY_PAGE).await {
+                Ok(page) => page,
+                // A conversation this turn starts is stored with the turn: nothing before it.
+                Err(Error::NotFound(_)) => return Ok(None),
+                Err(e) => return Err(e),
+            };
             for m in &page {
                 if m.role != Role::Assistant {
                     continue;

@@ -718,13 +718,13 @@ impl SavedFilterStore for MemoryStore {
     async fn list(&self, user_id: UserId) -> Result<Vec<SavedFilter>> {
         let mut out: Vec<SavedFilter> =
             self.lock().saved_filters.values().filter(|f| f.user_id == user_id).cloned().collect();
-        out.sort_by(|a, b| (a.name.key(), a.id).cmp(&(b.name.key(), b.id)));
+        out.sort_by_key(|f| (f.name.key(), f.id));
         Ok(out)
     }
 
     async fn update(&self, f: &SavedFilter) -> Result<()> {
         let mut st = self.lock();
-        if !st.saved_filters.get(&f.id).is_some_and(|g| g.user_id == f.user_id) {
+        if st.saved_filters.get(&f.id).is_none_or(|g| g.user_id != f.user_id) {
             return Err(Error::NotFound("filter"));
         }
         let key = f.name.key();

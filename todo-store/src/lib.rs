@@ -240,6 +240,25 @@ impl Store {
         }
     }
 
+    /// Runs the listing SQL of `query`, fetching its rows without decoding them:
+    /// the SQL alone, for benchmarks. Returns the number of rows.
+    #[doc(hidden)]
+    pub async fn raw_list(&self, query: &todo_core::domain::TaskQuery) -> Result<usize> {
+        match &self.inner {
+            Inner::Sqlite(s) => s.raw_list(query).await,
+            Inner::Postgres(p) => p.raw_list(query).await,
+        }
+    }
+
+    /// The listing SQL of `query` and its arguments (for benchmarks and query plans).
+    #[doc(hidden)]
+    pub fn list_sql(&self, query: &todo_core::domain::TaskQuery) -> (String, Vec<String>) {
+        match &self.inner {
+            Inner::Sqlite(s) => s.list_sql(query),
+            Inner::Postgres(p) => p.list_sql(query),
+        }
+    }
+
     /// Closes the connection pool.
     pub async fn close(&self) {
         match &self.inner {

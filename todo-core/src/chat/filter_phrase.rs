@@ -410,8 +410,11 @@ pub(crate) fn as_fixed_args(f: &Filter, ctx: &Ctx) -> Option<ListTasksArgs> {
     Some(args)
 }
 
+/// `[from, before)` on the due time; either end may be open.
+type DueBounds = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// The due range a date term resolves to, when it is one range.
-fn bounds(t: &Term, ctx: &crate::filter::Context) -> Option<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+fn bounds(t: &Term, ctx: &crate::filter::Context) -> Option<DueBounds> {
     use crate::filter::{Cond, TimeBound, TimeColumn};
     let list = crate::filter::FilterList { expr: Expr { kind: ExprKind::Term(t.clone()), span: 0..0 }, span: 0..0 };
     let Cond::And(xs) = list.cond(ctx) else { return None };
@@ -472,7 +475,7 @@ pub(crate) fn save(s: &Sentence, i: usize, end: usize) -> Option<Command> {
         k += 1;
     }
     // "call the plumber" is a task; "call this list ..." names the list.
-    if !(deictic || noun) || (matches!(verb, "name" | "call") && !noun) {
+    if !noun && (!deictic || matches!(verb, "name" | "call")) {
         return None;
     }
     let linked = s.is_any(k, &["as", "under"]) || s.seq(k, &["with", "the", "name"]).is_some();

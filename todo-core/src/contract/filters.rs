@@ -667,7 +667,7 @@ pub fn arb_query() -> impl Strategy<Value = String> {
                 .prop_map(|(a, o, b)| format!("{a}{o}{b}")),
             (inner.clone(), prop::sample::select(vec![" | ", " or "]), inner.clone())
                 .prop_map(|(a, o, b)| format!("({a}{o}{b})")),
-            (prop::sample::select(vec!["!", "not ", "-"]), inner.clone()).prop_map(|(n, a)| format!("{n}({a})")),
+            (prop::sample::select(vec!["!", "not ", "-"]), inner).prop_map(|(n, a)| format!("{n}({a})")),
         ]
     })
 }

@@ -285,7 +285,7 @@ proptest! {
         let f = Filter::parse(&q).map_err(|e| TestCaseError::fail(format!("{q:?}: {e}")))?;
         let text = f.to_string();
         let g = Filter::parse(&text).map_err(|e| TestCaseError::fail(format!("{text:?}: {e}")))?;
-        prop_assert_eq!(g.to_string(), text.clone());
+        prop_assert_eq!(&g.to_string(), &text);
         prop_assert_eq!(f.cond(&ctx()), g.cond(&ctx()), "{} vs {}", q, text);
     }
 }

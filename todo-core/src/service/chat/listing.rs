@@ -308,7 +308,7 @@ fn fixed_query(l: &ListTasksArgs, ctx: &Context) -> Option<String> {
     let today = ctx.today();
     match (l.due_after, l.due_before) {
         (Some(a), Some(b)) if a == ctx.midnight(today) && Some(b) == next_midnight(ctx, 1) => {
-            terms.push("today".into())
+            terms.push("today".into());
         }
         (Some(a), Some(b)) if Some(a) == next_midnight(ctx, 1) && Some(b) == next_midnight(ctx, 2) => {
             terms.push("tomorrow".into());

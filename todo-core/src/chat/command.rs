@@ -169,7 +169,8 @@ pub struct AddTaskArgs {
 }
 
 /// `list_tasks`: filters, all optional but `status` (pending unless asked otherwise).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Two listings are equal when their arguments are: `phrase` is a hint, not one.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ListTasksArgs {
     #[serde(default)]
     pub status: StatusFilter,
@@ -200,6 +201,14 @@ pub struct ListTasksArgs {
     /// this as ..." (not an argument of the tool).
     #[serde(skip)]
     pub phrase: Option<String>,
+}
+
+impl PartialEq for ListTasksArgs {
+    fn eq(&self, o: &Self) -> bool {
+        let Self { status, priority, tag, due_after, due_before, overdue, query, filter, list, phrase: _ } = self;
+        (status, priority, tag, due_after, due_before, overdue, query, filter, list)
+            == (&o.status, &o.priority, &o.tag, &o.due_after, &o.due_before, &o.overdue, &o.query, &o.filter, &o.list)
+    }
 }
 
 /// `save_filter`: save the last listing as a named filter.

@@ -193,7 +193,6 @@ impl Cond {
             Cond::Status(s) => StatusSet::only(*s),
             Cond::And(xs) => xs.iter().fold(StatusSet::ALL, |acc, x| acc.and(x.statuses())),
             Cond::Or(xs) => xs.iter().fold(StatusSet::NONE, |acc, x| acc.or(x.statuses())),
-            Cond::Time(TimeColumn::CompletedAt, _) => StatusSet::ALL,
             _ => StatusSet::ALL,
         }
     }

@@ -349,7 +349,7 @@ impl<'a> Parser<'a> {
                         }
                         _ => self.err(
                             self.pos..self.pos,
-                            format!("expected ')' to close the '(' at {}", char_index(self.src, start)),
+                            format!("unclosed '(' from {}: expected ')'", char_index(self.src, start)),
                         ),
                     });
                 }
@@ -782,7 +782,7 @@ impl<'a> Parser<'a> {
             if !self.eat(",") {
                 return Err(self.err(
                     self.pos..self.pos,
-                    format!("expected ',' or ')' to close the list at {}", char_index(self.src, open)),
+                    format!("unclosed list from {}: expected ',' or ')'", char_index(self.src, open)),
                 ));
             }
         }
@@ -885,7 +885,7 @@ impl<'a> Parser<'a> {
         }
         Err(self.err(
             self.src.len()..self.src.len(),
-            format!("expected '\"' to close the text opened at {}", char_index(self.src, open)),
+            format!("unclosed '\"' from {}: expected '\"'", char_index(self.src, open)),
         ))
     }
 
@@ -928,7 +928,7 @@ impl<'a> Parser<'a> {
         }
         Err(self.err(
             self.src.len()..self.src.len(),
-            format!("expected '/' to close the search opened at {}", char_index(self.src, start)),
+            format!("unclosed '/' from {}: expected '/'", char_index(self.src, start)),
         ))
     }
 

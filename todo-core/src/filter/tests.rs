@@ -189,7 +189,7 @@ fn the_other_terms() {
 fn errors_say_what_was_expected_and_where() {
     assert_eq!(err("due before: "), ("expected a date after 'due before:' at 12".into(), [12, 12]));
     assert_eq!(err("today &"), ("expected a term after '&' at 7".into(), [7, 7]));
-    assert_eq!(err("(today | p1"), ("expected ')' to close the '(' at 0 at 11".into(), [11, 11]));
+    assert_eq!(err("(today | p1"), ("unclosed '(' from 0: expected ')' at 11".into(), [11, 11]));
     assert_eq!(err("today)"), ("unmatched ')' at 5".into(), [5, 6]));
     assert_eq!(err("wrok"), ("unknown term 'wrok': expected a term such as today, overdue, p1, #tag, search: text or a date (for the tag, write #wrok) at 0".into(), [0, 4]));
     assert_eq!(err("#").1, [1, 1]);

@@ -9,7 +9,7 @@ What it checks, as a throwaway user:
   sync 8001, audit 8002, notification 8003, recurring-task 8004; all-in-one:
   everything on one URL);
 - registering, creating a task through the chat, listing it;
-- the live WebSocket (``/ws?token=...``) pushing that task's change, when the
+- the live WebSocket (``/ws``, token as ``Sec-WebSocket-Protocol: bearer, <jwt>``) pushing that task's change, when the
   ``websockets`` package is installed (otherwise the line says "not checked");
 - completing a recurring task and its successor appearing at the time the
   recurrence engine (``todo_events.next_occurrence``) computes;
@@ -265,10 +265,16 @@ class Verifier:
 
         base = urllib.parse.urlsplit(self.urls["sync"])
         scheme = "wss" if base.scheme == "https" else "ws"
-        query = urllib.parse.urlencode({"token": self.token})
-        # Entered on the verifier's exit stack: closed when the run ends.
+        # The token travels as the subprotocol `bearer, <jwt>`, never in the URL
+        # (URLs end up in logs). Entered on the verifier's exit stack: closed when
+        # the run ends.
         return self.closing.enter_context(
-            connect(f"{scheme}://{base.netloc}/ws?{query}", open_timeout=10, close_timeout=2)
+            connect(
+                f"{scheme}://{base.netloc}/ws",
+                subprotocols=["bearer", self.token],
+                open_timeout=10,
+                close_timeout=2,
+            )
         )
 
     def websocket_event(self, ws: Any, created: Optional[Dict[str, Any]]) -> Tuple[None, str]:
@@ -431,7 +437,7 @@ class Verifier:
             has_websockets = False
         ws = None
         if has_websockets:
-            ws = c.run("open the WebSocket /ws?token=…", lambda: (self.open_websocket(), "connected"))
+            ws = c.run("open the WebSocket /ws", lambda: (self.open_websocket(), "connected"))
 
         task = c.run(f"chat: {CHAT_MESSAGE!r}", self.chat_create)
         c.run("list it: GET /api/v1/tasks?tag=verify", lambda: self.list_tasks(task))

@@ -95,10 +95,14 @@ impl Env {
     }
 
     async fn with_kafka(broker: BrokerUse) -> Env {
-        let servers = std::env::var("KAFKA_BOOTSTRAP_SERVERS")
-            .unwrap_or_else(|_| panic!("KAFKA_BOOTSTRAP_SERVERS is not set. {HOW_TO_START_KAFKA}"));
+        if std::env::var("KAFKA_BOOTSTRAP_SERVERS").is_err() {
+            panic!("KAFKA_BOOTSTRAP_SERVERS is not set. {HOW_TO_START_KAFKA}");
+        }
         let prefix = format!("t{}.", uuid::Uuid::new_v4().simple());
-        let config = KafkaConfig::new(servers)
+        // Every KAFKA_* variable, as the services read them: KAFKA_PROPERTIES carries
+        // TLS and SASL when scripts/test runs these tests over the encrypted listener.
+        let config = KafkaConfig::from_env()
+            .unwrap_or_else(|e| panic!("KAFKA_* settings: {e}"))
             .with_topic_prefix(prefix)
             .with_partitions(3)
             .with_session_timeout(std::time::Duration::from_secs(6));
@@ -160,6 +164,8 @@ pub struct TestApp {
     /// The store's own event table, when there is a store.
     pub sql_log: Option<Arc<dyn EventLog>>,
     pub backing: Backing,
+    /// The app's router, for requests without a socket.
+    pub router: axum::Router,
     opts: AppOptions,
 }
 
@@ -180,6 +186,12 @@ pub struct AppOptions {
     pub interpreter: Option<Arc<dyn todo_core::service::chat::Interpreter>>,
     /// Per-user request rate limit: (per second, burst); default none.
     pub rate_limit: Option<(u32, u32)>,
+    /// Per-request limits (default: the library's, see `HttpLimits::default`).
+    pub limits: Option<todo_services::state::HttpLimits>,
+    /// The server's own limits (default: `ServerLimits::default`).
+    pub server: Option<todo_services::http::serve::ServerLimits>,
+    /// Sign-in throttling and hashing limits (default: `AccountLimits::default`).
+    pub accounts: Option<todo_core::service::account::AccountLimits>,
 }
 
 /// An HTTP answer: status, headers and JSON body (`Value::Null` when empty).
@@ -232,6 +244,17 @@ impl TestApp {
             opts.interpreter.clone().unwrap_or_else(|| Arc::new(todo_core::service::chat::RuleBasedInterpreter));
         let mut state = app::state_with(&ports, JwtKeys::new(JWT_SECRET, 3600), None, vec![], interpreter);
         state.rate_limit = opts.rate_limit.and_then(|(rate, burst)| UserRateLimit::new(rate, burst)).map(Arc::new);
+        if let Some(limits) = opts.limits.clone() {
+            state.limits = Arc::new(limits);
+        }
+        if let Some(limits) = opts.accounts {
+            state.accounts = todo_core::service::AccountService::with_limits(
+                ports.users.clone(),
+                ports.login_attempts.clone(),
+                ports.clock.clone(),
+                limits,
+            );
+        }
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let webhook = opts.webhook.clone().map(|(url, secret)| WebhookConfig {
@@ -246,13 +269,15 @@ impl TestApp {
             tracker.spawn(async move { relay.run(token).await.expect("the outbox relay runs") });
         }
         let router = todo_services::router(state);
+        let served = router.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let token = shutdown.clone();
+        let server = opts.server.unwrap_or_default();
         tracker.spawn(async move {
-            axum::serve(listener, router).with_graceful_shutdown(token.cancelled_owned()).await.expect("serve");
+            todo_services::http::serve::serve(listener, served, server, token.cancelled_owned()).await.expect("serve");
         });
-        TestApp { addr, client: reqwest::Client::new(), ports, shutdown, tracker, env, sql_log, backing, opts }
+        TestApp { addr, client: reqwest::Client::new(), ports, shutdown, tracker, env, sql_log, backing, router, opts }
     }
 
     /// Changes a stored audit entry by hand, around the append-only guard (as an
@@ -379,6 +404,18 @@ macro_rules! tests_on_backends {
             )+
         }
     };
+}
+
+/// A WebSocket client.
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A WebSocket handshake for `/ws` of `addr` with `token` as the
+/// `Sec-WebSocket-Protocol: bearer, <token>` subprotocol.
+pub fn ws_request(addr: SocketAddr, token: &str) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{addr}/ws").into_client_request().expect("a ws request");
+    req.headers_mut().insert("sec-websocket-protocol", format!("bearer, {token}").parse().expect("a header value"));
+    req
 }
 
 /// Polls `check` every 20 ms until it returns `Some`, or panics after `secs` seconds naming `what`.

@@ -1,11 +1,14 @@
 //! Workspace integration tests: the HTTP API on every backend (memory, SQLite,
 //! PostgreSQL), the event flow, and the services.
 
+mod abuse;
 mod bad_input;
 mod chat;
 mod filters_api;
+mod fuzz;
 mod isolation;
 mod kafka;
 mod services;
 mod tasks_api;
+mod tls;
 mod web;

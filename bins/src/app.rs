@@ -8,10 +8,12 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use todo_core::consumer::LagBoard;
 use todo_core::events::EventFactory;
 use todo_core::ports::{
-    AuditStore, Clock, ConversationStore, EventLog, LoginAttempts, ReminderStore, SavedFilterStore, SystemClock,
-    TaskRepository, UserRepository,
+    AuditCheckpoints, AuditStore, Clock, ConversationStore, EventLog, LlmBudget, LoginAttempts, ReminderStore,
+    SavedFilterStore, SystemClock, TaskRepository, UserRepository,
 };
+use todo_core::service::account::AccountLimits;
 use todo_core::service::audit::AuditService;
+use todo_core::service::audit_verify::AuditVerifier;
 use todo_core::service::chat::{ChatService, Interpreter, RuleBasedInterpreter};
 use todo_core::service::notification::NotificationService;
 use todo_core::service::sync::SyncHub;
@@ -25,12 +27,13 @@ use todo_store::StoreOptions;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, redact_url};
+use crate::config::{Config, MigrateOnStart, redact_url};
 use crate::http::auth::{JWT_SECRET_MIN_BYTES, JwtKeys};
 use crate::http::limit::UserRateLimit;
+use crate::http::serve::ServerLimits;
 use crate::http::web::WebConfig;
 use crate::services::{HttpWebhookSender, ServiceSet, WebhookConfig};
-use crate::state::AppState;
+use crate::state::{AppState, HttpLimits};
 
 /// The CloudEvents `source` of events produced by the API.
 pub const API_SOURCE: &str = "/todo/chat-api";
@@ -44,6 +47,8 @@ pub struct Ports {
     pub audit: Arc<dyn AuditStore>,
     pub reminders: Arc<dyn ReminderStore>,
     pub conversations: Arc<dyn ConversationStore>,
+    pub checkpoints: Arc<dyn AuditCheckpoints>,
+    pub llm_budget: Arc<dyn LlmBudget>,
     pub saved_filters: Arc<dyn SavedFilterStore>,
     /// The event log services consume (the SQL log, or Kafka).
     pub log: Arc<dyn EventLog>,
@@ -60,6 +65,8 @@ impl Ports {
             + AuditStore
             + ReminderStore
             + ConversationStore
+            + AuditCheckpoints
+            + LlmBudget
             + SavedFilterStore
             + EventLog
             + 'static,
@@ -71,6 +78,8 @@ impl Ports {
             audit: store.clone(),
             reminders: store.clone(),
             conversations: store.clone(),
+            checkpoints: store.clone(),
+            llm_budget: store.clone(),
             saved_filters: store.clone(),
             log: store,
             clock: Arc::new(SystemClock),
@@ -87,6 +96,8 @@ impl Ports {
             audit: store.audit(),
             reminders: store.reminders(),
             conversations: store.conversations(),
+            checkpoints: store.audit_checkpoints(),
+            llm_budget: store.llm_budget(),
             saved_filters: store.saved_filters(),
             log,
             clock: Arc::new(SystemClock),
@@ -116,8 +127,10 @@ pub fn state_with(
         tasks,
         accounts: AccountService::new(ports.users.clone(), ports.login_attempts.clone(), ports.clock.clone()),
         audit: AuditService::new(ports.audit.clone()),
+        verifier: AuditVerifier::new(ports.audit.clone(), ports.checkpoints.clone(), ports.clock.clone()),
         notifications: NotificationService::new(ports.reminders.clone()),
         hub: SyncHub::new(),
+        live_log: ports.log.clone(),
         lag: LagBoard::new(),
         jwt: Arc::new(jwt),
         rate_limit: None,
@@ -125,7 +138,83 @@ pub fn state_with(
         metrics,
         cors_origins: Arc::new(cors_origins),
         web: Arc::new(WebConfig::default()),
+        limits: Arc::new(HttpLimits::default()),
+        ws_sockets: Default::default(),
     }
+}
+
+/// Secrets that are public knowledge (shipped defaults, examples): a server
+/// started with one would accept tokens anyone can mint.
+pub const KNOWN_SECRETS: &[&str] = &[
+    "change-me-to-32-or-more-random-bytes!!",
+    "change-me",
+    "changeme",
+    "secret",
+    "your-secret-key",
+    "your-256-bit-secret",
+    "integration-test-secret-0123456789abcdef",
+];
+
+/// Why `secret` may not sign tokens, if it may not.
+pub fn weak_secret(secret: &str) -> Option<String> {
+    if secret.len() < JWT_SECRET_MIN_BYTES {
+        return Some(format!("JWT_SECRET must be at least {JWT_SECRET_MIN_BYTES} bytes (it has {})", secret.len()));
+    }
+    let lowered = secret.trim().to_ascii_lowercase();
+    if KNOWN_SECRETS.iter().any(|k| lowered == k.to_ascii_lowercase()) || lowered.contains("change-me") {
+        return Some(
+            "JWT_SECRET is a published default or example: anyone could sign tokens for any user. Generate \
+             one, e.g. `openssl rand -hex 32`"
+                .to_owned(),
+        );
+    }
+    let distinct: std::collections::BTreeSet<char> = secret.chars().collect();
+    if distinct.len() < 8 {
+        return Some(
+            "JWT_SECRET repeats too few characters to be secret; generate one, e.g. `openssl rand -hex 32`".into(),
+        );
+    }
+    None
+}
+
+/// The account limits `config` sets.
+pub fn account_limits(config: &Config) -> AccountLimits {
+    let defaults = AccountLimits::default();
+    AccountLimits {
+        max_attempts: config.login_max_attempts,
+        window: chrono::Duration::seconds(i64::from(config.login_window_secs)),
+        hash_concurrency: config.hash_concurrency.unwrap_or(defaults.hash_concurrency),
+        hash_queue: config.hash_queue,
+    }
+}
+
+/// The server limits `config` sets.
+pub fn server_limits(config: &Config) -> ServerLimits {
+    ServerLimits {
+        header_read_timeout: std::time::Duration::from_secs(config.header_timeout_secs),
+        max_connections: config.max_connections,
+    }
+}
+
+/// The Kafka client configuration: every `KAFKA_*` setting, TLS and SASL
+/// (`KAFKA_PROPERTIES`) included.
+pub fn kafka_config(config: &Config, servers: &str) -> anyhow::Result<KafkaConfig> {
+    use std::time::Duration;
+    let mut kc = KafkaConfig::new(servers.to_owned())
+        .with_topic_prefix(config.kafka_topic_prefix.clone())
+        .with_partitions(config.kafka_partitions)
+        .with_session_timeout(Duration::from_millis(config.kafka_session_timeout_ms));
+    kc.replication_factor = config.kafka_replication_factor;
+    kc.client_id = config.kafka_client_id.clone();
+    kc.request_timeout = Duration::from_millis(config.kafka_request_timeout_ms);
+    kc.flush_timeout = Duration::from_millis(config.kafka_flush_timeout_ms);
+    if let Some(props) = &config.kafka_properties {
+        // Parsed by todo-kafka's own reader, so both agree on the format.
+        let parsed = KafkaConfig::from_lookup(|name| (name == todo_kafka::env::PROPERTIES).then(|| props.clone()))
+            .context("KAFKA_PROPERTIES")?;
+        kc.properties = parsed.properties;
+    }
+    Ok(kc)
 }
 
 /// Whether the configuration names the embedded mode (SQLite in the data dir).
@@ -137,8 +226,8 @@ pub fn is_embedded(config: &Config) -> bool {
 /// kept in `<data-dir>/jwt-secret` (mode 0600) so tokens survive restarts.
 pub fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     if let Some(s) = &config.jwt_secret {
-        if s.len() < JWT_SECRET_MIN_BYTES {
-            bail!("JWT_SECRET must be at least {JWT_SECRET_MIN_BYTES} bytes");
+        if let Some(why) = weak_secret(s) {
+            bail!("{why}");
         }
         return Ok(s.as_bytes().to_vec());
     }
@@ -157,7 +246,7 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
         bail!("{} is shorter than {JWT_SECRET_MIN_BYTES} bytes; delete it to generate a new one", path.display());
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+        create_private_dir(dir)?;
     }
     let secret: String = {
         use rand::Rng;
@@ -166,6 +255,50 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
     };
     write_private(path, &secret).with_context(|| format!("write {}", path.display()))?;
     Ok(secret.into_bytes())
+}
+
+/// Creates `dir` (and its parents) if missing; a directory this process creates is
+/// private to its user (0700): it holds the database and the signing secret.
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.as_os_str().is_empty() || dir.exists() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("create {}", dir.display()))
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))
+}
+
+/// Creates the SQLite file of `url` empty with mode 0600 (in a 0700 directory)
+/// before the store opens it, so the database never exists readable by others;
+/// SQLite gives its `-wal` and `-shm` files the same mode.
+fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {
+    let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else { return Ok(()) };
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path.contains(":memory:") {
+        return Ok(());
+    }
+    let path = Path::new(path);
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir)?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("create {}", path.display())),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -277,16 +410,17 @@ pub async fn connect(config: &Config) -> anyhow::Result<(Ports, Infra)> {
     let topic_names = TopicNames::new(config.kafka_topic_prefix.clone());
     let url = database_url(config);
     let opts = StoreOptions { topic_names: topic_names.clone(), ..StoreOptions::default() };
+    prepare_sqlite_file(&url)?;
     let store = todo_store::connect_with(&url, &opts)
         .await
         .with_context(|| format!("connect to the database {}", redact_url(&url)))?;
-    store.migrate().await.context("migrate the database")?;
+    if config.migrate_on_start == MigrateOnStart::Auto {
+        store.migrate().await.context("migrate the database")?;
+    }
     let sql_log = store.event_log();
     let kafka = match &config.kafka_bootstrap_servers {
         Some(servers) => {
-            let kc = KafkaConfig::new(servers.clone())
-                .with_topic_prefix(config.kafka_topic_prefix.clone())
-                .with_partitions(config.kafka_partitions);
+            let kc = kafka_config(config, servers)?;
             todo_kafka::ensure_topics(&kc).await.context("create the Kafka topics")?;
             Some(Arc::new(todo_kafka::KafkaEventLog::new(kc).context("connect to Kafka")?))
         }
@@ -323,19 +457,32 @@ fn webhook(config: &Config) -> anyhow::Result<Option<WebhookConfig>> {
 /// Runs `role` until Ctrl-C or SIGTERM: connects, starts the services, serves HTTP,
 /// then stops in order (HTTP, consumers finishing their record, relay, Kafka flush).
 pub async fn run(role: Role, config: Config) -> anyhow::Result<()> {
+    config.validate().map_err(anyhow::Error::msg)?;
+    // Refused before anything is connected or created.
+    let secret = jwt_secret(&config)?;
     let metrics = crate::telemetry::init_metrics();
     let (ports, infra) = connect(&config).await?;
-    let jwt = JwtKeys::new(&jwt_secret(&config)?, config.jwt_ttl_secs);
+    let jwt = JwtKeys::new(&secret, config.jwt_ttl_secs);
     let interpreter: Arc<dyn Interpreter> = match &config.llm_base_url {
-        Some(url) => Arc::new(crate::llm::LlmInterpreter::new(
-            url,
-            config.llm_model.clone(),
-            config.llm_api_key.clone(),
-            std::time::Duration::from_secs(config.llm_timeout_secs),
-        )),
+        Some(url) => Arc::new(
+            crate::llm::LlmInterpreter::new(
+                url,
+                config.llm_model.clone(),
+                config.llm_api_key.clone(),
+                std::time::Duration::from_secs(config.llm_timeout_secs),
+            )
+            .with_budget(ports.llm_budget.clone(), config.llm_daily_budget),
+        ),
         None => Arc::new(RuleBasedInterpreter),
     };
     let mut state = state_with(&ports, jwt, Some(metrics), config.cors_origins.clone(), interpreter);
+    state.accounts = AccountService::with_limits(
+        ports.users.clone(),
+        ports.login_attempts.clone(),
+        ports.clock.clone(),
+        account_limits(&config),
+    );
+    state.limits = Arc::new(HttpLimits::from_config(&config));
     let mut readiness: Vec<(&'static str, Arc<dyn EventLog>)> = vec![("database", infra.sql_log.clone())];
     if let Some(k) = &infra.kafka {
         readiness.push(("kafka", k.clone()));
@@ -347,12 +494,21 @@ pub async fn run(role: Role, config: Config) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
     crate::services::start(&ports, &state.hub, &state.lag, role.services(), webhook(&config)?, &tracker, &shutdown);
-    if let Some(limit) = state.rate_limit.clone() {
+    {
+        // Bounded memory and tables: idle limiter keys forgotten, ended sign-in
+        // throttling windows pruned, once a minute.
+        let (limit, limits, accounts) = (state.rate_limit.clone(), state.limits.clone(), state.accounts.clone());
         let token = shutdown.clone();
         tracker.spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
             while token.run_until_cancelled(tick.tick()).await.is_some() {
-                limit.forget_idle();
+                if let Some(limit) = &limit {
+                    limit.forget_idle();
+                }
+                limits.forget_idle();
+                if let Err(e) = accounts.prune_attempts().await {
+                    tracing::warn!(error = %e, "pruning sign-in attempts failed");
+                }
             }
         });
     }
@@ -378,15 +534,14 @@ pub async fn run(role: Role, config: Config) -> anyhow::Result<()> {
     eprintln!("{} ({mode}) listening on http://{addr}", role.name());
     let router = crate::http::router_for(role, state);
     let token = shutdown.clone();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                () = shutdown_signal() => {}
-                () = token.cancelled() => {}
-            }
-        })
-        .await
-        .context("serve HTTP")?;
+    crate::http::serve::serve(listener, router, server_limits(&config), async move {
+        tokio::select! {
+            () = shutdown_signal() => {}
+            () = token.cancelled() => {}
+        }
+    })
+    .await
+    .context("serve HTTP")?;
     shutdown.cancel();
     tracker.close();
     if tokio::time::timeout(std::time::Duration::from_secs(15), tracker.wait()).await.is_err() {
@@ -453,4 +608,60 @@ pub async fn service_main(role: Role) -> anyhow::Result<()> {
     let config = cli.config.normalized();
     crate::telemetry::init_tracing(config.log_format);
     run(role, config).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> Config {
+        use clap::Parser;
+        let mut argv = vec!["todo"];
+        argv.extend_from_slice(args);
+        crate::config::Cli::try_parse_from(argv).unwrap().config.normalized()
+    }
+
+    #[test]
+    fn published_short_and_repetitive_secrets_are_refused() {
+        assert!(weak_secret("change-me-to-32-or-more-random-bytes!!").is_some_and(|w| w.contains("published")));
+        assert!(weak_secret("CHANGE-ME-to-32-or-more-random-bytes!!").is_some());
+        assert!(weak_secret("short").is_some_and(|w| w.contains("32 bytes")));
+        assert!(weak_secret(&"ab".repeat(20)).is_some_and(|w| w.contains("too few")));
+        assert_eq!(weak_secret("3f9a1c07b2e84d6e9a5f0c1b7d2e4a68c3b9f01e5d7a2c4b"), None);
+        let c = config(&["--jwt-secret", "change-me-to-32-or-more-random-bytes!!"]);
+        assert!(jwt_secret(&c).unwrap_err().to_string().contains("published"));
+    }
+
+    /// Every KAFKA_* setting reaches the clients the services build, TLS and SASL included.
+    #[test]
+    fn the_whole_kafka_configuration_is_wired() {
+        let c = config(&[
+            "--kafka-topic-prefix",
+            "prod.",
+            "--kafka-partitions",
+            "12",
+            "--kafka-replication-factor",
+            "3",
+            "--kafka-client-id",
+            "chat-api-1",
+            "--kafka-session-timeout-ms",
+            "7000",
+            "--kafka-request-timeout-ms",
+            "2500",
+            "--kafka-flush-timeout-ms",
+            "9000",
+            "--kafka-properties",
+            "security.protocol=SASL_SSL;ssl.ca.location=/ca.crt;sasl.mechanism=SCRAM-SHA-512;sasl.password=hunter2",
+        ]);
+        let kc = kafka_config(&c, "b1:9093").unwrap();
+        assert_eq!(kc.bootstrap_servers, "b1:9093");
+        assert_eq!((kc.topic_prefix.as_str(), kc.partitions, kc.replication_factor), ("prod.", 12, 3));
+        assert_eq!(kc.client_id, "chat-api-1");
+        assert_eq!(kc.session_timeout, std::time::Duration::from_millis(7000));
+        assert_eq!(kc.request_timeout, std::time::Duration::from_millis(2500));
+        assert_eq!(kc.flush_timeout, std::time::Duration::from_millis(9000));
+        assert_eq!(kc.properties.get("security.protocol").map(String::as_str), Some("SASL_SSL"));
+        assert_eq!(kc.properties.get("sasl.password").map(String::as_str), Some("hunter2"));
+        assert!(kafka_config(&config(&["--kafka-properties", "not a pair"]), "b:1").is_err());
+    }
 }

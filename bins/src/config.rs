@@ -89,6 +89,32 @@ pub struct Config {
     #[arg(long, env = "KAFKA_PARTITIONS", default_value_t = 6, global = true)]
     pub kafka_partitions: i32,
 
+    /// Replication factor of each topic created at start (3 in a production cluster).
+    #[arg(long, env = "KAFKA_REPLICATION_FACTOR", default_value_t = 1, global = true)]
+    pub kafka_replication_factor: i32,
+
+    /// `client.id` of the Kafka clients (shown in broker logs and quotas).
+    #[arg(long, env = "KAFKA_CLIENT_ID", default_value = "todo-events", global = true)]
+    pub kafka_client_id: String,
+
+    /// Consumer session timeout, in milliseconds.
+    #[arg(long, env = "KAFKA_SESSION_TIMEOUT_MS", default_value_t = 10_000, global = true)]
+    pub kafka_session_timeout_ms: u64,
+
+    /// Timeout of Kafka metadata and admin requests, in milliseconds.
+    #[arg(long, env = "KAFKA_REQUEST_TIMEOUT_MS", default_value_t = 5_000, global = true)]
+    pub kafka_request_timeout_ms: u64,
+
+    /// How long shutdown waits for queued Kafka records to be acknowledged, in milliseconds.
+    #[arg(long, env = "KAFKA_FLUSH_TIMEOUT_MS", default_value_t = 30_000, global = true)]
+    pub kafka_flush_timeout_ms: u64,
+
+    /// Extra librdkafka properties for every Kafka client, `key=value` pairs
+    /// separated by `;` or newlines: TLS and SASL, e.g.
+    /// `security.protocol=SASL_SSL;ssl.ca.location=/ca.crt;sasl.mechanism=SCRAM-SHA-512;sasl.username=todo;sasl.password=...`.
+    #[arg(long, env = "KAFKA_PROPERTIES", hide_env_values = true, global = true)]
+    pub kafka_properties: Option<String>,
+
     /// HS256 signing secret for access tokens, at least 32 bytes. Required with
     /// PostgreSQL; the embedded mode generates one in the data dir.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
@@ -110,6 +136,66 @@ pub struct Config {
     /// Requests a signed-in user may make at once before TODO_RATE_LIMIT applies.
     #[arg(long, env = "TODO_RATE_LIMIT_BURST", default_value_t = 100, global = true)]
     pub rate_limit_burst: u32,
+
+    /// Reverse proxies in front of this server whose `X-Forwarded-For` is trusted:
+    /// the client address is the entry that many places from the right. 0 (the
+    /// default): the header is ignored and the peer address is the client.
+    #[arg(long, env = "TODO_TRUSTED_PROXIES", default_value_t = 0, global = true)]
+    pub trusted_proxies: u8,
+
+    /// Requests per minute each client address may make to /api/v1/auth/*
+    /// (register, login), sustained; 429 with Retry-After above it. 0 turns it off.
+    #[arg(long, env = "TODO_AUTH_RATE_LIMIT", default_value_t = 30, global = true)]
+    pub auth_rate_limit: u32,
+
+    /// Requests to /api/v1/auth/* a client address may make at once before
+    /// TODO_AUTH_RATE_LIMIT applies.
+    #[arg(long, env = "TODO_AUTH_RATE_LIMIT_BURST", default_value_t = 10, global = true)]
+    pub auth_rate_limit_burst: u32,
+
+    /// Sign-in attempts per (account, client address) within TODO_LOGIN_WINDOW_SECS;
+    /// the next ones get 429 with Retry-After until the window ends.
+    #[arg(long, env = "TODO_LOGIN_MAX_ATTEMPTS", default_value_t = 10, global = true)]
+    pub login_max_attempts: u32,
+
+    /// The sign-in throttling window, in seconds.
+    #[arg(long, env = "TODO_LOGIN_WINDOW_SECS", default_value_t = 900, global = true)]
+    pub login_window_secs: u32,
+
+    /// Password hashes (argon2id, 19 MiB and one core each) computed at once
+    /// [default: the number of CPU cores].
+    #[arg(long, env = "TODO_HASH_CONCURRENCY", global = true)]
+    pub hash_concurrency: Option<usize>,
+
+    /// Sign-ins and registrations that may wait for a hashing slot; beyond them,
+    /// 503 with Retry-After.
+    #[arg(long, env = "TODO_HASH_QUEUE", default_value_t = 16, global = true)]
+    pub hash_queue: usize,
+
+    /// Seconds a client has to send a request's headers; slower connections are closed.
+    #[arg(long, env = "TODO_HEADER_TIMEOUT_SECS", default_value_t = 10, global = true)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a request may take from its headers to the response (408 after).
+    #[arg(long, env = "TODO_REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    pub request_timeout_secs: u64,
+
+    /// Open HTTP connections (WebSockets included); the next ones get 503 and are closed.
+    #[arg(long, env = "TODO_MAX_CONNECTIONS", default_value_t = 1024, global = true)]
+    pub max_connections: usize,
+
+    /// Live-update WebSockets one user may hold open; the next is closed with code
+    /// 1008 and reason "too many connections".
+    #[arg(long, env = "TODO_WS_MAX_PER_USER", default_value_t = 20, global = true)]
+    pub ws_max_per_user: usize,
+
+    /// Largest WebSocket message (or frame) a client may send, in bytes.
+    #[arg(long, env = "TODO_WS_MAX_MESSAGE_BYTES", default_value_t = 4096, global = true)]
+    pub ws_max_message_bytes: usize,
+
+    /// Audit-chain verifications per user per minute (429 with Retry-After above). 0 turns it off.
+    #[arg(long, env = "TODO_AUDIT_VERIFY_PER_MINUTE", default_value_t = 6, global = true)]
+    pub audit_verify_per_minute: u32,
 
     /// WebSocket URL of the live updates the web page subscribes to, e.g.
     /// ws://localhost:8001/ws (the sync service in the distributed mode).
@@ -150,6 +236,11 @@ pub struct Config {
     #[arg(long, env = "LLM_API_KEY", hide_env_values = true, global = true)]
     pub llm_api_key: Option<String>,
 
+    /// LLM calls each user may cause per UTC day (counted in the database, so shared
+    /// by every chat-api instance); then the rule-based interpreter answers. 0: never call the LLM.
+    #[arg(long, env = "LLM_DAILY_BUDGET", default_value_t = 200, global = true)]
+    pub llm_daily_budget: u32,
+
     /// Seconds to wait for the LLM before falling back to the rule-based interpreter.
     #[arg(long, env = "LLM_TIMEOUT_SECS", default_value_t = 10, global = true)]
     pub llm_timeout_secs: u64,
@@ -157,6 +248,23 @@ pub struct Config {
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+
+    /// Whether a service applies the database migrations when it starts: `auto`,
+    /// or `skip` when a migration job runs `todo migrate` before the services (the
+    /// Helm chart, docker-compose.yml), so that an older version still starts on a
+    /// newer schema during a rolling upgrade (docs/operations.md).
+    #[arg(long, env = "TODO_MIGRATE", value_enum, default_value_t = MigrateOnStart::Auto, global = true)]
+    pub migrate_on_start: MigrateOnStart,
+}
+
+/// What a service does about migrations when it starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum MigrateOnStart {
+    /// Apply the pending migrations (PostgreSQL serialises concurrent starts).
+    #[default]
+    Auto,
+    /// Leave the schema alone: `todo migrate` runs elsewhere.
+    Skip,
 }
 
 impl Config {
@@ -174,7 +282,47 @@ impl Config {
         blank(&mut self.notify_webhook_secret);
         blank(&mut self.llm_base_url);
         blank(&mut self.llm_api_key);
+        blank(&mut self.kafka_properties);
         self
+    }
+
+    /// Settings that cannot work, refused at start with a clear message.
+    pub fn validate(&self) -> Result<(), String> {
+        for origin in &self.cors_origins {
+            let origin = origin.trim();
+            if origin == "*" {
+                return Err("TODO_CORS_ORIGINS=* is not accepted: list the origins allowed to call the API with \
+                            credentials, e.g. https://todo.example.com (a wildcard would let any site read \
+                            signed-in users' data)"
+                    .to_owned());
+            }
+            let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
+                && !origin.ends_with('/')
+                && axum::http::HeaderValue::from_str(origin).is_ok();
+            if !valid {
+                return Err(format!(
+                    "TODO_CORS_ORIGINS: {origin:?} is not an origin (scheme://host[:port], no path or trailing slash)"
+                ));
+            }
+        }
+        let positive = [
+            ("TODO_HEADER_TIMEOUT_SECS", self.header_timeout_secs),
+            ("TODO_REQUEST_TIMEOUT_SECS", self.request_timeout_secs),
+            ("TODO_MAX_CONNECTIONS", self.max_connections as u64),
+            ("TODO_WS_MAX_PER_USER", self.ws_max_per_user as u64),
+            ("TODO_WS_MAX_MESSAGE_BYTES", self.ws_max_message_bytes as u64),
+            ("TODO_LOGIN_MAX_ATTEMPTS", u64::from(self.login_max_attempts)),
+            ("TODO_LOGIN_WINDOW_SECS", u64::from(self.login_window_secs)),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return Err(format!("{name} must be at least 1"));
+            }
+        }
+        if self.hash_concurrency == Some(0) {
+            return Err("TODO_HASH_CONCURRENCY must be at least 1".to_owned());
+        }
+        Ok(())
     }
 }
 
@@ -188,10 +336,12 @@ impl std::fmt::Debug for Config {
             .field("kafka_bootstrap_servers", &self.kafka_bootstrap_servers)
             .field("kafka_topic_prefix", &self.kafka_topic_prefix)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
-            .field("notify_webhook_url", &self.notify_webhook_url)
+            .field("notify_webhook_url", &self.notify_webhook_url.as_ref().map(|_| "<set>"))
+            .field("kafka_properties", &self.kafka_properties.as_ref().map(|_| "<set>"))
             .field("llm_base_url", &self.llm_base_url)
             .field("web_sync_url", &self.web_sync_url)
             .field("log_format", &self.log_format)
+            .field("migrate_on_start", &self.migrate_on_start)
             .finish_non_exhaustive()
     }
 }
@@ -224,6 +374,46 @@ mod tests {
         let cli = Cli::try_parse_from(["todo", "--database-url", "", "--kafka-bootstrap-servers", " "]).unwrap();
         let c = cli.config.normalized();
         assert!(c.database_url.is_none() && c.kafka_bootstrap_servers.is_none());
+    }
+
+    #[test]
+    fn cors_wildcard_and_malformed_origins_are_refused() {
+        use clap::Parser;
+        let parse = |origins: &str| Cli::try_parse_from(["todo", "--cors-origins", origins]).unwrap().config;
+        let e = parse("*").validate().unwrap_err();
+        assert!(e.contains("TODO_CORS_ORIGINS=*"), "{e}");
+        assert!(parse("http://a.example,*").validate().is_err());
+        assert!(parse("a.example").validate().is_err());
+        assert!(parse("https://a.example/").validate().is_err());
+        parse("https://a.example,http://localhost:8000").validate().expect("valid origins");
+    }
+
+    #[test]
+    fn secrets_and_webhook_urls_stay_out_of_debug() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from([
+            "todo",
+            "--jwt-secret",
+            "s3cret-s3cret-s3cret-s3cret-s3cret",
+            "--notify-webhook-url",
+            "https://hooks.example/T000/B000/XXXX",
+            "--kafka-properties",
+            "sasl.password=hunter2",
+        ])
+        .unwrap();
+        let shown = format!("{:?}", cli.config);
+        for secret in ["s3cret", "XXXX", "hunter2"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+
+    #[test]
+    fn migrations_on_start_can_be_skipped() {
+        use clap::Parser;
+        assert_eq!(Cli::try_parse_from(["todo"]).unwrap().config.migrate_on_start, MigrateOnStart::Auto);
+        let cli = Cli::try_parse_from(["todo", "--migrate-on-start", "skip", "migrate"]).unwrap();
+        assert_eq!(cli.config.migrate_on_start, MigrateOnStart::Skip);
+        assert!(matches!(cli.command, Some(Command::Migrate)), "`todo migrate` still migrates");
     }
 
     #[test]

@@ -70,7 +70,12 @@ pub fn asyncapi_json() -> String {
                         "description": "Kafka record headers; the record key is the user id.",
                         "properties": {
                             "ce_type": {"type": "string", "const": ty.as_str()},
-                            "ce_id": {"type": "string", "format": "uuid"}
+                            "ce_id": {"type": "string", "format": "uuid"},
+                            "content-type": {
+                                "type": "string",
+                                "const": "application/cloudevents+json",
+                                "description": "CloudEvents Kafka protocol binding: structured content mode"
+                            }
                         }
                     },
                     "payload": {

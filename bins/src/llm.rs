@@ -3,7 +3,12 @@
 //! (OpenAI, Ollama, llama.cpp server, vLLM). Any failure — timeout, HTTP error, no
 //! or malformed tool call, arguments that do not validate — falls back to the
 //! rule-based interpreter, so the chat never depends on the model being up.
+//!
+//! Every call is paid: each user has a daily budget of calls (`LLM_DAILY_BUDGET`),
+//! counted in the database so every chat-api instance shares it; once it is spent
+//! the rule-based interpreter answers until the next UTC day.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,6 +16,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 use todo_core::chat::{Clarification, Command};
+use todo_core::domain::UserId;
+use todo_core::ports::LlmBudget;
 use todo_core::service::chat::{Interpreter, RuleBasedInterpreter};
 use tracing::warn;
 
@@ -22,6 +29,8 @@ pub struct LlmInterpreter {
     api_key: Option<String>,
     timeout: Duration,
     fallback: RuleBasedInterpreter,
+    /// Calls per user per UTC day, and where they are counted (`None`: unlimited).
+    budget: Option<(Arc<dyn LlmBudget>, u32)>,
 }
 
 impl std::fmt::Debug for LlmInterpreter {
@@ -36,7 +45,30 @@ impl LlmInterpreter {
         let client =
             reqwest::Client::builder().timeout(timeout).build().expect("a reqwest client with static settings");
         let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
-        Self { client, url, model, api_key, timeout, fallback: RuleBasedInterpreter }
+        Self { client, url, model, api_key, timeout, fallback: RuleBasedInterpreter, budget: None }
+    }
+
+    /// This interpreter with a daily budget of `per_day` calls per user, counted in `budget`.
+    pub fn with_budget(mut self, budget: Arc<dyn LlmBudget>, per_day: u32) -> Self {
+        self.budget = Some((budget, per_day));
+        self
+    }
+
+    /// Whether `user` may make one more call today (and if so, that call is counted).
+    async fn within_budget(&self, user: UserId, now: DateTime<Utc>) -> bool {
+        let Some((budget, per_day)) = &self.budget else { return true };
+        match budget.take_call(user, now.date_naive(), *per_day).await {
+            Ok(true) => true,
+            Ok(false) => {
+                metrics::counter!("todo_llm_requests_total", "outcome" => "budget_spent").increment(1);
+                false
+            }
+            Err(e) => {
+                // Unknown spending: do not spend.
+                warn!(error = %e, "reading the LLM budget failed; using the rule-based interpreter");
+                false
+            }
+        }
     }
 
     async fn ask(&self, message: &str, now: DateTime<Utc>, tz: Tz) -> Result<Command, String> {
@@ -54,11 +86,12 @@ impl LlmInterpreter {
         if let Some(key) = &self.api_key {
             req = req.bearer_auth(key);
         }
-        let res = req.send().await.map_err(|e| format!("request failed: {e}"))?;
+        // Without the URL: it may carry a key.
+        let res = req.send().await.map_err(|e| format!("request failed: {}", e.without_url()))?;
         if !res.status().is_success() {
             return Err(format!("endpoint answered {}", res.status()));
         }
-        let reply: Value = res.json().await.map_err(|e| format!("unreadable answer: {e}"))?;
+        let reply: Value = res.json().await.map_err(|e| format!("unreadable answer: {}", e.without_url()))?;
         command_from(&reply)
     }
 }
@@ -102,6 +135,13 @@ impl Interpreter for LlmInterpreter {
         metrics::counter!("todo_llm_requests_total", "outcome" => "fallback").increment(1);
         warn!(error = %error, "LLM interpreter failed; using the rule-based one");
         self.fallback.interpret(message, now, tz).await
+    }
+
+    async fn interpret_for(&self, user: UserId, message: &str, now: DateTime<Utc>, tz: Tz) -> Command {
+        if !self.within_budget(user, now).await {
+            return self.fallback.interpret(message, now, tz).await;
+        }
+        self.interpret(message, now, tz).await
     }
 }
 

@@ -1,19 +1,22 @@
 //! What every request handler can reach.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use todo_core::consumer::LagBoard;
 use todo_core::ports::EventLog;
 use todo_core::service::audit::AuditService;
+use todo_core::service::audit_verify::AuditVerifier;
 use todo_core::service::chat::ChatService;
 use todo_core::service::notification::NotificationService;
 use todo_core::service::sync::SyncHub;
 use todo_core::service::{AccountService, FilterService, TaskService};
 
 use crate::http::auth::JwtKeys;
-use crate::http::limit::UserRateLimit;
+use crate::http::limit::{IpRateLimit, UserRateLimit};
 use crate::http::web::WebConfig;
+use crate::http::ws::SocketCounts;
 
 /// Shared by all handlers; cheap to clone.
 #[derive(Clone)]
@@ -24,9 +27,13 @@ pub struct AppState {
     pub accounts: AccountService,
     pub chat: ChatService,
     pub audit: AuditService,
+    /// Incremental verification of audit chains (checkpoints).
+    pub verifier: AuditVerifier,
     pub notifications: NotificationService,
     /// Live-update fan-out to WebSocket clients.
     pub hub: SyncHub,
+    /// The event log the services consume (replays resumed live updates).
+    pub live_log: Arc<dyn EventLog>,
     /// The lag of the consumer groups this process runs (for `/ready`).
     pub lag: LagBoard,
     pub jwt: Arc<JwtKeys>,
@@ -40,4 +47,66 @@ pub struct AppState {
     pub cors_origins: Arc<Vec<String>>,
     /// Where the web page finds the sync, audit and notification services.
     pub web: Arc<WebConfig>,
+    /// The per-request limits (docs/security.md).
+    pub limits: Arc<HttpLimits>,
+    /// Open WebSockets per user.
+    pub ws_sockets: SocketCounts,
+}
+
+/// The limits applied per request (the server's own are in
+/// [`crate::http::serve::ServerLimits`]). `Default` is the library's: the
+/// binaries build theirs from [`crate::config::Config`], whose defaults are in
+/// docs/security.md.
+#[derive(Clone, Debug)]
+pub struct HttpLimits {
+    /// Reverse proxies whose `X-Forwarded-For` is trusted (`TODO_TRUSTED_PROXIES`; 0).
+    pub trusted_proxies: u8,
+    /// Longest time from a request's headers to its response (`TODO_REQUEST_TIMEOUT_SECS`; 30 s).
+    pub request_timeout: Duration,
+    /// Requests per client address to `/api/v1/auth/*` (`TODO_AUTH_RATE_LIMIT`; none by default here).
+    pub auth: Option<Arc<IpRateLimit>>,
+    /// Audit verifications per user (`TODO_AUDIT_VERIFY_PER_MINUTE`; none by default here).
+    pub audit_verify: Option<Arc<UserRateLimit>>,
+    /// WebSockets per user (`TODO_WS_MAX_PER_USER`; 20).
+    pub ws_max_per_user: usize,
+    /// Largest client WebSocket message in bytes (`TODO_WS_MAX_MESSAGE_BYTES`; 4096).
+    pub ws_max_message_bytes: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            trusted_proxies: 0,
+            request_timeout: Duration::from_secs(30),
+            auth: None,
+            audit_verify: None,
+            ws_max_per_user: 20,
+            ws_max_message_bytes: 4096,
+        }
+    }
+}
+
+impl HttpLimits {
+    /// The limits `config` sets.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            trusted_proxies: config.trusted_proxies,
+            request_timeout: Duration::from_secs(config.request_timeout_secs),
+            auth: IpRateLimit::per_minute(config.auth_rate_limit, config.auth_rate_limit_burst).map(Arc::new),
+            audit_verify: UserRateLimit::per_minute(config.audit_verify_per_minute, config.audit_verify_per_minute)
+                .map(Arc::new),
+            ws_max_per_user: config.ws_max_per_user,
+            ws_max_message_bytes: config.ws_max_message_bytes,
+        }
+    }
+
+    /// Forgets idle keys of every limiter (run now and then to bound memory).
+    pub fn forget_idle(&self) {
+        if let Some(l) = &self.auth {
+            l.forget_idle();
+        }
+        if let Some(l) = &self.audit_verify {
+            l.forget_idle();
+        }
+    }
 }

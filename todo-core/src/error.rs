@@ -30,6 +30,10 @@ pub enum Error {
     Unauthorized,
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// The server is at capacity (e.g. every password-hashing slot is taken and
+    /// the queue is full): retry after the given seconds.
+    #[error("overloaded; retry in {retry_after_secs} s")]
+    Overloaded { retry_after_secs: u64 },
     /// A dependency (database, event log) cannot be reached; retrying may help.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -45,6 +49,6 @@ impl Error {
 
     /// Whether retrying the same operation later may succeed.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Unavailable(_))
+        matches!(self, Error::Unavailable(_) | Error::Overloaded { .. })
     }
 }

@@ -56,7 +56,10 @@ struct State {
     tasks: HashMap<TaskId, Task>,
     users: HashMap<UserId, User>,
     claims: HashSet<(String, String)>,
-    failures: HashMap<String, Vec<DateTime<Utc>>>,
+    /// Sign-in throttling windows by (account, client): (began, attempts).
+    attempts: HashMap<(String, String), (DateTime<Utc>, u64)>,
+    audit_checkpoints: HashMap<UserId, crate::ports::AuditCheckpoint>,
+    llm_calls: HashMap<(UserId, chrono::NaiveDate), u32>,
     /// The log: every record ever appended, in order; offsets are indexes per topic.
     log: Vec<Record>,
     topic_len: HashMap<String, i64>,
@@ -315,21 +318,66 @@ impl UserRepository for MemoryStore {
 
 #[async_trait]
 impl LoginAttempts for MemoryStore {
-    async fn record_failure(&self, account: &str, at: DateTime<Utc>) -> Result<()> {
-        self.lock().failures.entry(account.to_owned()).or_default().push(at);
+    async fn count_attempt(
+        &self,
+        account: &str,
+        client: &str,
+        at: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<crate::ports::AttemptWindow> {
+        let mut st = self.lock();
+        let entry = st.attempts.entry((account.to_owned(), client.to_owned())).or_insert((at, 0));
+        if entry.0 <= at - window {
+            *entry = (at, 0);
+        }
+        entry.1 += 1;
+        Ok(crate::ports::AttemptWindow { attempts: entry.1, started: entry.0 })
+    }
+
+    async fn clear(&self, account: &str, client: &str) -> Result<()> {
+        self.lock().attempts.remove(&(account.to_owned(), client.to_owned()));
         Ok(())
     }
 
-    async fn failures_since(&self, account: &str, since: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>> {
-        let st = self.lock();
-        let mut v: Vec<_> = st.failures.get(account).into_iter().flatten().copied().filter(|t| *t >= since).collect();
-        v.sort();
-        Ok(v)
+    async fn prune(&self, before: DateTime<Utc>) -> Result<u64> {
+        let mut st = self.lock();
+        let n = st.attempts.len();
+        st.attempts.retain(|_, (began, _)| *began > before);
+        Ok((n - st.attempts.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl crate::ports::AuditCheckpoints for MemoryStore {
+    async fn checkpoint(&self, user_id: UserId) -> Result<Option<crate::ports::AuditCheckpoint>> {
+        Ok(self.lock().audit_checkpoints.get(&user_id).cloned())
     }
 
-    async fn clear(&self, account: &str) -> Result<()> {
-        self.lock().failures.remove(account);
+    async fn save_checkpoint(
+        &self,
+        user_id: UserId,
+        checkpoint: &crate::ports::AuditCheckpoint,
+        _at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut st = self.lock();
+        let keep = st.audit_checkpoints.get(&user_id).is_some_and(|c| c.seq > checkpoint.seq);
+        if !keep {
+            st.audit_checkpoints.insert(user_id, checkpoint.clone());
+        }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::ports::LlmBudget for MemoryStore {
+    async fn take_call(&self, user_id: UserId, day: chrono::NaiveDate, limit: u32) -> Result<bool> {
+        let mut st = self.lock();
+        let calls = st.llm_calls.entry((user_id, day)).or_insert(0);
+        if *calls >= limit {
+            return Ok(false);
+        }
+        *calls += 1;
+        Ok(true)
     }
 }
 

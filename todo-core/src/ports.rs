@@ -195,15 +195,61 @@ pub trait UserRepository: Send + Sync {
     async fn by_id(&self, id: UserId) -> Result<Option<User>>;
 }
 
-/// Failed sign-in attempts, for throttling (shared by every instance of the API).
+/// The sign-in attempts counted in one throttling window of an (account, client) pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttemptWindow {
+    /// Attempts in the window, the one just counted included.
+    pub attempts: u64,
+    /// When the window began.
+    pub started: DateTime<Utc>,
+}
+
+/// Sign-in attempts per (account, client address), for throttling (shared by every
+/// instance of the API). Keyed on the pair, so that guessing from one address
+/// never locks the account's owner out from another.
 #[async_trait]
 pub trait LoginAttempts: Send + Sync {
-    /// Records a failure for `account` at `at`.
-    async fn record_failure(&self, account: &str, at: DateTime<Utc>) -> Result<()>;
-    /// Failures for `account` at or after `since`, oldest first.
-    async fn failures_since(&self, account: &str, since: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>>;
-    /// Forgets `account`'s failures (after a successful sign-in).
-    async fn clear(&self, account: &str) -> Result<()>;
+    /// Counts one attempt of `account` from `client` at `at` and returns the window
+    /// with it, as one atomic step: concurrent attempts each see a distinct count,
+    /// so no number of parallel guesses gets past the limit. A window that began at
+    /// or before `at - window` starts over at `at`.
+    async fn count_attempt(
+        &self,
+        account: &str,
+        client: &str,
+        at: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> Result<AttemptWindow>;
+    /// Forgets the attempts of `account` from `client` (after a successful sign-in).
+    async fn clear(&self, account: &str, client: &str) -> Result<()>;
+    /// Forgets every window that began at or before `before`; returns how many.
+    async fn prune(&self, before: DateTime<Utc>) -> Result<u64>;
+}
+
+/// The last entry of a verified prefix of a user's audit chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditCheckpoint {
+    pub seq: i64,
+    /// The entry's hash when it was verified.
+    pub hash: String,
+}
+
+/// Checkpoints of verified audit-chain prefixes: verification resumes after them.
+#[async_trait]
+pub trait AuditCheckpoints: Send + Sync {
+    /// `user_id`'s checkpoint, if the chain was verified before.
+    async fn checkpoint(&self, user_id: UserId) -> Result<Option<AuditCheckpoint>>;
+    /// Stores `checkpoint` for `user_id` (replacing an older one; one with a smaller
+    /// `seq` than the stored one is ignored).
+    async fn save_checkpoint(&self, user_id: UserId, checkpoint: &AuditCheckpoint, at: DateTime<Utc>) -> Result<()>;
+}
+
+/// The per-user daily budget of LLM calls, counted where every API instance sees it.
+#[async_trait]
+pub trait LlmBudget: Send + Sync {
+    /// Takes one call from `user_id`'s budget of `limit` calls on `day` (UTC);
+    /// `false` when the budget is spent. Atomic: concurrent turns never overspend.
+    async fn take_call(&self, user_id: UserId, day: chrono::NaiveDate, limit: u32) -> Result<bool>;
 }
 
 /// Where a new consumer group starts reading.
@@ -265,6 +311,32 @@ pub trait EventLog: Send + Sync {
 
     /// Whether the log answers (for `/ready`).
     async fn ping(&self) -> Result<()>;
+
+    /// Reads partition `partition` of the physical `topic` from offset `from`
+    /// on, outside any consumer group, to resume live updates after a cursor
+    /// (docs/adr/0015-resumable-live-updates.md). `Ok(None)`: this log cannot
+    /// (its offsets are not monotonic in delivery order, as the PostgreSQL
+    /// log's `seq`), which is the default.
+    async fn read_partition(&self, topic: &str, partition: i32, from: i64) -> Result<Option<Box<dyn PartitionReader>>> {
+        let _ = (topic, partition, from);
+        Ok(None)
+    }
+}
+
+/// One partition of a topic read in offset order from a starting offset, by no
+/// consumer group (nothing is committed). Offsets only grow along the partition.
+#[async_trait]
+pub trait PartitionReader: Send {
+    /// The partition's offsets when the reader opened: `low` is the oldest
+    /// retained record, `high` the offset the next appended record gets.
+    fn bounds(&self) -> (i64, i64);
+
+    /// The next record; waits until there is one. Cancel-safe: dropping the
+    /// future loses no record.
+    async fn next(&mut self) -> Result<Record>;
+
+    /// Where reading continues: every record with a lower offset has been returned.
+    fn position(&self) -> i64;
 }
 
 /// A consumer group member's stream of records. Records of one key arrive in order.

@@ -109,3 +109,20 @@ async fn memory_saved_filters_meet_the_contract() {
 async fn memory_store_commits_checkpoints_with_effects() {
     todo_core::contract::checkpoint::run_all(|| async { (Arc::new(MemoryStore::new()), ()) }).await;
 }
+
+struct MemoryLimits;
+
+#[async_trait]
+impl todo_core::contract::limits::LimitFixture for MemoryLimits {
+    async fn open(&self) -> todo_core::contract::limits::LimitPorts {
+        todo_core::contract::limits::LimitPorts::of(Arc::new(MemoryStore::new()))
+    }
+}
+
+#[tokio::test]
+async fn memory_limit_stores_meet_the_contract() {
+    todo_core::contract::limits::run_all(|| async {
+        Box::new(MemoryLimits) as Box<dyn todo_core::contract::limits::LimitFixture>
+    })
+    .await;
+}

@@ -254,6 +254,18 @@ impl KafkaConfig {
     pub(crate) fn admin_config(&self) -> ClientConfig {
         self.client_config(&[])
     }
+
+    /// A consumer that reads partitions it is assigned, in no consumer group's
+    /// name: it never joins a group nor commits (resuming live updates).
+    pub(crate) fn reader_config(&self) -> ClientConfig {
+        let mut cfg = self
+            .client_config(&[("reconnect.backoff.max.ms", "1000".to_owned()), ("fetch.wait.max.ms", "100".to_owned())]);
+        cfg.set("group.id", "todo-events-partition-reader")
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest");
+        cfg
+    }
 }
 
 fn positive(name: &str, v: &str) -> Result<i32> {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use todo_core::events::TopicNames;
-use todo_core::ports::{EventLog, StartFrom, Subscription};
+use todo_core::ports::{EventLog, PartitionReader, StartFrom, Subscription};
 use tracing::debug;
 
 use crate::config::KafkaConfig;
@@ -12,6 +12,7 @@ use crate::consumer::KafkaSubscription;
 use crate::error::Result;
 use crate::metrics;
 use crate::producer::KafkaProducer;
+use crate::reader::KafkaPartitionReader;
 
 /// The event log on Kafka: records keyed by user id on partitioned topics,
 /// consumer groups with committed offsets, at-least-once delivery.
@@ -114,5 +115,15 @@ impl EventLog for KafkaEventLog {
     /// Fetches cluster metadata within [`KafkaConfig::request_timeout`].
     async fn ping(&self) -> todo_core::Result<()> {
         Ok(self.inner.producer.ping(self.inner.config.request_timeout).await?)
+    }
+
+    /// A [`KafkaPartitionReader`] at `from`.
+    async fn read_partition(
+        &self,
+        topic: &str,
+        partition: i32,
+        from: i64,
+    ) -> todo_core::Result<Option<Box<dyn PartitionReader>>> {
+        Ok(Some(Box::new(KafkaPartitionReader::open(&self.inner.config, topic, partition, from).await?)))
     }
 }

@@ -82,6 +82,7 @@ mod error;
 mod event_log;
 pub mod metrics;
 mod producer;
+mod reader;
 mod relay;
 
 pub use admin::{all_topic_names, create_topics, ensure_topics};
@@ -90,6 +91,7 @@ pub use consumer::KafkaSubscription;
 pub use error::{KafkaError, Result};
 pub use event_log::KafkaEventLog;
 pub use producer::{Delivered, KafkaProducer, PendingDelivery, headers, with_cloudevent_headers};
+pub use reader::KafkaPartitionReader;
 pub use relay::{OutboxRelay, RelayConfig, RelayStats};
 
 /// Runs blocking `f` from synchronous code that may sit on a Tokio worker

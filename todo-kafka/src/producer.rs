@@ -24,6 +24,11 @@ pub mod headers {
     pub const CE_TYPE: &str = "ce_type";
     /// The event's `id`.
     pub const CE_ID: &str = "ce_id";
+    /// What the value is: [`STRUCTURED`] (the CloudEvents Kafka protocol binding's
+    /// mark of structured content mode).
+    pub const CONTENT_TYPE: &str = "content-type";
+    /// A CloudEvent in the JSON event format, as the record value.
+    pub const STRUCTURED: &str = "application/cloudevents+json";
 }
 
 /// Where the broker stored an acknowledged record.
@@ -247,12 +252,18 @@ fn owned_headers(headers: &[(String, String)]) -> OwnedHeaders {
     })
 }
 
-/// `headers`, plus `ce_type` and `ce_id` from `payload` when it is a CloudEvent
-/// and they are missing.
+/// `headers`, plus `ce_type`, `ce_id` and `content-type:
+/// application/cloudevents+json` (structured content mode, as the CloudEvents
+/// Kafka protocol binding marks it) when `payload` is a CloudEvent and they are
+/// missing. Records that already carry `ce_type` and `ce_id` (the outbox's) are
+/// taken for CloudEvents without parsing.
 pub fn with_cloudevent_headers(payload: &[u8], headers: &[(String, String)]) -> Vec<(String, String)> {
-    let has = |name: &str| headers.iter().any(|(k, _)| k == name);
+    let has = |name: &str| headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
     let mut out = headers.to_vec();
     if has(headers::CE_TYPE) && has(headers::CE_ID) {
+        if !has(headers::CONTENT_TYPE) {
+            out.push((headers::CONTENT_TYPE.to_owned(), headers::STRUCTURED.to_owned()));
+        }
         return out;
     }
     if let Ok(ev) = CloudEvent::from_json_bytes(payload) {
@@ -261,6 +272,9 @@ pub fn with_cloudevent_headers(payload: &[u8], headers: &[(String, String)]) -> 
         }
         if !has(headers::CE_ID) {
             out.push((headers::CE_ID.to_owned(), ev.id.to_string()));
+        }
+        if !has(headers::CONTENT_TYPE) {
+            out.push((headers::CONTENT_TYPE.to_owned(), headers::STRUCTURED.to_owned()));
         }
     }
     out
@@ -287,8 +301,12 @@ mod tests {
                 ("x".to_owned(), "1".to_owned()),
                 ("ce_type".to_owned(), "todo.task.changed.v1".to_owned()),
                 ("ce_id".to_owned(), ev.id.to_string()),
+                ("content-type".to_owned(), "application/cloudevents+json".to_owned()),
             ]
         );
+        let outbox = [("ce_type".to_owned(), "t".to_owned()), ("ce_id".to_owned(), "i".to_owned())];
+        let h = with_cloudevent_headers(b"not parsed", &outbox);
+        assert_eq!(h[2], ("content-type".to_owned(), "application/cloudevents+json".to_owned()));
     }
 
     #[test]
@@ -298,7 +316,8 @@ mod tests {
         let h = with_cloudevent_headers(&ev.to_json_bytes(), &given);
         assert_eq!(h[0], ("ce_type".to_owned(), "custom".to_owned()));
         assert_eq!(h[1], ("ce_id".to_owned(), ev.id.to_string()));
-        assert_eq!(h.len(), 2);
+        assert_eq!(h[2].0, "content-type");
+        assert_eq!(h.len(), 3);
         assert!(with_cloudevent_headers(b"{not json", &[]).is_empty());
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures::future::BoxFuture;
 use todo_core::domain::{Email, Task, TaskId, TaskPage, TaskQuery, User, UserId};
 use todo_core::events::TopicNames;
@@ -17,7 +17,7 @@ use todo_core::ports::{Change, Checkpoint, StartFrom, Subscription, TaskWrite, t
 
 use crate::error::{Result, StoreError};
 use crate::rows::{EventRow, RowExt, TASK_COLUMNS, TaskRow, USER_COLUMNS, insert_user, read_user};
-use crate::sql::{Arg, Dialect, Exec, Stmt, ceil_micros, list_tasks};
+use crate::sql::{Arg, Dialect, Exec, Stmt, list_tasks};
 use crate::subscription::{LogSource, SqlSubscription};
 use crate::writer::{Lane, Writer};
 
@@ -181,30 +181,6 @@ impl<B: Backend> Engine<B> {
         let stmt = Stmt::new(format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}"), vec![arg]);
         let row = self.backend.connection().await?.row(&stmt).await?;
         row.map(|r| read_user(&r)).transpose()
-    }
-
-    pub async fn record_failure(&self, account: &str, at: DateTime<Utc>) -> Result<()> {
-        let stmt = Stmt::new(
-            "INSERT INTO login_failures (account, failed_at) VALUES ($1, $2)",
-            vec![Arg::Text(account.to_owned()), Arg::Time(truncate_micros(at))],
-        );
-        write_one(&self.backend, Lane::Foreground, stmt).await.map(drop)
-    }
-
-    pub async fn failures_since(&self, account: &str, since: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>> {
-        // Stored times are whole microseconds: `>= since` is `>= since rounded up`.
-        let since = ceil_micros(since);
-        let stmt = Stmt::new(
-            "SELECT failed_at FROM login_failures WHERE account = $1 AND failed_at >= $2 ORDER BY failed_at",
-            vec![Arg::Text(account.to_owned()), Arg::Time(since)],
-        );
-        let rows = self.backend.connection().await?.rows(&stmt).await?;
-        rows.iter().map(|r| r.time("failed_at")).collect()
-    }
-
-    pub async fn clear_failures(&self, account: &str) -> Result<()> {
-        let stmt = Stmt::new("DELETE FROM login_failures WHERE account = $1", vec![Arg::Text(account.to_owned())]);
-        write_one(&self.backend, Lane::Foreground, stmt).await.map(drop)
     }
 
     /// Appends `record` (a raw record, e.g. a dead letter: background work); with a
@@ -390,28 +366,7 @@ macro_rules! impl_store {
             }
         }
 
-        #[::async_trait::async_trait]
-        impl ::todo_core::ports::LoginAttempts for $store {
-            async fn record_failure(
-                &self,
-                account: &str,
-                at: ::chrono::DateTime<::chrono::Utc>,
-            ) -> ::todo_core::Result<()> {
-                Ok(self.engine.record_failure(account, at).await?)
-            }
-
-            async fn failures_since(
-                &self,
-                account: &str,
-                since: ::chrono::DateTime<::chrono::Utc>,
-            ) -> ::todo_core::Result<Vec<::chrono::DateTime<::chrono::Utc>>> {
-                Ok(self.engine.failures_since(account, since).await?)
-            }
-
-            async fn clear(&self, account: &str) -> ::todo_core::Result<()> {
-                Ok(self.engine.clear_failures(account).await?)
-            }
-        }
+        $crate::login::impl_login_attempts!($store);
 
         #[::async_trait::async_trait]
         impl ::todo_core::ports::EventLog for $store {
@@ -448,6 +403,8 @@ macro_rules! impl_store {
         $crate::reminders::impl_reminder_store!($store);
         $crate::conversations::impl_conversation_store!($store);
         $crate::saved_filters::impl_saved_filter_store!($store);
+        $crate::audit_verify::impl_audit_checkpoints!($store);
+        $crate::usage::impl_llm_budget!($store);
     };
 }
 pub(crate) use impl_store;

@@ -64,10 +64,12 @@
 //! ```
 
 mod audit;
+mod audit_verify;
 mod conversations;
 mod engine;
 mod error;
 mod filter;
+mod login;
 mod postgres;
 mod reminders;
 mod rows;
@@ -77,13 +79,15 @@ mod sqlite;
 mod subscription;
 #[cfg(feature = "test-util")]
 pub mod testing;
+mod usage;
 mod writer;
 
 use std::sync::Arc;
 
 use todo_core::events::TopicNames;
 use todo_core::ports::{
-    AuditStore, ConversationStore, EventLog, LoginAttempts, ReminderStore, SavedFilterStore, TaskRepository,
+    AuditCheckpoints, AuditStore, ConversationStore, EventLog, LlmBudget, LoginAttempts, ReminderStore,
+    SavedFilterStore, TaskRepository,
     UserRepository,
 };
 
@@ -128,6 +132,8 @@ pub trait StorePorts:
     + AuditStore
     + ReminderStore
     + ConversationStore
+    + AuditCheckpoints
+    + LlmBudget
     + SavedFilterStore
 {
 }
@@ -140,6 +146,8 @@ impl<T> StorePorts for T where
         + AuditStore
         + ReminderStore
         + ConversationStore
+        + AuditCheckpoints
+        + LlmBudget
         + SavedFilterStore
 {
 }
@@ -202,8 +210,18 @@ impl Store {
         self.ports()
     }
 
-    /// The failed sign-ins.
+    /// The sign-in attempts, per (account, client address).
     pub fn login_attempts(&self) -> Arc<dyn LoginAttempts> {
+        self.ports()
+    }
+
+    /// Checkpoints of verified audit chains.
+    pub fn audit_checkpoints(&self) -> Arc<dyn AuditCheckpoints> {
+        self.ports()
+    }
+
+    /// The per-user daily LLM budget.
+    pub fn llm_budget(&self) -> Arc<dyn LlmBudget> {
         self.ports()
     }
 

@@ -12,7 +12,7 @@
 //! every queued foreground job (up to [`MAX_JOBS`]) and at most one background job,
 //! so a request waits behind at most one background batch, whatever the backlog,
 //! and background work still advances with every commit. See
-//! `docs/adr/0014-group-commit.md`.
+//! `docs/adr/0016-group-commit.md`.
 
 use std::ops::DerefMut;
 use std::sync::Arc;
@@ -257,5 +257,68 @@ async fn run_alone<W: WriteTarget>(target: &W, job: &mut dyn Job<W::Connection>)
         }
     } else {
         target.rollback(tx).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::engine::Backend;
+    use crate::sql::Stmt;
+
+    /// Whatever the background backlog, a request's write runs in the first or
+    /// second transaction after it arrives: behind at most the background job in
+    /// flight and the one batched with it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_pass_the_background_backlog() {
+        let store = crate::SqliteStore::connect("sqlite::memory:", &crate::StoreOptions::default()).await.unwrap();
+        let writer = store.engine.backend.writer().clone();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let mut backlog = Vec::new();
+        for _ in 0..300 {
+            let (writer, ran) = (writer.clone(), ran.clone());
+            backlog.push(tokio::spawn(async move {
+                writer
+                    .write(Lane::Background, false, move |c| {
+                        let ran = ran.clone();
+                        Box::pin(async move {
+                            // A heavy batch: 2 ms of work inside the transaction.
+                            tokio::time::sleep(Duration::from_millis(2)).await;
+                            c.run(&Stmt::new("SELECT 1", vec![])).await?;
+                            ran.fetch_add(1, Ordering::SeqCst);
+                            Ok(())
+                        })
+                    })
+                    .await
+            }));
+        }
+        // The backlog is queued (its first job may be running).
+        while ran.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let ran_before_request = writer
+            .write(Lane::Foreground, false, {
+                let ran = ran.clone();
+                move |c| {
+                    let ran = ran.clone();
+                    Box::pin(async move {
+                        c.run(&Stmt::new("SELECT 1", vec![])).await?;
+                        Ok(ran.load(Ordering::SeqCst))
+                    })
+                }
+            })
+            .await
+            .unwrap();
+        assert!(
+            ran_before_request <= 3,
+            "the request ran after {ran_before_request} background jobs of 300: it waited behind the backlog"
+        );
+        for job in backlog {
+            job.await.unwrap().unwrap();
+        }
+        assert_eq!(ran.load(Ordering::SeqCst), 300, "every background job still ran");
     }
 }

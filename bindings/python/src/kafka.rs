@@ -39,11 +39,22 @@ impl TopicArg {
     }
 }
 
-/// A librdkafka configuration for `bootstrap_servers` with our defaults, the
-/// topic prefix and the extra properties (SASL, TLS, ...).
-fn config(bootstrap_servers: &str, topic_prefix: &str, properties: Option<HashMap<String, String>>) -> KafkaConfig {
-    let base = KafkaConfig::new(bootstrap_servers).with_topic_prefix(topic_prefix);
-    properties.into_iter().flatten().fold(base, |c, (k, v)| c.with_property(k, v))
+/// A librdkafka configuration for `bootstrap_servers` and `topic_prefix`: the
+/// `KAFKA_*` environment variables the services read (client id, timeouts, and
+/// `KAFKA_PROPERTIES` with TLS and SASL settings) under our defaults, then the
+/// extra `properties` given here, which win.
+fn config(
+    bootstrap_servers: &str,
+    topic_prefix: &str,
+    properties: Option<HashMap<String, String>>,
+) -> Result<KafkaConfig> {
+    let from_env = KafkaConfig::from_env()?;
+    let base = KafkaConfig {
+        bootstrap_servers: bootstrap_servers.to_owned(),
+        topic_prefix: topic_prefix.to_owned(),
+        ..from_env
+    };
+    Ok(properties.into_iter().flatten().fold(base, |c, (k, v)| c.with_property(k, v)))
 }
 
 /// A timeout in seconds as a `Duration`.
@@ -66,7 +77,7 @@ pub fn ensure_topics(
     replication_factor: i32,
     properties: Option<HashMap<String, String>>,
 ) -> PyResult<Vec<String>> {
-    let mut config = config(bootstrap_servers, topic_prefix, properties).with_partitions(partitions);
+    let mut config = config(bootstrap_servers, topic_prefix, properties)?.with_partitions(partitions);
     config.replication_factor = replication_factor;
     Ok(block_on(py, todo_kafka::ensure_topics(&config))?.map_err(Error::from)?)
 }
@@ -107,7 +118,7 @@ impl PyPublisher {
         topic_prefix: &str,
         properties: Option<HashMap<String, String>>,
     ) -> Result<Self> {
-        Ok(KafkaEventLog::new(config(bootstrap_servers, topic_prefix, properties))?.into())
+        Ok(KafkaEventLog::new(config(bootstrap_servers, topic_prefix, properties)?)?.into())
     }
 
     /// The topic prefix.
@@ -330,7 +341,7 @@ impl PyConsumer {
         topic_prefix: &str,
         properties: Option<HashMap<String, String>>,
     ) -> PyResult<Self> {
-        let config = config(bootstrap_servers, topic_prefix, properties);
+        let config = config(bootstrap_servers, topic_prefix, properties)?;
         let topics: Vec<String> = topics.iter().map(|t| t.physical(topic_prefix)).collect();
         let start = if from_beginning { StartFrom::Earliest } else { StartFrom::Latest };
         // The stream consumer registers with the runtime it is created on.

@@ -83,9 +83,28 @@ async fn list(
     Ok(Json(state.audit.list(&p.into_query(user)?).await?))
 }
 
-/// Recomputes the caller's hash chain.
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
-    responses((status = 200, body = VerifyReport)))]
-async fn verify(State(state): State<AppState>, AuthUser(user): AuthUser) -> ApiResult<Json<VerifyReport>> {
-    Ok(Json(state.audit.verify(user).await?))
+/// `GET /api/v1/audit/verify` parameters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyParams {
+    /// `true`: recompute the whole chain from its first entry, not only the entries
+    /// after the last verification's checkpoint.
+    pub full: Option<bool>,
+}
+
+/// Verifies the caller's hash chain: the entries since the last verification
+/// (whose last entry must still carry the hash it had then), or with `full=true`
+/// the whole chain. At most `TODO_AUDIT_VERIFY_PER_MINUTE` calls per user and minute.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", params(VerifyParams), security(("bearer" = [])),
+    responses((status = 200, body = VerifyReport), (status = 429, body = ErrorBody)))]
+async fn verify(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Query(p): Query<VerifyParams>,
+) -> ApiResult<Json<VerifyReport>> {
+    if let Some(limit) = &state.limits.audit_verify {
+        limit.check(&user)?;
+    }
+    Ok(Json(state.verifier.verify(user, p.full.unwrap_or(false)).await?))
 }

@@ -20,7 +20,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable, machine-readable: `bad_request`, `invalid_filter`, `validation_failed`,
     /// `unauthorized`, `not_found`, `method_not_allowed`, `conflict`, `version_mismatch`,
-    /// `payload_too_large`, `unsupported_media_type`, `rate_limited`, `unavailable`, `internal`.
+    /// `payload_too_large`, `unsupported_media_type`, `request_timeout`, `rate_limited`, `unavailable`,
+    /// `internal`.
     pub code: &'static str,
     pub message: String,
     /// The offending field, for validation errors.
@@ -93,6 +94,17 @@ impl From<Error> for ApiError {
                 retry_after_secs,
                 format!("too many attempts; try again in {retry_after_secs} s"),
             ),
+            Error::Overloaded { retry_after_secs } => {
+                metrics::counter!("todo_http_overloaded_total").increment(1);
+                ApiError {
+                    retry_after: Some(retry_after_secs),
+                    ..ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "the server is busy; try again shortly",
+                    )
+                }
+            }
             Error::Unavailable(m) => {
                 tracing::warn!(error = %m, "dependency unavailable");
                 ApiError::new(

@@ -33,10 +33,13 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
         let status = match result {
             Ok(Ok(())) => "ok".to_owned(),
             Ok(Err(e)) => {
+                // The cause goes to the log; anonymous callers learn only that it is down.
+                tracing::warn!(dependency = name, error = %e, "readiness check failed");
                 ok = false;
-                e.to_string()
+                "unavailable".to_owned()
             }
             Err(_) => {
+                tracing::warn!(dependency = name, "readiness check timed out");
                 ok = false;
                 "timed out".to_owned()
             }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod chat;
+pub mod client_ip;
 pub mod error;
 pub mod extract;
 pub mod filters;
@@ -10,6 +11,7 @@ pub mod health;
 pub mod limit;
 pub mod notifications;
 pub mod openapi;
+pub mod serve;
 pub mod tasks;
 pub mod web;
 pub mod ws;
@@ -17,7 +19,7 @@ pub mod ws;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -66,7 +68,8 @@ pub fn router_for(role: Role, state: AppState) -> Router {
 }
 
 /// The shared middleware stack: JSON errors for unknown routes and methods, body
-/// limit, panics caught as 500s, CORS, request ids, tracing and HTTP metrics.
+/// limit, request timeout, panics caught as 500s, CORS, request ids, tracing and
+/// HTTP metrics.
 pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let cors = cors_layer(&state.cors_origins);
@@ -76,6 +79,7 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this endpoint")
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), request_timeout))
         .layer(middleware::from_fn(track_metrics))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error").into_response()
@@ -87,8 +91,29 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Answers 408 `request_timeout` when a request takes longer than
+/// `TODO_REQUEST_TIMEOUT_SECS` (the work is dropped; a change either committed
+/// or did not, atomically).
+async fn request_timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = state.limits.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            metrics::counter!("todo_http_request_timeouts_total").increment(1);
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!("the request took longer than {} s", limit.as_secs()),
+            )
+            .into_response()
+        }
+    }
+}
+
 fn cors_layer(origins: &[String]) -> CorsLayer {
-    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    // `*` is refused at start (Config::validate); tower-http panics on it in a list.
+    let origins: Vec<HeaderValue> =
+        origins.iter().filter(|o| o.trim() != "*").filter_map(|o| HeaderValue::from_str(o.trim()).ok()).collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
@@ -106,11 +131,46 @@ async fn track_metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let route =
         req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    let method = method_label(req.method()).to_owned();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("todo_http_requests_total", &labels).increment(1);
     metrics::histogram!("todo_http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
     res
+}
+
+/// The metric label of `method`: the standard methods by name, anything else
+/// `other`, so made-up methods cannot create unbounded series.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn made_up_methods_share_one_label() {
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        for m in ["RANDOM", "FOO123", "get"] {
+            assert_eq!(method_label(&Method::from_bytes(m.as_bytes()).unwrap()), "other", "{m}");
+        }
+    }
+
+    #[test]
+    fn a_wildcard_origin_does_not_panic() {
+        let _ = cors_layer(&["*".to_owned(), "https://a.example".to_owned()]);
+    }
 }

@@ -109,7 +109,7 @@ pub async fn appends_build_a_chain(f: &dyn AuditFixture) {
     assert!(store.chain(user, 4, 10).await.expect("chain").is_empty());
     let mut verifier = ChainVerifier::default();
     whole_chain(&*store, user).await.iter().for_each(|e| verifier.check(e));
-    assert_eq!(verifier.report(), VerifyReport { ok: true, entries_checked: 4, first_bad: None });
+    assert_eq!(verifier.report(), VerifyReport { ok: true, entries_checked: 4, first_bad: None, from_checkpoint: 0 });
     assert!(verify(&store, user).await.ok, "the audit service agrees");
     assert_eq!(verify(&store, UserId::new()).await.entries_checked, 0, "an empty chain verifies");
 }

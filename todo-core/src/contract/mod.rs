@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod conversations;
 pub mod event_log;
 pub mod filters;
+pub mod limits;
 pub mod reminders;
 pub mod saved_filters;
 pub mod task_repo;

@@ -1,7 +1,7 @@
 //! The task-repository contract (with the user and login-attempt ports of the same
 //! store): CRUD, ownership, optimistic concurrency, atomic changes (task writes,
-//! events and claims commit together or not at all), e-mail uniqueness, login
-//! failures, and listings equal to [`TaskQuery::apply`] page by page.
+//! events and claims commit together or not at all), e-mail uniqueness, and
+//! listings equal to [`TaskQuery::apply`] page by page.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -58,7 +58,6 @@ where
     concurrent_changes_keep_their_own_outcome(&*make().await).await;
     claims_are_once(&*make().await).await;
     users_have_unique_emails(&*make().await).await;
-    login_failures(&*make().await).await;
     listing_matches_reference(&*make().await).await;
 }
 
@@ -398,30 +397,6 @@ pub async fn users_have_unique_emails(f: &dyn RepoFixture) {
     assert_eq!(r.users.by_id(twin.id).await.expect("by id"), None, "the conflicting user was not stored");
     assert_eq!(r.users.by_email(&Email::parse("bob@example.com").expect("email")).await.expect("by email"), None);
     assert_eq!(r.users.by_email(&ada.email).await.expect("by email"), Some(ada));
-}
-
-/// Failures are kept per account, returned oldest first from an instant on, and cleared.
-pub async fn login_failures(f: &dyn RepoFixture) {
-    let r = f.open().await;
-    let t0 = at("2026-11-26T09:00:00.000001Z");
-    let s = chrono::Duration::seconds;
-    for t in [t0 + s(2), t0, t0 + s(1), t0 + s(2)] {
-        r.logins.record_failure("ada@example.com", t).await.expect("record");
-    }
-    r.logins.record_failure("bob@example.com", t0 + s(1)).await.expect("record");
-    assert_eq!(
-        r.logins.failures_since("ada@example.com", t0 + s(1)).await.expect("since"),
-        vec![t0 + s(1), t0 + s(2), t0 + s(2)],
-        "failures at or after the instant, oldest first, repeats kept"
-    );
-    assert_eq!(r.logins.failures_since("ada@example.com", t0).await.expect("since").len(), 4);
-    r.logins.clear("ada@example.com").await.expect("clear");
-    assert!(r.logins.failures_since("ada@example.com", t0).await.expect("since").is_empty(), "cleared");
-    assert_eq!(
-        r.logins.failures_since("bob@example.com", t0).await.expect("since"),
-        vec![t0 + s(1)],
-        "other accounts stay"
-    );
 }
 
 /// A small deterministic generator (SplitMix64), so a failure reproduces.

@@ -64,6 +64,10 @@ pub struct VerifyReport {
     pub entries_checked: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_bad: Option<BadEntry>,
+    /// Of `entries_checked`, those verified by an earlier call (up to its
+    /// checkpoint) and not re-hashed by this one; 0 for a full verification.
+    #[serde(default)]
+    pub from_checkpoint: u64,
 }
 
 /// The first entry whose hashes do not hold.
@@ -136,6 +140,17 @@ impl Default for ChainVerifier {
 }
 
 impl ChainVerifier {
+    /// A verifier that continues after entry `seq`, whose hash is `hash`: the prefix
+    /// up to it was verified before and counts as checked.
+    pub fn resume_after(seq: i64, hash: String) -> Self {
+        Self { prev: hash, next_seq: seq + 1, checked: u64::try_from(seq).unwrap_or(0), bad: None }
+    }
+
+    /// The last entry that verified, when every entry so far did: `(seq, hash)`.
+    pub fn verified_up_to(&self) -> Option<(i64, &str)> {
+        (self.bad.is_none() && self.next_seq > 1).then(|| (self.next_seq - 1, self.prev.as_str()))
+    }
+
     /// Checks the next entry; after the first bad one, the rest are only counted.
     pub fn check(&mut self, e: &AuditEntry) {
         self.checked += 1;
@@ -161,7 +176,7 @@ impl ChainVerifier {
     }
 
     pub fn report(self) -> VerifyReport {
-        VerifyReport { ok: self.bad.is_none(), entries_checked: self.checked, first_bad: self.bad }
+        VerifyReport { ok: self.bad.is_none(), entries_checked: self.checked, first_bad: self.bad, from_checkpoint: 0 }
     }
 }
 

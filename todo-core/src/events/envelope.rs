@@ -123,6 +123,15 @@ impl fmt::Display for EventType {
     }
 }
 
+/// Whether `t` is a JSON media type, as CloudEvents reads `datacontenttype`:
+/// `application/json` or a `+json` subtype, any case, parameters allowed
+/// (`application/json; charset=utf-8`, as some publishers, Dapr among them, send).
+pub fn is_json_media_type(t: &str) -> bool {
+    let essence = t.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let Some((kind, subtype)) = essence.split_once('/') else { return false };
+    !kind.is_empty() && (essence == "application/json" || (subtype.ends_with("+json") && subtype.len() > 5))
+}
+
 impl CloudEvent {
     /// A new event with a fresh id.
     pub fn new(
@@ -155,9 +164,9 @@ impl CloudEvent {
         if ev.source.is_empty() || ev.ty.is_empty() {
             return Err(EventError::Malformed("source and type must not be empty".into()));
         }
-        if ev.datacontenttype != "application/json" {
+        if !is_json_media_type(&ev.datacontenttype) {
             return Err(EventError::Malformed(format!(
-                "datacontenttype {:?} is not application/json",
+                "datacontenttype {:?} is not JSON (application/json or */*+json)",
                 ev.datacontenttype
             )));
         }

@@ -1,23 +1,28 @@
-//! Accounts: registration, sign-in with argon2id password hashes, and throttling
-//! of failed sign-ins (10 per account per 15 minutes).
+//! Accounts: registration, sign-in with argon2id password hashes, throttling of
+//! sign-in attempts per (account, client address), and a cap on concurrent
+//! password hashing (each argon2id computation takes 19 MiB and a core).
 
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::user::EMAIL_MAX_LEN;
 use crate::domain::{Email, Timezone, User, UserId, ValidationError};
 use crate::ports::{Clock, LoginAttempts, UserRepository};
 use crate::{Error, Result};
 
-/// Failed sign-ins allowed per account within [`THROTTLE_WINDOW_MINUTES`].
-pub const MAX_FAILED_LOGINS: usize = 10;
-/// The throttling window.
+/// Sign-in attempts allowed per (account, client address) within
+/// [`THROTTLE_WINDOW_MINUTES`] (default of [`AccountLimits::max_attempts`]).
+pub const MAX_FAILED_LOGINS: u32 = 10;
+/// The throttling window (default of [`AccountLimits::window`]).
 pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+/// Default of [`AccountLimits::hash_queue`].
+pub const HASH_QUEUE: usize = 16;
 /// Shortest accepted password, in characters (NIST SP 800-63B).
 pub const PASSWORD_MIN_CHARS: usize = 8;
 /// Longest accepted password, in bytes (bounds hashing work).
@@ -57,28 +62,96 @@ impl std::fmt::Debug for Credentials {
 }
 
 /// argon2id with OWASP's recommended minimum: m = 19456 KiB, t = 2, p = 1.
-fn argon2() -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19_456, 2, 1, None).expect("valid argon2 params"))
+fn params() -> Params {
+    Params::new(19_456, 2, 1, None).expect("valid argon2 params")
+}
+
+/// argon2id's working memory (19 MiB). Hashing slots reuse one buffer each:
+/// buffers of this size, allocated and freed on many blocking threads, would
+/// otherwise linger in the allocator's per-thread arenas and grow the process by
+/// hundreds of MiB under a flood of sign-ins.
+type Memory = Vec<Block>;
+
+fn new_memory() -> Memory {
+    vec![Block::default(); params().block_count()]
+}
+
+/// The raw argon2 output of `password` with the parameters of a PHC hash.
+fn compute(
+    password: &[u8],
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    salt: Salt<'_>,
+    memory: &mut Memory,
+) -> std::result::Result<Output, argon2::password_hash::Error> {
+    let mut salt_buf = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_buf)?;
+    if memory.len() < params.block_count() {
+        // A hash stored with more memory than ours: a buffer of its own.
+        memory.resize(params.block_count(), Block::default());
+    }
+    let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let argon2 = Argon2::new(algorithm, version, params);
+    let blocks = argon2.params().block_count();
+    Output::init_with(len, |out| {
+        Ok(argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])?)
+    })
+}
+
+/// `password` hashed into a PHC string with a fresh salt, in `memory`.
+fn hash_in(password: &[u8], memory: &mut Memory) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    let output = compute(password, Algorithm::Argon2id, Version::V0x13, params(), salt.as_salt(), memory)
+        .map_err(Error::internal)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params()).map_err(Error::internal)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` matches the PHC string `phc` (constant-time comparison), in `memory`.
+fn verify_in(password: &[u8], phc: &str, memory: &mut Memory) -> Result<bool> {
+    let parsed = PasswordHash::new(phc).map_err(Error::internal)?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(Error::internal)?;
+    let version = parsed.version.map(Version::try_from).transpose().map_err(Error::internal)?.unwrap_or_default();
+    let params = Params::try_from(&parsed).map_err(Error::internal)?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(Error::internal("stored password hash without salt or hash"));
+    };
+    let output = compute(password, algorithm, version, params, salt, memory).map_err(Error::internal)?;
+    // `Output`'s equality is constant-time.
+    Ok(output == expected)
+}
+
+/// Runs `f` with `memory` on the blocking pool (argon2 is CPU-heavy) and hands the memory back.
+async fn on_blocking<T: Send + 'static>(
+    mut memory: Memory,
+    f: impl FnOnce(&mut Memory) -> Result<T> + Send + 'static,
+) -> (Result<T>, Option<Memory>) {
+    match tokio::task::spawn_blocking(move || {
+        let r = f(&mut memory);
+        (r, memory)
+    })
+    .await
+    {
+        Ok((r, memory)) => (r, Some(memory)),
+        Err(e) => (Err(Error::internal(e)), None),
+    }
 }
 
 /// Hashes `password` into a PHC string (CPU-heavy: runs on the blocking pool).
 pub async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(Error::internal)
-    })
-    .await
-    .map_err(Error::internal)?
+    on_blocking(new_memory(), move |m| hash_in(password.as_bytes(), m)).await.0
 }
 
 /// Checks `password` against a PHC string (on the blocking pool).
 pub async fn verify_password(password: String, phc: String) -> Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&phc).map_err(Error::internal)?;
-        Ok(argon2().verify_password(password.as_bytes(), &parsed).is_ok())
-    })
-    .await
-    .map_err(Error::internal)?
+    on_blocking(new_memory(), move |m| verify_in(password.as_bytes(), &phc, m)).await.0
 }
 
 fn check_password(p: &str) -> std::result::Result<(), ValidationError> {
@@ -94,12 +167,90 @@ fn check_password(p: &str) -> std::result::Result<(), ValidationError> {
     Ok(())
 }
 
+/// The limits of sign-in and registration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountLimits {
+    /// Sign-in attempts per (account, client address) in one window; the next
+    /// ones get [`Error::RateLimited`] until the window ends. Default 10.
+    pub max_attempts: u32,
+    /// The throttling window. Default 15 minutes.
+    pub window: Duration,
+    /// Password hashes (argon2id, 19 MiB and one core each) computed at once.
+    /// Default: the number of CPU cores.
+    pub hash_concurrency: usize,
+    /// Sign-ins and registrations that may wait for a hashing slot; beyond them,
+    /// [`Error::Overloaded`]. Default 16.
+    pub hash_queue: usize,
+}
+
+impl Default for AccountLimits {
+    fn default() -> Self {
+        Self {
+            max_attempts: MAX_FAILED_LOGINS,
+            window: Duration::minutes(THROTTLE_WINDOW_MINUTES),
+            hash_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
+            hash_queue: HASH_QUEUE,
+        }
+    }
+}
+
+/// Admission to password hashing: at most `concurrency` hashes run, at most
+/// `queue` more wait; anyone beyond is turned away at once instead of piling up
+/// 19 MiB allocations on the blocking pool.
+struct HashGate {
+    admitted: Arc<tokio::sync::Semaphore>,
+    running: Arc<tokio::sync::Semaphore>,
+    /// The working memory of the slots not in use (at most `concurrency` buffers).
+    memory: Arc<std::sync::Mutex<Vec<Memory>>>,
+}
+
+/// Held while one hash is computed: a place to run and its working memory.
+struct HashSlot {
+    _admitted: tokio::sync::OwnedSemaphorePermit,
+    _running: tokio::sync::OwnedSemaphorePermit,
+    pool: Arc<std::sync::Mutex<Vec<Memory>>>,
+}
+
+impl HashSlot {
+    /// Runs `f` on the blocking pool with this slot's working memory.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce(&mut Memory) -> Result<T> + Send + 'static) -> Result<T> {
+        let memory = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+        let (result, memory) = on_blocking(memory.unwrap_or_else(new_memory), f).await;
+        if let Some(m) = memory {
+            self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(m);
+        }
+        result
+    }
+}
+
+impl HashGate {
+    fn new(limits: &AccountLimits) -> Self {
+        let concurrency = limits.hash_concurrency.max(1);
+        Self {
+            admitted: Arc::new(tokio::sync::Semaphore::new(concurrency + limits.hash_queue)),
+            running: Arc::new(tokio::sync::Semaphore::new(concurrency)),
+            memory: Arc::new(std::sync::Mutex::new(Vec::new())),
+        }
+    }
+
+    async fn slot(&self) -> Result<HashSlot> {
+        let admitted = self.admitted.clone().try_acquire_owned().map_err(|_| {
+            metrics::counter!("todo_password_hash_rejected_total").increment(1);
+            Error::Overloaded { retry_after_secs: 1 }
+        })?;
+        let running = self.running.clone().acquire_owned().await.map_err(Error::internal)?;
+        Ok(HashSlot { _admitted: admitted, _running: running, pool: self.memory.clone() })
+    }
+}
+
 /// Registration and sign-in.
 #[derive(Clone)]
 pub struct AccountService {
     users: Arc<dyn UserRepository>,
     attempts: Arc<dyn LoginAttempts>,
     clock: Arc<dyn Clock>,
+    limits: AccountLimits,
+    gate: Arc<HashGate>,
     /// A real hash of a random password, verified against when the account does not
     /// exist, so that unknown and known e-mails take the same time.
     decoy_hash: Arc<tokio::sync::OnceCell<String>>,
@@ -107,7 +258,21 @@ pub struct AccountService {
 
 impl AccountService {
     pub fn new(users: Arc<dyn UserRepository>, attempts: Arc<dyn LoginAttempts>, clock: Arc<dyn Clock>) -> Self {
-        Self { users, attempts, clock, decoy_hash: Arc::new(tokio::sync::OnceCell::new()) }
+        Self::with_limits(users, attempts, clock, AccountLimits::default())
+    }
+
+    pub fn with_limits(
+        users: Arc<dyn UserRepository>,
+        attempts: Arc<dyn LoginAttempts>,
+        clock: Arc<dyn Clock>,
+        limits: AccountLimits,
+    ) -> Self {
+        let gate = Arc::new(HashGate::new(&limits));
+        Self { users, attempts, clock, limits, gate, decoy_hash: Arc::new(tokio::sync::OnceCell::new()) }
+    }
+
+    pub fn limits(&self) -> &AccountLimits {
+        &self.limits
     }
 
     pub async fn register(&self, r: Registration) -> Result<User> {
@@ -115,10 +280,12 @@ impl AccountService {
         if self.users.by_email(&r.email).await?.is_some() {
             return Err(Error::Conflict("an account with this e-mail already exists".into()));
         }
+        let password = r.password;
+        let password_hash = self.gate.slot().await?.run(move |m| hash_in(password.as_bytes(), m)).await?;
         let user = User {
             id: UserId::new(),
             email: r.email,
-            password_hash: hash_password(r.password).await?,
+            password_hash,
             timezone: r.timezone.unwrap_or_default(),
             created_at: self.clock.now(),
         };
@@ -126,47 +293,65 @@ impl AccountService {
         Ok(user)
     }
 
-    /// The user whose credentials these are. Every failure is the same
-    /// [`Error::Unauthorized`] (never saying whether the e-mail exists); after
-    /// [`MAX_FAILED_LOGINS`] failures in the window, [`Error::RateLimited`].
-    pub async fn login(&self, c: Credentials) -> Result<User> {
+    /// The user whose credentials these are, signing in from `client` (an IP
+    /// address). Every failure is the same [`Error::Unauthorized`] (never saying
+    /// whether the e-mail exists). Each attempt is counted for (account, client)
+    /// before the password is checked, in one atomic step; past
+    /// [`AccountLimits::max_attempts`] in the window, [`Error::RateLimited`]
+    /// without checking. A success clears the pair's count. When every hashing
+    /// slot is taken and the queue is full, [`Error::Overloaded`].
+    pub async fn login(&self, c: Credentials, client: &str) -> Result<User> {
         let account = c.email.trim().to_lowercase();
+        if account.len() > EMAIL_MAX_LEN {
+            // No account has such an address: nothing to throttle, nothing to hash.
+            return Err(Error::Unauthorized);
+        }
+        let client: String = client.chars().take(64).collect();
         let now = self.clock.now();
-        let window = Duration::minutes(THROTTLE_WINDOW_MINUTES);
-        let failures = self.attempts.failures_since(&account, now - window).await?;
-        if failures.len() >= MAX_FAILED_LOGINS {
-            let oldest_relevant = failures[failures.len() - MAX_FAILED_LOGINS];
-            let retry = (oldest_relevant + window - now).num_seconds().max(1) as u64;
+        let window = self.attempts.count_attempt(&account, &client, now, self.limits.window).await?;
+        if window.attempts > u64::from(self.limits.max_attempts) {
+            let retry = (window.started + self.limits.window - now).num_seconds().max(1) as u64;
+            metrics::counter!("todo_login_throttled_total").increment(1);
             return Err(Error::RateLimited { retry_after_secs: retry });
         }
         let user = match Email::parse(&account) {
             Ok(email) => self.users.by_email(&email).await?,
             Err(_) => None,
         };
-        let password_ok = match &user {
-            Some(u) if c.password.len() <= PASSWORD_MAX_BYTES => {
-                verify_password(c.password, u.password_hash.clone()).await?
-            }
-            _ => {
-                let decoy = self
-                    .decoy_hash
-                    .get_or_try_init(|| hash_password(format!("decoy-{}", UserId::new())))
-                    .await?
-                    .clone();
-                let _ = verify_password(c.password.chars().take(64).collect(), decoy).await?;
-                false
+        let password_ok = {
+            let slot = self.gate.slot().await?;
+            match &user {
+                Some(u) if c.password.len() <= PASSWORD_MAX_BYTES => {
+                    let (password, phc) = (c.password, u.password_hash.clone());
+                    slot.run(move |m| verify_in(password.as_bytes(), &phc, m)).await?
+                }
+                _ => {
+                    let decoy = self
+                        .decoy_hash
+                        .get_or_try_init(|| {
+                            let decoy = format!("decoy-{}", UserId::new());
+                            slot.run(move |m| hash_in(decoy.as_bytes(), m))
+                        })
+                        .await?
+                        .clone();
+                    let password: String = c.password.chars().take(64).collect();
+                    let _ = slot.run(move |m| verify_in(password.as_bytes(), &decoy, m)).await?;
+                    false
+                }
             }
         };
         match user {
             Some(u) if password_ok => {
-                self.attempts.clear(&account).await?;
+                self.attempts.clear(&account, &client).await?;
                 Ok(u)
             }
-            _ => {
-                self.attempts.record_failure(&account, now).await?;
-                Err(Error::Unauthorized)
-            }
+            _ => Err(Error::Unauthorized),
         }
+    }
+
+    /// Forgets throttling windows that ended (run now and then to bound the table).
+    pub async fn prune_attempts(&self) -> Result<u64> {
+        self.attempts.prune(self.clock.now() - self.limits.window).await
     }
 
     pub async fn user(&self, id: UserId) -> Result<User> {
@@ -178,6 +363,9 @@ impl AccountService {
 mod tests {
     use super::*;
     use crate::memory::{ManualClock, MemoryStore};
+    use crate::ports::SystemClock;
+
+    const IP: &str = "192.0.2.1";
 
     fn service() -> (AccountService, ManualClock) {
         let store = Arc::new(MemoryStore::new());
@@ -198,7 +386,21 @@ mod tests {
         let (s, _) = service();
         let u = s.register(reg("ada@example.com", "correct horse")).await.unwrap();
         assert!(u.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert_eq!(s.login(creds("ADA@example.com ", "correct horse")).await.unwrap().id, u.id);
+        assert_eq!(s.login(creds("ADA@example.com ", "correct horse"), IP).await.unwrap().id, u.id);
+    }
+
+    /// Hashes made here verify with the argon2 crate's own verifier and back.
+    #[tokio::test]
+    async fn hashes_match_the_argon2_crate() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let ours = hash_password("correct horse".into()).await.unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default().verify_password(b"correct horse", &parsed).is_ok());
+        assert!(Argon2::default().verify_password(b"wrong horse", &parsed).is_err());
+        let a2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params());
+        let theirs = a2.hash_password(b"correct horse", &SaltString::generate(&mut OsRng)).unwrap().to_string();
+        assert!(verify_password("correct horse".into(), theirs.clone()).await.unwrap());
+        assert!(!verify_password("wrong horse".into(), theirs).await.unwrap());
     }
 
     #[tokio::test]
@@ -218,27 +420,93 @@ mod tests {
     async fn wrong_password_and_unknown_user_look_the_same() {
         let (s, _) = service();
         s.register(reg("ada@example.com", "correct horse")).await.unwrap();
-        assert!(matches!(s.login(creds("ada@example.com", "wrong horse")).await, Err(Error::Unauthorized)));
-        assert!(matches!(s.login(creds("bob@example.com", "correct horse")).await, Err(Error::Unauthorized)));
-        assert!(matches!(s.login(creds("not an email", "x")).await, Err(Error::Unauthorized)));
+        assert!(matches!(s.login(creds("ada@example.com", "wrong horse"), IP).await, Err(Error::Unauthorized)));
+        assert!(matches!(s.login(creds("bob@example.com", "correct horse"), IP).await, Err(Error::Unauthorized)));
+        assert!(matches!(s.login(creds("not an email", "x"), IP).await, Err(Error::Unauthorized)));
     }
 
     #[tokio::test]
-    async fn throttles_after_ten_failures_then_recovers() {
+    async fn throttles_after_ten_attempts_then_recovers() {
         let (s, clock) = service();
         s.register(reg("ada@example.com", "correct horse")).await.unwrap();
         for _ in 0..MAX_FAILED_LOGINS {
-            assert!(matches!(s.login(creds("ada@example.com", "nope nope")).await, Err(Error::Unauthorized)));
+            assert!(matches!(s.login(creds("ada@example.com", "nope nope"), IP).await, Err(Error::Unauthorized)));
             clock.advance(Duration::seconds(10));
         }
-        // Even the right password is refused while throttled.
-        match s.login(creds("ada@example.com", "correct horse")).await {
+        // Even the right password is refused from this address while throttled.
+        match s.login(creds("ada@example.com", "correct horse"), IP).await {
             Err(Error::RateLimited { retry_after_secs }) => {
                 assert!(retry_after_secs > 0 && retry_after_secs <= 15 * 60);
             }
             other => panic!("expected rate limiting, got {other:?}"),
         }
         clock.advance(Duration::minutes(15));
-        assert!(s.login(creds("ada@example.com", "correct horse")).await.is_ok());
+        assert!(s.login(creds("ada@example.com", "correct horse"), IP).await.is_ok());
+    }
+
+    /// Guessing from one address never locks the owner out from another.
+    #[tokio::test]
+    async fn the_owner_signs_in_from_another_address_while_one_is_throttled() {
+        let (s, _) = service();
+        s.register(reg("ada@example.com", "correct horse")).await.unwrap();
+        for _ in 0..=MAX_FAILED_LOGINS {
+            let _ = s.login(creds("ada@example.com", "nope nope"), "203.0.113.9").await;
+        }
+        assert!(matches!(
+            s.login(creds("ada@example.com", "correct horse"), "203.0.113.9").await,
+            Err(Error::RateLimited { .. })
+        ));
+        assert!(s.login(creds("ada@example.com", "correct horse"), "198.51.100.7").await.is_ok());
+    }
+
+    /// N parallel guesses: exactly `max_attempts` get their password checked.
+    #[tokio::test]
+    async fn parallel_guesses_cannot_pass_the_check_together() {
+        let (s, _) = service();
+        s.register(reg("ada@example.com", "correct horse")).await.unwrap();
+        let guesses: Vec<_> = (0..30)
+            .map(|_| {
+                let s = s.clone();
+                tokio::spawn(async move { s.login(creds("ada@example.com", "nope nope"), IP).await })
+            })
+            .collect();
+        let (mut checked, mut throttled) = (0, 0);
+        for g in guesses {
+            match g.await.unwrap() {
+                Err(Error::Unauthorized) => checked += 1,
+                Err(Error::RateLimited { .. }) => throttled += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!((checked, throttled), (MAX_FAILED_LOGINS as usize, 30 - MAX_FAILED_LOGINS as usize));
+    }
+
+    #[tokio::test]
+    async fn overlong_accounts_are_refused_without_work() {
+        let (s, _) = service();
+        let long = format!("{}@example.com", "a".repeat(10_000));
+        assert!(matches!(s.login(creds(&long, "whatever1"), IP).await, Err(Error::Unauthorized)));
+    }
+
+    /// Beyond the running hashes and the queue, sign-ins are turned away at once.
+    #[tokio::test]
+    async fn hashing_is_capped_with_a_short_queue() {
+        let store = Arc::new(MemoryStore::new());
+        let limits = AccountLimits { hash_concurrency: 1, hash_queue: 2, ..AccountLimits::default() };
+        let s = AccountService::with_limits(store.clone(), store, Arc::new(SystemClock), limits);
+        let tries: Vec<_> = (0..12)
+            .map(|i| {
+                let s = s.clone();
+                tokio::spawn(async move { s.login(creds(&format!("u{i}@example.com"), "nope nope"), IP).await })
+            })
+            .collect();
+        let mut overloaded = 0;
+        for t in tries {
+            if let Err(Error::Overloaded { retry_after_secs }) = t.await.unwrap() {
+                assert_eq!(retry_after_secs, 1);
+                overloaded += 1;
+            }
+        }
+        assert!(overloaded >= 12 - 3, "at most 1 running + 2 waiting got through; {overloaded} were turned away");
     }
 }

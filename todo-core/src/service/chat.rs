@@ -54,6 +54,12 @@ pub struct ChatResponse {
 #[async_trait]
 pub trait Interpreter: Send + Sync {
     async fn interpret(&self, message: &str, now: DateTime<Utc>, tz: Tz) -> Command;
+
+    /// [`Interpreter::interpret`] for `user` (whose budget a paid interpreter spends).
+    async fn interpret_for(&self, user: UserId, message: &str, now: DateTime<Utc>, tz: Tz) -> Command {
+        let _ = user;
+        self.interpret(message, now, tz).await
+    }
 }
 
 /// [`chat::parse`]: deterministic, no network.
@@ -140,7 +146,7 @@ impl ChatService {
                 (c, true)
             }
         };
-        let command = self.interpreter.interpret(message, now, tz.tz()).await;
+        let command = self.interpreter.interpret_for(user_id, message, now, tz.tz()).await;
         // A task changed by another writer meanwhile: the command runs again on
         // what is there now.
         retrying(None, || async {

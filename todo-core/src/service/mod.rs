@@ -2,8 +2,10 @@
 
 pub mod account;
 pub mod audit;
+pub mod audit_verify;
 pub mod chat;
 pub mod filters;
+pub mod live;
 pub mod notification;
 pub mod recurring;
 pub mod sync;

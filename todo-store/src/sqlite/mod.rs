@@ -36,7 +36,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// and shares the pool.
 #[derive(Clone)]
 pub struct SqliteStore {
-    engine: Arc<Engine<SqliteBackend>>,
+    pub(crate) engine: Arc<Engine<SqliteBackend>>,
 }
 
 impl_store!(SqliteStore);

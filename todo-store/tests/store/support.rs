@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use todo_core::contract::audit::{self, AuditFixture};
 use todo_core::contract::checkpoint;
 use todo_core::contract::conversations::{self, ConversationFixture};
+use todo_core::contract::limits::{self, LimitFixture, LimitPorts};
 use todo_core::contract::reminders::{self, ReminderFixture, ReminderPorts};
 use todo_core::domain::{Task, TaskId, UserId};
 use todo_core::events::{CloudEvent, EventFactory, EventType, ReminderData, Topic};
@@ -146,6 +147,18 @@ where
     .await;
     reminders::run_all(|| async { Box::new(fresh().await) as Box<dyn ReminderFixture> }).await;
     conversations::run_all(|| async { Box::new(fresh().await) as Box<dyn ConversationFixture> }).await;
+    limits::run_all(|| async { Box::new(fresh().await) as Box<dyn LimitFixture> }).await;
+}
+
+#[async_trait]
+impl LimitFixture for StoreFixture {
+    async fn open(&self) -> LimitPorts {
+        LimitPorts {
+            logins: self.store.login_attempts(),
+            checkpoints: self.store.audit_checkpoints(),
+            budget: self.store.llm_budget(),
+        }
+    }
 }
 
 #[async_trait]

@@ -76,8 +76,8 @@ export class LiveConnection {
     this.setState(this.everOpened ? 'reconnecting' : 'connecting', { attempt: this.attempt });
     let ws;
     try {
-      // The token goes in the subprotocol header (`bearer, <jwt>`) rather than in
-      // `?token=`, which the server also accepts: URLs end up in logs and histories.
+      // The token goes in the subprotocol header (`bearer, <jwt>`), never in the
+      // URL (the server refuses `?token=`): URLs end up in logs and histories.
       ws = new WebSocket(this.o.url(), ['bearer', token]);
     } catch {
       this.scheduleRetry();

@@ -87,8 +87,7 @@ use std::sync::Arc;
 use todo_core::events::TopicNames;
 use todo_core::ports::{
     AuditCheckpoints, AuditStore, ConversationStore, EventLog, LlmBudget, LoginAttempts, ReminderStore,
-    SavedFilterStore, TaskRepository,
-    UserRepository,
+    SavedFilterStore, TaskRepository, UserRepository,
 };
 
 pub use error::{Result, StoreError};

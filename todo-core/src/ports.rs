@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 
 use crate::Result;
 use crate::domain::{
-    AuditEntry, AuditPage, AuditQuery, Conversation, ConversationId, Email, EventId, Message, Notification, Task,
-    TaskId, TaskPage, TaskQuery, User, UserId, WebhookDelivery,
+    AuditEntry, AuditPage, AuditQuery, Conversation, ConversationId, Email, EventId, FilterId, Message, Notification,
+    SavedFilter, Task, TaskId, TaskPage, TaskQuery, User, UserId, WebhookDelivery,
 };
 use crate::events::{CloudEvent, EventFactory, OutboxEvent, ReminderData, TopicNames, dlq_name};
 
@@ -533,6 +533,27 @@ pub trait ConversationStore: Send + Sync {
 
     /// Messages of the user's conversation with `seq > after_seq`, oldest first, at most `limit`.
     async fn messages(&self, user_id: UserId, id: ConversationId, after_seq: i64, limit: u32) -> Result<Vec<Message>>;
+}
+
+/// Saved filters, scoped to their user: another user's filter does not exist.
+/// Names are unique per user by [`crate::domain::FilterName::key`].
+#[async_trait]
+pub trait SavedFilterStore: Send + Sync {
+    /// Stores a new filter; [`crate::Error::Conflict`] when the user has one of that name.
+    async fn create(&self, f: &SavedFilter) -> Result<()>;
+
+    /// The filter if it exists and belongs to `user_id`.
+    async fn get(&self, user_id: UserId, id: FilterId) -> Result<Option<SavedFilter>>;
+
+    /// The user's filters, by name key then id.
+    async fn list(&self, user_id: UserId) -> Result<Vec<SavedFilter>>;
+
+    /// Replaces the name, query and `updated_at` of the user's filter `f.id`;
+    /// [`crate::Error::NotFound`] or [`crate::Error::Conflict`] (the name is taken).
+    async fn update(&self, f: &SavedFilter) -> Result<()>;
+
+    /// Deletes the user's filter; [`crate::Error::NotFound`] when there is none.
+    async fn delete(&self, user_id: UserId, id: FilterId) -> Result<()>;
 }
 
 /// Sends a signed webhook request.

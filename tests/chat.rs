@@ -132,7 +132,10 @@ async fn llm_stub(mode: &'static str) -> String {
     let app = axum::Router::new().route(
         "/v1/chat/completions",
         axum::routing::post(move |axum::Json(req): axum::Json<Value>| async move {
-            assert!(req["tools"].as_array().is_some_and(|t| t.len() == 6), "the tools are offered");
+            assert!(
+                req["tools"].as_array().is_some_and(|t| t.len() == todo_services::llm::TOOLS.len()),
+                "the tools are offered"
+            );
             match mode {
                 "tool" => (
                     StatusCode::OK,

@@ -9,7 +9,7 @@ use todo_core::consumer::LagBoard;
 use todo_core::events::EventFactory;
 use todo_core::ports::{
     ApiTokenStore, AuditCheckpoints, AuditStore, CalendarFeedStore, Clock, ConversationStore, EventLog, LlmBudget,
-    LoginAttempts, ReminderStore, SystemClock, TaskRepository, UserRepository,
+    LoginAttempts, ReminderStore, SavedFilterStore, SystemClock, TaskRepository, UserRepository,
 };
 use todo_core::service::account::AccountLimits;
 use todo_core::service::assistant::AssistantService;
@@ -18,7 +18,7 @@ use todo_core::service::audit_verify::AuditVerifier;
 use todo_core::service::chat::{ChatService, Interpreter, RuleBasedInterpreter};
 use todo_core::service::notification::NotificationService;
 use todo_core::service::sync::SyncHub;
-use todo_core::service::{AccountService, CalendarService, TaskService, TokenService};
+use todo_core::service::{AccountService, CalendarService, FilterService, TaskService, TokenService};
 
 use std::net::SocketAddr;
 
@@ -52,6 +52,7 @@ pub struct Ports {
     pub conversations: Arc<dyn ConversationStore>,
     pub checkpoints: Arc<dyn AuditCheckpoints>,
     pub llm_budget: Arc<dyn LlmBudget>,
+    pub saved_filters: Arc<dyn SavedFilterStore>,
     pub api_tokens: Arc<dyn ApiTokenStore>,
     pub calendar_feeds: Arc<dyn CalendarFeedStore>,
     /// The event log services consume (the SQL log, or Kafka).
@@ -71,6 +72,7 @@ impl Ports {
             + ConversationStore
             + AuditCheckpoints
             + LlmBudget
+            + SavedFilterStore
             + ApiTokenStore
             + CalendarFeedStore
             + EventLog
@@ -85,6 +87,7 @@ impl Ports {
             conversations: store.clone(),
             checkpoints: store.clone(),
             llm_budget: store.clone(),
+            saved_filters: store.clone(),
             api_tokens: store.clone(),
             calendar_feeds: store.clone(),
             log: store,
@@ -104,6 +107,7 @@ impl Ports {
             conversations: store.conversations(),
             checkpoints: store.audit_checkpoints(),
             llm_budget: store.llm_budget(),
+            saved_filters: store.saved_filters(),
             api_tokens: store.api_tokens(),
             calendar_feeds: store.calendar_feeds(),
             log,
@@ -127,7 +131,9 @@ pub fn state_with(
 ) -> AppState {
     let tasks =
         TaskService::new(ports.tasks.clone(), ports.users.clone(), ports.clock.clone(), EventFactory::new(API_SOURCE));
-    let chat = ChatService::new(tasks.clone(), ports.conversations.clone(), ports.clock.clone(), interpreter);
+    let filters = FilterService::new(tasks.clone(), ports.saved_filters.clone());
+    let chat = ChatService::new(tasks.clone(), ports.conversations.clone(), ports.clock.clone(), interpreter)
+        .with_saved_filters(filters.clone());
     let audit = AuditService::new(ports.audit.clone());
     let notifications = NotificationService::new(ports.reminders.clone());
     AppState {
@@ -137,6 +143,7 @@ pub fn state_with(
         mcp: Arc::new(McpSettings::default()),
         feeds: Arc::new(FeedSettings::default()),
         chat,
+        filters,
         tasks,
         accounts: AccountService::new(ports.users.clone(), ports.login_attempts.clone(), ports.clock.clone()),
         audit,

@@ -1,4 +1,4 @@
-//! The optional LLM interpreter: the same five tools (plus `help`), offered as
+//! The optional LLM interpreter: the same tools (`save_filter` and `help` too), offered as
 //! OpenAI-compatible function-calling tools to `POST {LLM_BASE_URL}/chat/completions`
 //! (OpenAI, Ollama, llama.cpp server, vLLM). Any failure — timeout, HTTP error, no
 //! or malformed tool call, arguments that do not validate — falls back to the
@@ -146,7 +146,8 @@ impl Interpreter for LlmInterpreter {
 }
 
 /// The tools, by name.
-pub const TOOLS: [&str; 6] = ["add_task", "list_tasks", "complete_task", "delete_task", "update_task", "help"];
+pub const TOOLS: [&str; 7] =
+    ["add_task", "list_tasks", "complete_task", "delete_task", "update_task", "save_filter", "help"];
 
 fn system_prompt(now: DateTime<Utc>, tz: Tz) -> String {
     format!(
@@ -212,9 +213,17 @@ pub fn tools() -> Value {
                 "status": {"type": "string", "enum": ["pending", "completed", "all"]},
                 "priority": priority(), "tag": {"type": "string"},
                 "due_after": datetime(), "due_before": datetime(), "overdue": {"type": "boolean"},
-                "query": {"type": "string", "description": "words to search for"}
+                "query": {"type": "string", "description": "words to search for"},
+                "filter": {"type": "string", "description": "a filter query when the other arguments cannot say it, e.g. (overdue | today) & #work & !p3; it then says it all"},
+                "list": {"type": "string", "description": "the name of a saved list the user asks for"}
             }),
             &[]
+        ),
+        tool(
+            "save_filter",
+            "Save the last listing under a name.",
+            json!({"name": {"type": "string", "minLength": 1, "maxLength": 100}}),
+            &["name"]
         ),
         tool("complete_task", "Mark a task as done.", json!({"ref": task_ref()}), &["ref"]),
         tool("delete_task", "Delete one task.", json!({"ref": task_ref()}), &["ref"]),
@@ -260,6 +269,9 @@ mod tests {
             "delete task 4",
             "move task 2 to friday at 4pm",
             "tag task 5 with home",
+            "show (overdue or today) #work",
+            "show my work today list",
+            "save this as 'work today'",
             "help",
         ];
         for s in samples {

@@ -12,7 +12,7 @@ use todo_core::service::audit_verify::AuditVerifier;
 use todo_core::service::chat::ChatService;
 use todo_core::service::notification::NotificationService;
 use todo_core::service::sync::SyncHub;
-use todo_core::service::{AccountService, CalendarService, TaskService, TokenService};
+use todo_core::service::{AccountService, CalendarService, FilterService, TaskService, TokenService};
 
 use crate::http::auth::JwtKeys;
 use crate::http::calendar::FeedSettings;
@@ -25,6 +25,8 @@ use crate::http::ws::SocketCounts;
 #[derive(Clone)]
 pub struct AppState {
     pub tasks: TaskService,
+    /// Saved filters.
+    pub filters: FilterService,
     pub accounts: AccountService,
     pub chat: ChatService,
     pub audit: AuditService,

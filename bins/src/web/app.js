@@ -13,6 +13,7 @@ import { initEditor, openEditor } from './js/views/editor.js';
 import {
   addFired, announceReminder, initNotifications, loadNotifications, resetNotifications,
 } from './js/views/notifications.js';
+import { loadSavedFilters, resetSavedFilters } from './js/views/filters.js';
 import { applyTask, initTasks, loadTasks } from './js/views/tasks.js';
 
 const ROUTES = ['tasks', 'notifications', 'audit', 'connections'];
@@ -84,6 +85,7 @@ function enter() {
   $('#user-avatar').textContent = (session.user.email[0] || '?').toUpperCase();
   route(false);
   loadTasks();
+  loadSavedFilters();
   loadConversation();
   live.start();
 }
@@ -97,6 +99,7 @@ function signOut(reason = '', here = true) {
   tasks.loaded = false;
   resetNotifications();
   resetAudit();
+  resetSavedFilters();
   resetConnections();
   clearConversation();
   $('#usermenu').open = false;
@@ -109,10 +112,14 @@ function signOut(reason = '', here = true) {
 
 let current = null;
 
-/** `#/tasks`, `#/notifications`, `#/audit`, `#/connections`: hash routes need nothing from the server. */
+/**
+ * `#/tasks`, `#/notifications`, `#/audit`, `#/connections`: hash routes need
+ * nothing from the server. `#/tasks?filter=<query>` is the task list under a
+ * filter query.
+ */
 function route(moveFocus) {
   if (!session.token) return;
-  const name = ROUTES.find((r) => location.hash === `#/${r}`) || 'tasks';
+  const name = ROUTES.find((r) => location.hash === `#/${r}` || location.hash.startsWith(`#/${r}?`)) || 'tasks';
   for (const r of ROUTES) $(`#view-${r}`).hidden = r !== name;
   for (const a of $$('.mainnav a')) {
     if (a.dataset.route === name) a.setAttribute('aria-current', 'page');
@@ -178,6 +185,7 @@ function applyChatActions(actions) {
     if (r.error) continue;
     if (['add_task', 'complete_task', 'update_task'].includes(a.tool) && r.id) applyTask(r);
     if (a.tool === 'delete_task' && r.deleted) tasks.remove(r.deleted);
+    if (a.tool === 'save_filter' && r.id) loadSavedFilters();
   }
 }
 

@@ -19,6 +19,8 @@ pub enum Intent {
     CompleteTask,
     DeleteTask,
     UpdateTask,
+    /// Save the last listing as a named filter ("save this as 'work today'").
+    SaveFilter,
     Help,
     Unknown,
 }
@@ -31,6 +33,7 @@ impl Intent {
             Intent::CompleteTask => "complete_task",
             Intent::DeleteTask => "delete_task",
             Intent::UpdateTask => "update_task",
+            Intent::SaveFilter => "save_filter",
             Intent::Help => "help",
             Intent::Unknown => "unknown",
         }
@@ -53,6 +56,7 @@ pub enum Command {
     CompleteTask(RefArgs),
     DeleteTask(RefArgs),
     UpdateTask(UpdateTaskArgs),
+    SaveFilter(SaveFilterArgs),
     Help(NoArgs),
     /// Not understood, or too ambiguous to act on; `args` is `{}` and the
     /// clarifying question is in [`Command::reply`].
@@ -67,6 +71,7 @@ impl Command {
             Command::CompleteTask(_) => Intent::CompleteTask,
             Command::DeleteTask(_) => Intent::DeleteTask,
             Command::UpdateTask(_) => Intent::UpdateTask,
+            Command::SaveFilter(_) => Intent::SaveFilter,
             Command::Help(_) => Intent::Help,
             Command::Unknown(_) => Intent::Unknown,
         }
@@ -164,7 +169,8 @@ pub struct AddTaskArgs {
 }
 
 /// `list_tasks`: filters, all optional but `status` (pending unless asked otherwise).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Two listings are equal when their arguments are: `phrase` is a hint, not one.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ListTasksArgs {
     #[serde(default)]
     pub status: StatusFilter,
@@ -183,6 +189,32 @@ pub struct ListTasksArgs {
     /// Words searched in titles and descriptions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    /// A filter query (docs/filters.md), given when the arguments above cannot say
+    /// what was asked ("show (overdue or today) #work"); it then says it all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// The name of a saved list the sentence may mean ("show my work today list");
+    /// the other arguments are what the words mean when there is no such list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list: Option<String>,
+    /// The listing as a filter query with relative dates kept relative, for "save
+    /// this as ..." (not an argument of the tool).
+    #[serde(skip)]
+    pub phrase: Option<String>,
+}
+
+impl PartialEq for ListTasksArgs {
+    fn eq(&self, o: &Self) -> bool {
+        let Self { status, priority, tag, due_after, due_before, overdue, query, filter, list, phrase: _ } = self;
+        (status, priority, tag, due_after, due_before, overdue, query, filter, list)
+            == (&o.status, &o.priority, &o.tag, &o.due_after, &o.due_before, &o.overdue, &o.query, &o.filter, &o.list)
+    }
+}
+
+/// `save_filter`: save the last listing as a named filter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveFilterArgs {
+    pub name: String,
 }
 
 /// `complete_task` and `delete_task`.

@@ -33,16 +33,17 @@ mod add;
 mod calendar;
 mod clock;
 mod command;
-mod datetime;
+pub(crate) mod datetime;
 mod edit;
 mod extract;
+mod filter_phrase;
 mod intent;
-mod lexer;
+pub(crate) mod lexer;
 mod list;
 mod recurrence;
 mod reference;
 mod reply;
-mod span;
+pub(crate) mod span;
 #[cfg(test)]
 mod test_util;
 mod update;
@@ -52,8 +53,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 pub use command::{
-    AddTaskArgs, Clarification, Command, DueAt, Intent, ListTasksArgs, NoArgs, RecurrenceRule, RefArgs, TaskRef,
-    UpdateTaskArgs,
+    AddTaskArgs, Clarification, Command, DueAt, Intent, ListTasksArgs, NoArgs, RecurrenceRule, RefArgs, SaveFilterArgs,
+    TaskRef, UpdateTaskArgs,
 };
 pub use reply::HELP;
 

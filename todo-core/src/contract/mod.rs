@@ -7,8 +7,10 @@ pub mod checkpoint;
 pub mod conversations;
 pub mod credentials;
 pub mod event_log;
+pub mod filters;
 pub mod limits;
 pub mod reminders;
+pub mod saved_filters;
 pub mod task_repo;
 
 use std::time::Duration;

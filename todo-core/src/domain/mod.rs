@@ -7,6 +7,7 @@ pub mod ids;
 pub mod notification;
 pub mod query;
 pub mod recurrence;
+pub mod saved_filter;
 pub mod task;
 pub mod user;
 
@@ -15,10 +16,11 @@ use std::borrow::Cow;
 pub use audit::{AuditEntry, AuditPage, AuditQuery, VerifyReport};
 pub use conversation::{Action, Conversation, Message, Role};
 pub use credential::{ApiToken, CalendarFeed, Principal, Scope, Scopes, SecretHash, TokenId, TokenName, TokenView};
-pub use ids::{ConversationId, EventId, SeriesId, TaskId, UserId};
+pub use ids::{ConversationId, EventId, FilterId, SeriesId, TaskId, UserId};
 pub use notification::{Notification, WebhookDelivery};
 pub use query::{Cursor, SortField, SortSpec, StatusFilter, TaskPage, TaskQuery};
 pub use recurrence::Recurrence;
+pub use saved_filter::{FilterName, FilterQuery, SavedFilter};
 pub use task::{Description, Priority, RepeatFrom, Status, Tag, Tags, Task, TaskTitle};
 pub use user::{Email, Timezone, User, UserView};
 

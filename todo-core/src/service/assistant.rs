@@ -515,6 +515,7 @@ fn batch(results: Vec<ItemResult>) -> BatchResult {
 pub fn describe(e: &Error) -> String {
     match e {
         Error::Validation(v) => format!("invalid {}: {}", v.field, v.message),
+        Error::InvalidFilter(f) => format!("invalid filter: {}", f.message),
         Error::NotFound(what) => format!("{what} not found"),
         Error::VersionMismatch { current } => {
             format!("the task changed meanwhile: it is at version {current}; read it again and retry")

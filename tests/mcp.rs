@@ -1,8 +1,9 @@
 //! The MCP endpoint `/mcp` (Streamable HTTP, stateless) spoken to as JSON-RPC:
 //! bearer per request, hosts and origins, every tool's annotations enforced for
 //! read-only tokens (the list comes from the server, so new tools are covered),
-//! ownership through every tool, tool errors as `isError` results, and every
-//! change on the log and in the audit trail. (scripts/clients-test drives both
+//! ownership through every tool, tool errors as `isError` results, every
+//! change on the log and in the audit trail, and `find_tasks` answering a filter
+//! query exactly as `GET /api/v1/tasks?filter=` does (in the user's time zone). (scripts/clients-test drives both
 //! transports with the official Python SDK.)
 
 use reqwest::StatusCode;
@@ -14,6 +15,7 @@ on_every_backend!(
     read_tokens_call_only_read_only_tools,
     tools_never_cross_users,
     changes_are_events_and_bad_arguments_are_tool_errors,
+    find_tasks_speaks_the_filter_language_of_rest,
     http_doors_are_guarded,
 );
 
@@ -150,8 +152,30 @@ async fn tools_never_cross_users(backend: Backend) {
     let task = made["structuredContent"].clone();
     let id = task["id"].as_str().unwrap();
 
-    let found = call(&app, &b_tok, "find_tasks", json!({"status": "all", "query": "secret"})).await;
-    assert_eq!(found["structuredContent"]["items"], json!([]), "B finds nothing of A's");
+    // B's filters, whatever they say, only ever see B's tasks.
+    let bs = call(&app, &b_tok, "add_task", json!({"text": "bob's secret tomorrow at 5pm"})).await;
+    let bs_id = bs["structuredContent"]["id"].clone();
+    for q in [
+        "status:all & search: secret",
+        "status:all",
+        "tomorrow",
+        "!#nothing",
+        "status:all | no date",
+        "due after: 1970-01-02 | no date",
+        "search: alice",
+    ] {
+        let found = call(&app, &b_tok, "find_tasks", json!({"filter": q})).await;
+        assert!(!is_error(&found), "{q}: {found}");
+        let ids: Vec<&Value> =
+            found["structuredContent"]["items"].as_array().unwrap().iter().map(|t| &t["id"]).collect();
+        assert!(ids.iter().all(|i| **i == bs_id), "B's {q:?} finds nothing of A's: {found}");
+    }
+    // A's saved filter is not B's to open.
+    app.post("/api/v1/filters", &a, json!({"name": "secrets", "query": "search: secret"})).await;
+    let theirs = call(&app, &b_tok, "find_tasks", json!({"saved_filter": "secrets"})).await;
+    assert!(is_error(&theirs) && text(&theirs).contains("has no saved filters"), "{theirs}");
+    let mine = call(&app, &a_tok, "find_tasks", json!({"saved_filter": "Secrets"})).await;
+    assert_eq!(mine["structuredContent"]["items"][0]["id"], json!(id), "{mine}");
     let trail = call(&app, &b_tok, "audit_trail", json!({"task_id": id})).await;
     assert_eq!(trail["structuredContent"]["items"], json!([]));
     for (name, args) in [
@@ -184,7 +208,7 @@ async fn changes_are_events_and_bad_arguments_are_tool_errors(backend: Backend) 
     assert_eq!(done["structuredContent"]["status"], "completed");
     // The next occurrence comes from the recurring-task service.
     let next = eventually(20, "the next occurrence", || async {
-        let r = call(&app, &w, "find_tasks", json!({"query": "water the plants"})).await;
+        let r = call(&app, &w, "find_tasks", json!({"filter": "search: water the plants"})).await;
         r["structuredContent"]["items"].as_array().and_then(|i| i.first().cloned())
     })
     .await;
@@ -217,6 +241,13 @@ async fn changes_are_events_and_bad_arguments_are_tool_errors(backend: Backend) 
         ("get_task", json!({"id": "not-a-uuid"}), "invalid arguments"),
         ("find_tasks", json!({"limit": 0}), "limit"),
         ("find_tasks", json!({"sort": "nope"}), "sort"),
+        (
+            "find_tasks",
+            json!({"filter": "#work & due before:"}),
+            "invalid filter: expected a date after 'due before:' at 19",
+        ),
+        ("find_tasks", json!({"filter": "today", "list": 1}), "list must be 0 to 0"),
+        ("find_tasks", json!({"status": "all"}), "unknown field"),
         ("update_task", json!({"id": id, "changes": {"priority": "urgent!"}}), "invalid arguments"),
         ("add_tasks", json!({"tasks": []}), "1 to 50"),
         ("add_reminder", json!({"id": id}), "remind_at"),
@@ -225,8 +256,129 @@ async fn changes_are_events_and_bad_arguments_are_tool_errors(backend: Backend) 
         assert!(is_error(&r), "{name} {args}: {r}");
         assert!(text(&r).contains(says), "{name} {args}: {r}");
     }
-    let all = call(&app, &w, "find_tasks", json!({"status": "all"})).await;
+    let all = call(&app, &w, "find_tasks", json!({"filter": "status:all"})).await;
     assert_eq!(all["structuredContent"]["items"].as_array().unwrap().len(), 2, "nothing added by bad calls");
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"].as_array().expect("items").iter().map(|t| t["id"].as_str().unwrap().to_owned()).collect()
+}
+
+/// `/api/v1/tasks?filter=<q>&<extra>`, URL-encoded.
+fn tasks_path(q: &str, extra: &str) -> String {
+    let url = reqwest::Url::parse_with_params("http://x/api/v1/tasks", &[("filter", q)]).expect("a url");
+    format!("{}?{}&{extra}", url.path(), url.query().unwrap_or_default())
+}
+
+/// `find_tasks {filter}` is `GET /api/v1/tasks?filter=`: the same tasks and lists
+/// for every query, the same pages, the same parser errors (with the position),
+/// evaluated in the user's time zone (UTC+14 here: its days are never UTC's).
+async fn find_tasks_speaks_the_filter_language_of_rest(backend: Backend) {
+    use chrono::{Duration, FixedOffset, Utc};
+
+    let app = TestApp::spawn(backend).await;
+    let body =
+        json!({"email": "kiri@example.com", "password": "correct horse battery", "timezone": "Pacific/Kiritimati"});
+    let s = app.call(reqwest::Method::POST, "/api/v1/auth/register", None, Some(body)).await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let w = app.mint_token(&s, "assistant", &["read", "write"]).await;
+    let now = Utc::now();
+    // One task every 3 hours from 33 hours ago to 33 hours ahead, and one undated.
+    let mut made = Vec::new();
+    for (i, h) in (-11..=11).map(|k| k * 3).enumerate() {
+        let tag = if i % 2 == 0 { "work" } else { "home" };
+        let priority = ["low", "medium", "high"][i % 3];
+        let due = (now + Duration::hours(h)).to_rfc3339();
+        let t = json!({"title": format!("t{h:+}"), "due_at": due, "tags": [tag], "priority": priority});
+        made.push(app.create_task(&s, t).await);
+    }
+    app.create_task(&s, json!({"title": "undated", "tags": ["work"]})).await;
+    let done = made[3]["id"].as_str().unwrap();
+    assert!(!is_error(&call(&app, &w, "complete_task", json!({"id": done})).await));
+
+    for q in [
+        "today",
+        "today & #work",
+        "overdue | p1",
+        "(today | overdue) & !#home",
+        "status:all & search: t+",
+        "completed",
+        "no date",
+        "7 days & priority >= medium",
+        "due before: tomorrow & due after: yesterday",
+        "overdue, today",
+    ] {
+        let rest = app.get(&tasks_path(q, "sort=due_at&limit=200"), &s).await;
+        assert_eq!(rest.status, StatusCode::OK, "{q}: {:?}", rest.body);
+        let mcp = call(&app, &w, "find_tasks", json!({"filter": q, "sort": "due_at", "limit": 200})).await;
+        assert!(!is_error(&mcp), "{q}: {mcp}");
+        let page = &mcp["structuredContent"];
+        assert_eq!(ids(page), ids(&rest.body), "{q}");
+        assert_eq!(page["lists"], rest.body["lists"], "{q}");
+    }
+    let second = call(&app, &w, "find_tasks", json!({"filter": "overdue, today", "list": 1, "limit": 200})).await;
+    let rest = app.get(&tasks_path("overdue, today", "list=1&limit=200"), &s).await;
+    assert_eq!(ids(&second["structuredContent"]), ids(&rest.body));
+
+    // "today" is the user's local day (UTC+14, no DST), not the server's.
+    let kiri = FixedOffset::east_opt(14 * 3600).unwrap();
+    let today_in = |tz: FixedOffset, at: chrono::DateTime<Utc>| -> Vec<String> {
+        let day = at.with_timezone(&tz).date_naive();
+        made.iter()
+            .filter(|t| t["id"] != json!(done))
+            .filter(|t| {
+                let due: chrono::DateTime<Utc> = t["due_at"].as_str().unwrap().parse().unwrap();
+                due.with_timezone(&tz).date_naive() == day
+            })
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let utc = FixedOffset::east_opt(0).unwrap();
+    let found = loop {
+        let before = Utc::now();
+        let r = call(&app, &w, "find_tasks", json!({"filter": "today", "sort": "due_at"})).await;
+        // Asked across local midnight: ask again.
+        if today_in(kiri, before) == today_in(kiri, Utc::now()) {
+            assert_ne!(today_in(kiri, before), today_in(utc, before), "the test's premise");
+            assert_eq!(ids(&r["structuredContent"]), today_in(kiri, before));
+            break r;
+        }
+    };
+    assert!(!ids(&found["structuredContent"]).is_empty());
+
+    // Pages: every task once, in order, through the cursors.
+    let mut seen = Vec::new();
+    let mut args = json!({"filter": "status:all", "sort": "title", "limit": 5});
+    loop {
+        let r = call(&app, &w, "find_tasks", args.clone()).await;
+        let page = &r["structuredContent"];
+        let got = ids(page);
+        assert!(got.len() <= 5);
+        seen.extend(got);
+        match page["next_cursor"].as_str() {
+            Some(c) => args["cursor"] = json!(c),
+            None => break,
+        }
+    }
+    let all = app.get(&tasks_path("status:all", "sort=title&limit=200"), &s).await;
+    assert_eq!(seen, ids(&all.body));
+    assert_eq!(seen.len(), made.len() + 1);
+
+    // A query that does not parse: the parser's message and position, as REST's 400 has them.
+    for q in ["#work & due before:", "wrok", "(today | p1", "today &", "priority > purple"] {
+        let rest = app.get(&tasks_path(q, ""), &s).await;
+        assert_eq!(rest.status, StatusCode::BAD_REQUEST, "{q}");
+        assert_eq!(rest.body["error"]["code"], "invalid_filter");
+        let r = call(&app, &w, "find_tasks", json!({"filter": q})).await;
+        assert!(is_error(&r), "{q}: {r}");
+        let said = text(&r);
+        let message = rest.body["error"]["message"].as_str().unwrap();
+        let span = &rest.body["error"]["span"];
+        assert!(said.starts_with(&format!("invalid filter: {message}")), "{q}: {said} vs {message}");
+        assert!(said.contains(&format!("characters {} to {}", span[0], span[1])), "{q}: {said} vs {span}");
+    }
 }
 
 async fn http_doors_are_guarded(backend: Backend) {

@@ -137,7 +137,13 @@ pub fn state_with(
     let audit = AuditService::new(ports.audit.clone());
     let notifications = NotificationService::new(ports.reminders.clone());
     AppState {
-        assistant: AssistantService::new(tasks.clone(), chat.clone(), audit.clone(), notifications.clone()),
+        assistant: AssistantService::new(
+            tasks.clone(),
+            chat.clone(),
+            audit.clone(),
+            notifications.clone(),
+            filters.clone(),
+        ),
         tokens: TokenService::new(ports.api_tokens.clone(), ports.clock.clone()),
         calendar: CalendarService::new(ports.calendar_feeds.clone(), tasks.clone()),
         mcp: Arc::new(McpSettings::default()),

@@ -1,9 +1,11 @@
 """The official MCP Python SDK (`mcp` from PyPI) drives both transports of the
 server: Streamable HTTP at /mcp, and stdio (`todo mcp`, launched by the SDK as
 desktop assistants launch it). Each run lists the tools, adds a recurring task
-by sentence, finds it, completes it, sees the next occurrence, fails cleanly on
-a read-only token's delete; each step's events are on the log and in the audit
-trail; another user's token never sees the task."""
+by sentence, finds it with filter queries (a bad one is an isError result with
+the parser's message and position), completes it, sees the next occurrence,
+fails cleanly on a read-only token's delete; each step's events are on the log
+and in the audit trail; another user's token never sees the task, whatever its
+filter."""
 
 from __future__ import annotations
 
@@ -83,10 +85,18 @@ async def _assistant_flow(server: Server, transport: str) -> None:
         local = due.astimezone(todo_events_tz(tz))
         assert (local.weekday(), local.hour, local.minute) == (0, 9, 0), local
 
-        # 3. Found.
-        found = await call(client, "find_tasks", {"query": f"plants {transport}"})
-        assert not found.is_error
+        # 3. Found, with a filter query (evaluated in the user's time zone).
+        found = await call(client, "find_tasks", {"filter": f"recurring & search: plants {transport}"})
+        assert not found.is_error, found.content
         assert [t["id"] for t in found.structured_content["items"]] == [task["id"]]
+        assert found.structured_content["lists"] == [f"recurring & search: plants {transport}"]
+        days = (local.date() - datetime.now(todo_events_tz(tz)).date()).days
+        window = await call(client, "find_tasks", {"filter": f"{days + 1} days"})
+        assert task["id"] in [t["id"] for t in window.structured_content["items"]], window.content
+        bad = await call(client, "find_tasks", {"filter": "recurring & due before:"})
+        assert bad.is_error
+        assert bad.content[0].text.startswith("invalid filter: expected a date after 'due before:' at 23"), bad.content
+        assert "characters 23 to 23" in bad.content[0].text, bad.content
 
         # 4. Completed.
         done = await call(client, "complete_task", {"id": task["id"]})
@@ -94,7 +104,7 @@ async def _assistant_flow(server: Server, transport: str) -> None:
 
         # 5. The next occurrence, as the recurrence engine computes it.
         async def next_one():
-            r = await call(client, "find_tasks", {"query": f"plants {transport}"})
+            r = await call(client, "find_tasks", {"filter": f"search: plants {transport}"})
             items = [t for t in r.structured_content["items"] if t["series_id"] == task["id"]]
             return items[0] if items else None
 
@@ -139,8 +149,9 @@ async def _assistant_flow(server: Server, transport: str) -> None:
 
     # 8. Another user's token never sees them.
     async with connect(server, transport, bobs) as client:
-        everything = await call(client, "find_tasks", {"status": "all"})
-        assert everything.structured_content["items"] == []
+        for q in ("status:all", "recurring", f"search: plants {transport}", "7 days | overdue | no date"):
+            everything = await call(client, "find_tasks", {"filter": q})
+            assert not everything.is_error and everything.structured_content["items"] == [], (q, everything)
         for tid in (task["id"], nxt["id"]):
             r = await call(client, "get_task", {"id": tid})
             assert r.is_error and r.content[0].text == "task not found"

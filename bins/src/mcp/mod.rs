@@ -37,12 +37,12 @@ use crate::http::limit::UserRateLimit;
 
 /// What the server tells a client about itself.
 const INSTRUCTIONS: &str = "Manages the user's todo list (todo-events). Find tasks with find_tasks \
-(filters, pages), read one with get_task, add with add_task (a sentence in `text`, or fields) or \
-add_tasks (several), change with update_task, complete_task / complete_tasks, reopen_task, \
-delete_task and add_reminder. Completing a recurring task makes its next occurrence appear shortly \
-after. list_notifications shows reminders that fired; audit_trail shows every recorded change of \
-one task. Times are RFC 3339; ids are UUIDs from earlier results. A read-only token can use the \
-read-only tools only.";
+(a filter query such as `(today | overdue) & #work`, or a filter the user saved, by name; pages), \
+read one with get_task, add with add_task (a sentence in `text`, or fields) or add_tasks (several), \
+change with update_task, complete_task / complete_tasks, reopen_task, delete_task and add_reminder. \
+Completing a recurring task makes its next occurrence appear shortly after. list_notifications \
+shows reminders that fired; audit_trail shows every recorded change of one task. Times are RFC \
+3339; ids are UUIDs from earlier results. A read-only token can use the read-only tools only.";
 
 /// How the server learns who is calling.
 #[derive(Clone)]
@@ -159,10 +159,17 @@ impl TodoMcp {
     }
 
     #[tool(
-        description = "Find the user's tasks: pending by default (`status` completed or all), filtered by \
-                       `priority`, `tag`, text `query`, `due_after`/`due_before` (RFC 3339) and `overdue`, sorted \
-                       by `sort` (due_at, priority, created_at, title; '-' prefix descending). Returns a page of \
-                       tasks and `next_cursor` for the next page.",
+        description = "Find the user's tasks with a `filter` query (the web page's and the REST API's filter \
+                       language), evaluated now in the user's time zone. Terms: today, tomorrow, overdue, `7 days`, \
+                       a date (friday, dec 24, 2026-12-24), `no date`, recurring, `has reminder`, p1 p2 p3 (high, \
+                       medium, low), #tag, `search: text`, `due before: friday`, `due after: dec 24`, \
+                       `created after: -7 days`, `completed after: monday`, pending, completed, status:all. Combine \
+                       with & (or a space), |, ! and parentheses: `(today | overdue) & #work & !p3`. Pending tasks \
+                       only unless the query names a status. A comma makes several lists (`overdue, today`): the \
+                       result's `lists` names them and `list` picks one (0 first). `saved_filter` instead runs a \
+                       filter the user saved, by name. Sorted by `sort` (due_at, priority, created_at, title; '-' \
+                       prefix descending); returns a page of tasks and `next_cursor` for the next page. A query that \
+                       does not parse is an error saying what was expected and at which character.",
         input_schema = schema::of::<FindTasksArgs>(),
         output_schema = schema::of::<TaskPage>(),
         annotations(
@@ -394,5 +401,47 @@ impl ServerHandler for TodoMcp {
         tracing::debug!(tool = %request.name, user = %principal.user_id, "mcp tool call");
         context.extensions.insert(principal);
         self.tool_router.call(ToolCallContext::new(self, request, context)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use todo_core::filter::Filter;
+    use todo_core::memory::MemoryStore;
+
+    use super::*;
+    use crate::app::{Ports, state};
+    use crate::http::auth::JwtKeys;
+
+    fn test_assistant() -> AssistantService {
+        let ports = Ports::from_one(Arc::new(MemoryStore::new()));
+        state(&ports, JwtKeys::new(&[7; 32], 60), None, vec![]).assistant
+    }
+
+    /// The queries `find_tasks`' description shows a model are in it, and parse.
+    #[test]
+    fn the_find_tasks_description_teaches_queries_that_parse() {
+        let server = TodoMcp::over_http(test_assistant());
+        let tool = server.tools().into_iter().find(|t| t.name == "find_tasks").expect("find_tasks");
+        let description = tool.description.as_deref().unwrap_or_default();
+        for q in [
+            "7 days",
+            "no date",
+            "has reminder",
+            "search: text",
+            "due before: friday",
+            "due after: dec 24",
+            "created after: -7 days",
+            "completed after: monday",
+            "(today | overdue) & #work & !p3",
+            "overdue, today",
+        ] {
+            assert!(description.contains(&format!("`{q}`")), "{q} is in the description");
+            Filter::parse(q).unwrap_or_else(|e| panic!("{q}: {e:?}"));
+        }
+        for term in ["today", "tomorrow", "overdue", "recurring", "p1", "#tag", "pending", "completed", "status:all"] {
+            assert!(description.contains(term), "{term}");
+            Filter::parse(term).unwrap_or_else(|e| panic!("{term}: {e:?}"));
+        }
     }
 }

@@ -9,15 +9,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::chat::Command;
-use crate::domain::query::{PAGE_DEFAULT, SortSpec};
+use crate::domain::query::PAGE_DEFAULT;
 use crate::domain::{
-    AuditPage, AuditQuery, Cursor, Description, EventId, Notification, Principal, Priority, Recurrence, RepeatFrom,
-    StatusFilter, Tag, Tags, Task, TaskId, TaskPage, TaskQuery, TaskTitle, ValidationError,
+    AuditPage, AuditQuery, Description, EventId, Notification, Principal, Priority, Recurrence, RepeatFrom, Tags, Task,
+    TaskId, TaskPage, TaskQuery, TaskTitle, ValidationError,
 };
 use crate::service::audit::AuditService;
 use crate::service::chat::ChatService;
+use crate::service::filters::FilterService;
 use crate::service::notification::NotificationService;
-use crate::service::{NewTask, TaskPatch, TaskService};
+use crate::service::{ListParams, NewTask, TaskPatch, TaskService};
 use crate::{Error, Result};
 
 /// Items in one batch call.
@@ -82,31 +83,31 @@ pub struct AddTasksArgs {
     pub tasks: Vec<AddTaskArgs>,
 }
 
-/// `find_tasks`: the caller's tasks with filters, sorted, one page at a time.
+/// `find_tasks`: the caller's tasks that a filter query shows, sorted, one page
+/// at a time. The query language is that of `GET /api/v1/tasks?filter=`
+/// (docs/filters.md), evaluated now in the user's time zone; it says everything
+/// the REST API's shorthand parameters (`status`, `priority`, `tag`, `q`,
+/// `due_after`, `due_before`, `overdue`) say, so they are not repeated here.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindTasksArgs {
-    /// `pending` (default), `completed` or `all`.
+    /// A filter query, e.g. `(today | overdue) & #work & !p3`, `p1 & due before: friday`,
+    /// `search: invoice`, `completed after: monday`, `status:all & #home`. Pending tasks
+    /// only unless it names a status; dates are the user's local dates. Without a filter:
+    /// every pending task.
     #[serde(default)]
-    pub status: Option<StatusFilter>,
+    #[schema(max_length = 1000, example = "(today | overdue) & #work")]
+    pub filter: Option<String>,
+    /// The name of a filter the user saved (web page, chat, `/api/v1/filters`), instead
+    /// of `filter`; compared regardless of case and spacing.
     #[serde(default)]
-    pub priority: Option<Priority>,
-    /// Only tasks with this tag (without `#`).
+    #[schema(max_length = 100, example = "work today")]
+    pub saved_filter: Option<String>,
+    /// Which comma-separated list of the query this page is of: 0 (default) to one less
+    /// than the number of lists (the result's `lists` names them).
     #[serde(default)]
-    pub tag: Option<Tag>,
-    /// Case-insensitive text searched in titles and descriptions.
-    #[serde(default)]
-    #[schema(max_length = 200)]
-    pub query: Option<String>,
-    /// Only tasks due at or after this RFC 3339 instant.
-    #[serde(default)]
-    pub due_after: Option<DateTime<Utc>>,
-    /// Only tasks due before this RFC 3339 instant.
-    #[serde(default)]
-    pub due_before: Option<DateTime<Utc>>,
-    /// Only pending tasks whose due time has passed.
-    #[serde(default)]
-    pub overdue: Option<bool>,
+    #[schema(minimum = 0, maximum = 9)]
+    pub list: Option<u32>,
     /// `due_at` (default), `priority`, `created_at` or `title`; prefix `-` for descending.
     #[serde(default)]
     #[schema(pattern = "^-?(due_at|priority|created_at|title)$")]
@@ -249,6 +250,7 @@ pub struct AssistantService {
     chat: ChatService,
     audit: AuditService,
     notifications: NotificationService,
+    filters: FilterService,
 }
 
 /// Refuses `p` unless it may change things.
@@ -269,8 +271,14 @@ fn parse_limit(limit: Option<i64>) -> std::result::Result<u32, ValidationError> 
 }
 
 impl AssistantService {
-    pub fn new(tasks: TaskService, chat: ChatService, audit: AuditService, notifications: NotificationService) -> Self {
-        Self { tasks, chat, audit, notifications }
+    pub fn new(
+        tasks: TaskService,
+        chat: ChatService,
+        audit: AuditService,
+        notifications: NotificationService,
+        filters: FilterService,
+    ) -> Self {
+        Self { tasks, chat, audit, notifications, filters }
     }
 
     /// Adds one task: from a sentence, or from fields.
@@ -356,28 +364,43 @@ impl AssistantService {
         }
     }
 
-    /// One page of the caller's tasks.
+    /// One page of the caller's tasks that `args.filter` (or the saved filter
+    /// `args.saved_filter`) shows, as `GET /api/v1/tasks?filter=` lists them: the
+    /// same parser, evaluated in the user's time zone, the same SQL. A query that
+    /// does not parse is [`Error::InvalidFilter`], before anything is read.
     pub async fn find_tasks(&self, p: &Principal, args: FindTasksArgs) -> Result<TaskPage> {
-        let mut q = TaskQuery::new(p.user_id, self.tasks.clock().now());
-        if let Some(s) = args.status {
-            q.status = s;
+        let filter = match (args.filter, args.saved_filter) {
+            (Some(_), Some(_)) => {
+                return Err(ValidationError::new("saved_filter", "give filter or saved_filter, not both").into());
+            }
+            (filter, None) => filter,
+            (None, Some(name)) => Some(self.saved_query(p, &name).await?),
+        };
+        let params = ListParams {
+            filter,
+            list: args.list.map(|l| l.to_string()),
+            sort: args.sort,
+            limit: args.limit.map(|l| l.to_string()),
+            cursor: args.cursor,
+            ..ListParams::default()
+        };
+        self.tasks.list_with(p.user_id, params).await
+    }
+
+    /// The query of the user's saved filter `name`, or a refusal naming the ones
+    /// there are.
+    async fn saved_query(&self, p: &Principal, name: &str) -> Result<String> {
+        if let Some(f) = self.filters.by_name(p.user_id, name).await? {
+            return Ok(f.query.as_str().to_owned());
         }
-        q.priority = args.priority;
-        q.tag = args.tag;
-        if let Some(text) = &args.query {
-            q.text = TaskQuery::parse_text(text).map_err(|e| ValidationError::new("query", e.message))?;
-        }
-        q.due_after = args.due_after;
-        q.due_before = args.due_before;
-        q.overdue = args.overdue.unwrap_or(false);
-        if let Some(s) = &args.sort {
-            q.sort = SortSpec::parse(s)?;
-        }
-        q.limit = parse_limit(args.limit)?;
-        if let Some(c) = &args.cursor {
-            q.cursor = Some(Cursor::decode(c, q.sort)?);
-        }
-        self.tasks.list(&q).await
+        let names: Vec<String> =
+            self.filters.list(p.user_id).await?.iter().map(|f| format!("{:?}", f.name.as_str())).collect();
+        let known = if names.is_empty() {
+            "the user has no saved filters".to_owned()
+        } else {
+            format!("the user's saved filters are {}", names.join(", "))
+        };
+        Err(ValidationError::new("saved_filter", format!("no saved filter is named {name:?}; {known}")).into())
     }
 
     pub async fn get_task(&self, p: &Principal, args: TaskIdArgs) -> Result<Task> {
@@ -515,7 +538,10 @@ fn batch(results: Vec<ItemResult>) -> BatchResult {
 pub fn describe(e: &Error) -> String {
     match e {
         Error::Validation(v) => format!("invalid {}: {}", v.field, v.message),
-        Error::InvalidFilter(f) => format!("invalid filter: {}", f.message),
+        Error::InvalidFilter(f) => format!(
+            "invalid filter: {} (characters {} to {} of the filter; see the find_tasks description for its terms)",
+            f.message, f.span[0], f.span[1]
+        ),
         Error::NotFound(what) => format!("{what} not found"),
         Error::VersionMismatch { current } => {
             format!("the task changed meanwhile: it is at version {current}; read it again and retry")
@@ -552,10 +578,11 @@ mod tests {
         let tasks = TaskService::new(store.clone(), store.clone(), clock.clone(), EventFactory::new("/test"));
         let chat = ChatService::new(tasks.clone(), store.clone(), clock.clone(), Arc::new(RuleBasedInterpreter));
         let svc = AssistantService::new(
-            tasks,
+            tasks.clone(),
             chat,
             AuditService::new(store.clone()),
             NotificationService::new(store.clone()),
+            FilterService::new(tasks, store.clone()),
         );
         let write = Principal::session(user.id);
         let read = Principal { scopes: Scopes::READ, ..write };
@@ -647,5 +674,86 @@ mod tests {
         assert_eq!(t.remind_at, Some("2026-12-01T09:30:00Z".parse().unwrap()));
         let neither = AddReminderArgs { id: t.id, remind_at: None, minutes_before_due: None };
         assert!(matches!(svc.add_reminder(&p, neither).await, Err(Error::Validation(_))));
+    }
+
+    fn task(title: &str, tags: &[&str], due: Option<&str>) -> AddTaskArgs {
+        AddTaskArgs {
+            title: Some(TaskTitle::parse(title).unwrap()),
+            tags: Some(Tags::parse(tags.iter().copied()).unwrap()),
+            due_at: due.map(|d| d.parse().unwrap()),
+            ..Default::default()
+        }
+    }
+
+    fn titles(page: &TaskPage) -> Vec<&str> {
+        page.items.iter().map(|t| t.title.as_str()).collect()
+    }
+
+    fn filter(q: &str) -> FindTasksArgs {
+        FindTasksArgs { filter: Some(q.into()), ..Default::default() }
+    }
+
+    #[tokio::test]
+    async fn find_tasks_reads_a_filter_in_the_users_time_zone() {
+        // 09:00 UTC on 2026-11-26 is 10:00 in Berlin; Berlin's 27th starts at 23:00 UTC.
+        let (svc, _, p, read) = setup().await;
+        for t in [
+            task("late tonight", &["work"], Some("2026-11-26T22:30:00Z")),
+            task("just after midnight", &["work"], Some("2026-11-26T23:30:00Z")),
+            task("yesterday", &["home"], Some("2026-11-25T08:00:00Z")),
+            task("someday", &["work"], None),
+        ] {
+            svc.add_task(&p, t).await.unwrap();
+        }
+        let today = svc.find_tasks(&read, filter("today & #work")).await.unwrap();
+        assert_eq!(titles(&today), ["late tonight"], "Berlin's today, not UTC's");
+        let agenda = svc.find_tasks(&read, filter("overdue, today")).await.unwrap();
+        assert_eq!(titles(&agenda), ["yesterday"]);
+        assert_eq!(agenda.lists.as_deref(), Some(&["overdue".to_owned(), "today".to_owned()][..]));
+        let second = FindTasksArgs { list: Some(1), ..filter("overdue, today") };
+        assert_eq!(titles(&svc.find_tasks(&read, second).await.unwrap()), ["late tonight"]);
+        let none = svc.find_tasks(&read, filter("no date")).await.unwrap();
+        assert_eq!(titles(&none), ["someday"]);
+        let all = svc.find_tasks(&read, FindTasksArgs::default()).await.unwrap();
+        assert_eq!(all.items.len(), 4, "without a filter: every pending task");
+        assert_eq!(all.lists, None);
+        // Pages.
+        let first = svc.find_tasks(&read, FindTasksArgs { limit: Some(3), ..Default::default() }).await.unwrap();
+        assert_eq!(first.items.len(), 3);
+        let rest = FindTasksArgs { limit: Some(3), cursor: first.next_cursor.clone(), ..Default::default() };
+        let rest = svc.find_tasks(&read, rest).await.unwrap();
+        assert_eq!(rest.items.len(), 1);
+        assert!(rest.next_cursor.is_none());
+    }
+
+    #[tokio::test]
+    async fn an_invalid_filter_says_what_and_where() {
+        let (svc, _, _, read) = setup().await;
+        let e = svc.find_tasks(&read, filter("#work & due before:")).await.unwrap_err();
+        let Error::InvalidFilter(f) = &e else { panic!("{e:?}") };
+        assert_eq!(f.span, [19, 19]);
+        let said = describe(&e);
+        assert!(said.starts_with("invalid filter: expected a date"), "{said}");
+        assert!(said.contains("at 19") && said.contains("characters 19 to 19"), "{said}");
+        let list = svc.find_tasks(&read, FindTasksArgs { list: Some(1), ..filter("today") }).await.unwrap_err();
+        assert!(describe(&list).contains("list must be 0 to 0"), "{list:?}");
+    }
+
+    #[tokio::test]
+    async fn find_tasks_opens_a_saved_filter_by_name() {
+        let (svc, _, p, read) = setup().await;
+        svc.add_task(&p, task("report", &["work"], None)).await.unwrap();
+        svc.add_task(&p, task("garden", &["home"], None)).await.unwrap();
+        let none = FindTasksArgs { saved_filter: Some("work".into()), ..Default::default() };
+        let e = svc.find_tasks(&read, none.clone()).await.unwrap_err();
+        assert!(describe(&e).contains("has no saved filters"), "{e:?}");
+        let saved = crate::service::filters::NewSavedFilter { name: "Work Stuff".into(), query: "#work".into() };
+        svc.filters.create(p.user_id, saved).await.unwrap();
+        let e = svc.find_tasks(&read, none).await.unwrap_err();
+        assert!(describe(&e).contains(r#"saved filters are "Work Stuff""#), "{e:?}");
+        let by_name = FindTasksArgs { saved_filter: Some("work  stuff".into()), ..Default::default() };
+        assert_eq!(titles(&svc.find_tasks(&read, by_name).await.unwrap()), ["report"]);
+        let both = FindTasksArgs { saved_filter: Some("Work Stuff".into()), ..filter("#home") };
+        assert!(describe(&svc.find_tasks(&read, both).await.unwrap_err()).contains("not both"));
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod config;
+pub mod converse;
 pub mod docs;
 pub mod http;
 pub mod llm;

@@ -67,6 +67,12 @@ pub async fn converse(now: DateTime<Utc>, tz: Timezone, turns: &[String]) -> any
     let log = store.event_log();
     let topics = vec![log.topic_names().name(Topic::TaskEvents)];
     let mut sub = log.subscribe(RECURRING_GROUP, &topics, StartFrom::Earliest).await?;
+    // Join the group before the first turn (its lag is known once it has): the
+    // log is empty, so waiting for a record only activates it, and giving up
+    // the wait loses nothing.
+    while sub.lag().await?.is_none() {
+        let _ = tokio::time::timeout(Duration::from_millis(20), sub.next()).await;
+    }
 
     let mut conversation = None;
     let mut replies = Vec::with_capacity(turns.len());

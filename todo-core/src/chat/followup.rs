@@ -24,6 +24,9 @@ use crate::domain::TaskTitle;
 pub struct Conversing {
     /// A bulk action waits for "yes" or "no".
     pub pending: bool,
+    /// The last turn added or changed one task (it did not list tasks): a bare
+    /// "high priority" or "#family" is about that task, not a listing.
+    pub about_one: bool,
 }
 
 /// How a turn opened: with a correction ("actually", "no,"), an addition
@@ -39,16 +42,18 @@ enum Mark {
 pub(crate) fn interpret(s: &Sentence, ctx: &Ctx, conv: Conversing) -> Command {
     let (i, end) = intent::trim_politeness(s, 0, s.len());
     let w: Vec<&str> = (i..end).filter_map(|k| s.w(k)).collect();
-    if conv.pending && is_yes(&w) {
+    // "yes" with nothing asked is answered as such; "ok" alone is a thanks.
+    if is_yes(&w) && (conv.pending || !matches!(w.as_slice(), ["ok" | "okay" | "k" | "right" | "correct"])) {
         return Command::Confirm(NoArgs {});
     }
-    if is_no(&w) {
+    if is_no(&w) || (conv.pending && one_of(&w, NO_ANSWER)) {
         return Command::Cancel(NoArgs {});
     }
     if is_undo(&w) {
         return Command::Undo(NoArgs {});
     }
-    let (j, mut mark) = markers(s, i, end);
+    // From the first word: politeness may hide a marker ("let's do 6pm").
+    let (j, mut mark) = markers(s, 0, end);
     let end = trailing_markers(s, j, end, &mut mark);
     if j >= end {
         return intent::interpret(s, ctx);
@@ -61,7 +66,12 @@ pub(crate) fn interpret(s: &Sentence, ctx: &Ctx, conv: Conversing) -> Command {
         return c;
     }
     let normal = intent::interpret_range(s, j, end, ctx);
-    if mark != Mark::None
+    // Words no grammar took ("tomorrow at 7am" after "add gym"), or, after
+    // "actually" or "and", words read as a new task or a listing: the task the
+    // conversation is on, said again.
+    let unread = matches!(normal, Command::Unknown(_));
+    let bare = conv.about_one && matches!(normal, Command::ListTasks(_)) && !asks_for_a_list(s, j, end);
+    if (unread || bare || mark != Mark::None)
         && restatement_wanted(&normal, s, j)
         && let Some(c) = restatement(s, j, end, ctx, mark)
     {
@@ -106,11 +116,22 @@ const YES: &[&[&str]] = &[
     &["do", "them", "all"],
 ];
 
+/// "no" at any time (a no-op when nothing was asked).
 const NO: &[&[&str]] = &[
     &["no"],
     &["n"],
     &["nope"],
     &["nah"],
+    &["never", "mind"],
+    &["nevermind"],
+    &["nvm"],
+    &["no", "thanks"],
+    &["no", "thank", "you"],
+    &["no", "way"],
+];
+
+/// "no" to a question asked; otherwise "cancel it" deletes what it names.
+const NO_ANSWER: &[&[&str]] = &[
     &["cancel"],
     &["cancel", "that"],
     &["cancel", "it"],
@@ -122,13 +143,7 @@ const NO: &[&[&str]] = &[
     &["do", "not", "do", "it"],
     &["stop"],
     &["abort"],
-    &["never", "mind"],
-    &["nevermind"],
-    &["nvm"],
     &["forget", "it"],
-    &["no", "thanks"],
-    &["no", "thank", "you"],
-    &["no", "way"],
     &["leave", "it"],
     &["leave", "them"],
     &["keep", "them"],
@@ -203,6 +218,16 @@ fn markers(s: &Sentence, i: usize, end: usize) -> (usize, Mark) {
             &["instead"],
             &["oh", "wait"],
             &["no", "wait"],
+            &["how", "about"],
+            &["what", "about"],
+            &["let's", "do"],
+            &["lets", "do"],
+            &["let's", "say"],
+            &["lets", "say"],
+            &["let's", "make", "it"],
+            &["go", "with"],
+            &["maybe"],
+            &["perhaps"],
         ]
         .iter()
         .filter_map(|p| s.seq(j, p))
@@ -242,7 +267,7 @@ fn markers(s: &Sentence, i: usize, end: usize) -> (usize, Mark) {
 /// "6pm instead", "friday then": trailing words that mark a correction.
 fn trailing_markers(s: &Sentence, j: usize, end: usize, mark: &mut Mark) -> usize {
     let mut b = trim_end(s, j, end);
-    while b > j + 1 && s.is_any(b - 1, &["instead", "rather"]) {
+    while b > j + 1 && s.is_any(b - 1, &["instead", "rather", "actually"]) {
         *mark = Mark::Correct;
         b = trim_end(s, j, b - 1);
     }
@@ -340,6 +365,11 @@ fn correction(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> 
                 }
                 Command::UpdateTask(u)
             })
+        }
+        "check" | "tick" | "cross" => {
+            let (target, k) = pronoun_at(s, j + 1)?;
+            (s.is(k, "off") && trim_end(s, k + 1, end) == k + 1)
+                .then_some(Command::CompleteTask(RefArgs { task: target }))
         }
         "add" => add_to_it(s, j + 1, end),
         "remove" | "delete" | "clear" | "cancel" | "drop" | "unset" | "take" => remove_from_it(s, j + 1, end),
@@ -567,11 +597,36 @@ fn remind(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
 /// 6pm", "at 8", "tomorrow at 9", "for 5pm".
 fn reminder_phrase(s: &Sentence, k: usize, end: usize, ctx: &Ctx) -> Option<Reminder> {
     if let Some((span, e)) = before_at(s, k) {
+        // "an hour before it starts", "15 minutes before the meeting"
+        let filler = |x: usize| {
+            s.is_any(
+                x,
+                &[
+                    "it",
+                    "that",
+                    "starts",
+                    "start",
+                    "begins",
+                    "begin",
+                    "happens",
+                    "is",
+                    "due",
+                    "the",
+                    "my",
+                    "meeting",
+                    "appointment",
+                    "event",
+                    "task",
+                    "time",
+                    "deadline",
+                ],
+            )
+        };
         let (when, e2) = datetime::when_seq(s, e, ctx);
         if e2 >= end && !when.is_empty() && when.date.is_none() {
             return Some(Reminder::BeforeAt(span, when));
         }
-        return (e >= end).then_some(Reminder::Before(span));
+        return (e..end).all(filler).then_some(Reminder::Before(span));
     }
     let k = if s.is_any(k, &["for", "to"]) { k + 1 } else { k };
     // A bare hour after "remind me" is a time: "remind me 8".
@@ -586,7 +641,9 @@ fn reminder_phrase(s: &Sentence, k: usize, end: usize, ctx: &Ctx) -> Option<Remi
 
 /// After "add": "#family", "the tag family", "tags x and y" (to it), "a note: ...".
 fn add_to_it(s: &Sentence, j: usize, end: usize) -> Option<Command> {
-    let k = if s.is_any(j, &["a", "an", "the"]) { j + 1 } else { j };
+    let article = s.is_any(j, &["a", "an", "the"])
+        && s.is_any(j + 1, &["note", "description", "comment", "tag", "tags", "label", "labels"]);
+    let k = if article { j + 1 } else { j };
     if s.is_any(k, &["note", "description", "comment"]) {
         let mut v = k + 1;
         let mut target = it();
@@ -605,6 +662,15 @@ fn add_to_it(s: &Sentence, j: usize, end: usize) -> Option<Command> {
             Ok(_) => Command::unknown(reply::WHAT_UPDATE),
             Err(_) => Command::unknown(reply::DESCRIPTION_TOO_LONG),
         });
+    }
+    // "add the family tag", "add a work label"
+    if s.is_any(j, &["the", "a"])
+        && s.is_any(j + 2, &["tag", "label"])
+        && let Some(t) = s.w(j + 1).and_then(|w| crate::domain::Tag::parse(w.trim_start_matches('#')).ok())
+    {
+        let (target, e) = if s.is_any(j + 3, &["to", "on"]) { pronoun_at(s, j + 4)? } else { (it(), j + 3) };
+        return (trim_end(s, e, end) == e)
+            .then(|| Command::UpdateTask(UpdateTaskArgs { tags_add: vec![t], ..UpdateTaskArgs::of(target) }));
     }
     let (k, explicit) = if s.is_any(k, &["tag", "tags", "label", "labels"]) { (k + 1, true) } else { (k, false) };
     if !explicit && !s.w(k).is_some_and(|w| w.starts_with('#')) {
@@ -658,7 +724,6 @@ fn skip(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
     if !s.is(j, "skip") {
         return None;
     }
-    let _ = ctx;
     let mut k = j + 1;
     let mut target = None;
     let mut span = None;
@@ -691,8 +756,10 @@ fn skip(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
         (&["this", "month's"], Some(SkipSpan::Month)),
         (&["for", "this", "month"], Some(SkipSpan::Month)),
     ];
+    let mut phrases = phrases.to_vec();
+    phrases.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
     'outer: loop {
-        for (p, sp) in phrases {
+        for (p, sp) in &phrases {
             if let Some(e) = s.seq(k, p).filter(|e| *e <= b) {
                 k = e;
                 span = span.or(*sp);
@@ -712,7 +779,13 @@ fn skip(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
         }
         break;
     }
-    let b = trim_end(s, k, b);
+    let mut b = trim_end(s, k, b);
+    // "skip monday", "skip monday's": the occurrence on that day.
+    let (when, e) = datetime::when_seq(s, k, ctx);
+    if k < b && !when.is_empty() && (e >= b || (e + 1 == b && s.is(e, "'s"))) {
+        span = span.or(Some(SkipSpan::Day));
+        b = k;
+    }
     if k < b {
         if target.is_some() {
             return None;
@@ -728,6 +801,14 @@ fn skip(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
         target = Some(r);
     }
     Some(Command::SkipOccurrence(SkipArgs { task: target.unwrap_or_else(it), rest_of: span }))
+}
+
+/// Whether the words say a list is wanted: "tasks", "list", a question.
+fn asks_for_a_list(s: &Sentence, j: usize, end: usize) -> bool {
+    s.is_punct(end.saturating_sub(1), '?')
+        || (j..end).any(|k| {
+            s.is_any(k, &["tasks", "task", "todos", "list", "items", "ones", "things", "anything", "everything", "all"])
+        })
 }
 
 /// Whether a correction's words are better read as a restatement of the task
@@ -790,7 +871,7 @@ mod tests {
 
     fn turn(text: &str, pending: bool) -> String {
         let s = Sentence::conversing(text);
-        let c = interpret(&s, &ctx().conversing(), Conversing { pending });
+        let c = interpret(&s, &ctx().conversing(), Conversing { pending, about_one: false });
         serde_json::to_string(&c).unwrap()
     }
 
@@ -803,7 +884,7 @@ mod tests {
         assert_eq!(turn("yes", true), r#"{"intent":"confirm","args":{}}"#);
         assert_eq!(turn("ok do it", true), r#"{"intent":"confirm","args":{}}"#);
         assert_eq!(turn("no", true), r#"{"intent":"cancel","args":{}}"#);
-        assert_ne!(t("yes"), r#"{"intent":"confirm","args":{}}"#, "nothing asked");
+        assert_eq!(t("ok"), r#"{"intent":"unknown","args":{}}"#, "nothing asked: a thanks");
         for u in ["undo", "undo that", "Undo!", "undo it please", "take that back"] {
             assert_eq!(t(u), r#"{"intent":"undo","args":{}}"#, "{u}");
         }

@@ -76,8 +76,10 @@ pub(crate) fn bulk(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Comm
         };
         // Words the listing grammar did not read ("delete all my old stuff"):
         // not a filter this can act on.
+        let tag = filter.tag.as_ref().map(|t| t.as_str().to_owned());
         let unread = (k..b).any(|x| {
             !consumed[x]
+                && s.w(x) != tag.as_deref()
                 && s.w(x).is_some_and(|w| {
                     !matches!(
                         w,

@@ -58,6 +58,9 @@ pub struct ConversationContext {
     /// "that" and "them" mean.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub focus: Vec<TaskId>,
+    /// The focus is what a listing showed (not what a turn added or changed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub listed: bool,
     /// The changes this conversation made, oldest first: "undo" reverts the last.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<ChangeRecord>,

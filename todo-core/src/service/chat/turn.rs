@@ -28,6 +28,8 @@ pub struct TurnContext {
     pub focus_tasks: Vec<Task>,
     /// The last listing shown, in order: what "task 2" and "the second one" mean.
     pub listing: Vec<TaskId>,
+    /// The focus is what a listing showed (not what a turn added or changed).
+    pub listed: bool,
     /// The bulk action waiting for the user's yes, in words.
     pub pending: Option<String>,
     /// What "undo" would revert, in words.
@@ -73,6 +75,7 @@ impl ChatService {
             focus,
             focus_tasks,
             listing: conversation.last_listing.clone(),
+            listed: ctx.listed,
             pending,
             undo: ctx.changes.last().map(|c| c.what.clone()),
             recent: ctx.recent.clone(),
@@ -85,7 +88,7 @@ impl ChatService {
 impl TurnContext {
     /// What the rule-based grammar needs to know.
     pub fn conversing(&self) -> Conversing {
-        Conversing { pending: self.pending.is_some() }
+        Conversing { pending: self.pending.is_some(), about_one: self.focus.len() == 1 && !self.listed }
     }
 
     /// `command` with its references to the conversation resolved to task ids:
@@ -181,7 +184,9 @@ pub(super) fn remember(c: &mut Conversation, user_message: &str, o: &Outcome) {
     }
     if let Some(focus) = &o.focus {
         ctx.focus.clone_from(focus);
+        ctx.listed = false;
     } else if !o.revisions.is_empty() {
+        ctx.listed = false;
         let mut ids: Vec<TaskId> = Vec::new();
         for r in &o.revisions {
             if let Some(t) = r.after.as_ref().or(r.before.as_ref())
@@ -193,6 +198,7 @@ pub(super) fn remember(c: &mut Conversation, user_message: &str, o: &Outcome) {
         ctx.focus = ids;
     } else if let Some(listing) = &o.listing {
         ctx.focus.clone_from(listing);
+        ctx.listed = true;
     }
     ctx.remember(Role::User, user_message);
     ctx.remember(Role::Assistant, &o.reply);

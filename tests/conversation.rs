@@ -76,10 +76,8 @@ async fn follow_ups_survive_restarts_and_instances(backend: Backend) {
 
     // Turns of one conversation sent at once to both instances: each runs on what
     // the other left (a turn that lost the race is read again), none is lost.
-    let (a, b) = tokio::join!(
-        say(&app, &t, Some(&conv), "add buy milk"),
-        say(&other, &t, Some(&conv), "add buy bread")
-    );
+    let (a, b) =
+        tokio::join!(say(&app, &t, Some(&conv), "add buy milk"), say(&other, &t, Some(&conv), "add buy bread"));
     assert_eq!(a["actions"][0]["tool"], "add_task");
     assert_eq!(b["actions"][0]["tool"], "add_task");
     let msgs = app.get(&format!("/api/v1/conversations/{conv}/messages"), &t).await;
@@ -87,7 +85,8 @@ async fn follow_ups_survive_restarts_and_instances(backend: Backend) {
     say(&other, &t, Some(&conv), "undo").await;
     say(&app, &t, Some(&conv), "undo").await;
     let left = app.get("/api/v1/tasks?status=all", &t).await;
-    let titles: Vec<&str> = left.body["items"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
+    let titles: Vec<&str> =
+        left.body["items"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["call mom"], "both adds undone, and nothing else");
 }
 
@@ -209,22 +208,32 @@ async fn undo_of_every_change_is_an_audited_event(backend: Backend) {
     let r = say(&app, &t, Some(&conv), "undo").await;
     assert_eq!(r["actions"][0]["tool"], "delete_task", "{r}");
     assert_eq!(app.get(&format!("/api/v1/tasks/{added}"), &t).await.status, StatusCode::NOT_FOUND);
-    wait_audited(&app, &t, &added, &["task.created.v1", "task.changed.v1:created", "task.deleted.v1", "task.changed.v1:deleted"])
-        .await;
+    wait_audited(
+        &app,
+        &t,
+        &added,
+        &["task.created.v1", "task.changed.v1:created", "task.deleted.v1", "task.changed.v1:deleted"],
+    )
+    .await;
 
     // A completion, undone: reopened.
     let done = id_of(&say(&app, &t, Some(&conv), "add undo the completion").await);
     say(&app, &t, Some(&conv), "mark it as done").await;
     say(&app, &t, Some(&conv), "undo").await;
     assert_eq!(task(&app, &t, &done).await["status"], "pending");
-    wait_audited(&app, &t, &done, &[
-        "task.created.v1",
-        "task.changed.v1:created",
-        "task.completed.v1",
-        "task.changed.v1:completed",
-        "task.updated.v1",
-        "task.changed.v1:reopened",
-    ])
+    wait_audited(
+        &app,
+        &t,
+        &done,
+        &[
+            "task.created.v1",
+            "task.changed.v1:created",
+            "task.completed.v1",
+            "task.changed.v1:completed",
+            "task.updated.v1",
+            "task.changed.v1:reopened",
+        ],
+    )
     .await;
 
     // An update, undone: the values before.
@@ -234,14 +243,19 @@ async fn undo_of_every_change_is_an_audited_event(backend: Backend) {
     say(&app, &t, Some(&conv), "undo").await;
     let after = task(&app, &t, &moved).await;
     assert_eq!((&after["due_at"], &after["priority"]), (&before["due_at"], &before["priority"]));
-    wait_audited(&app, &t, &moved, &[
-        "task.created.v1",
-        "task.changed.v1:created",
-        "task.updated.v1",
-        "task.changed.v1:updated",
-        "task.updated.v1",
-        "task.changed.v1:updated",
-    ])
+    wait_audited(
+        &app,
+        &t,
+        &moved,
+        &[
+            "task.created.v1",
+            "task.changed.v1:created",
+            "task.updated.v1",
+            "task.changed.v1:updated",
+            "task.updated.v1",
+            "task.changed.v1:updated",
+        ],
+    )
     .await;
 
     // A deletion, undone: the task back with its id, seen live.
@@ -257,14 +271,19 @@ async fn undo_of_every_change_is_an_audited_event(backend: Backend) {
     let restored = task(&app, &t, &gone).await;
     assert_eq!(restored["title"], "undo the deletion");
     assert_eq!(restored["version"], 2, "one version after the deleted one");
-    wait_audited(&app, &t, &gone, &[
-        "task.created.v1",
-        "task.changed.v1:created",
-        "task.deleted.v1",
-        "task.changed.v1:deleted",
-        "task.created.v1",
-        "task.changed.v1:restored",
-    ])
+    wait_audited(
+        &app,
+        &t,
+        &gone,
+        &[
+            "task.created.v1",
+            "task.changed.v1:created",
+            "task.deleted.v1",
+            "task.changed.v1:deleted",
+            "task.created.v1",
+            "task.changed.v1:restored",
+        ],
+    )
     .await;
 
     // A skip, undone.
@@ -286,14 +305,19 @@ async fn undo_of_every_change_is_an_audited_event(backend: Backend) {
     say(&app, &t, Some(&conv), "undo").await;
     for id in [&a, &b] {
         assert_eq!(task(&app, &t, id).await["status"], "pending");
-        wait_audited(&app, &t, id, &[
-            "task.created.v1",
-            "task.changed.v1:created",
-            "task.deleted.v1",
-            "task.changed.v1:deleted",
-            "task.created.v1",
-            "task.changed.v1:restored",
-        ])
+        wait_audited(
+            &app,
+            &t,
+            id,
+            &[
+                "task.created.v1",
+                "task.changed.v1:created",
+                "task.deleted.v1",
+                "task.changed.v1:deleted",
+                "task.created.v1",
+                "task.changed.v1:restored",
+            ],
+        )
         .await;
     }
     let r = say(&app, &t, Some(&conv), "undo").await;

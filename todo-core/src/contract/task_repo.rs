@@ -12,12 +12,12 @@ use chrono::{DateTime, Utc};
 
 use crate::Error;
 use crate::domain::query::{SortSpec, StatusFilter};
+use crate::domain::{BulkAction, Conversation, Message, PendingAction, Role};
 use crate::domain::{
     Cursor, Description, Email, Priority, Recurrence, RepeatFrom, SeriesId, Status, Tag, Tags, Task, TaskId, TaskQuery,
     TaskTitle, Timezone, User, UserId,
 };
 use crate::events::{EventFactory, OutboxEvent, TaskChange, Topic};
-use crate::domain::{BulkAction, Conversation, Message, PendingAction, Role};
 use crate::ports::{
     Change, ChatTurn, ConversationStore, EventLog, LoginAttempts, ProcessedKey, Record, TaskRepository, TaskWrite,
     UserRepository,

@@ -36,9 +36,10 @@ pub struct TurnContext {
     pub undo: Option<String>,
     /// The last messages of the conversation, oldest first.
     pub recent: Vec<RecentMessage>,
-    /// Times in the tasks' descriptions are shown in this zone at this instant.
-    pub(super) tz: Timezone,
-    pub(super) now: Option<DateTime<Utc>>,
+    /// The user's time zone.
+    pub tz: Timezone,
+    /// The instant of the turn.
+    pub now: DateTime<Utc>,
 }
 
 impl ChatService {
@@ -80,7 +81,7 @@ impl ChatService {
             undo: ctx.changes.last().map(|c| c.what.clone()),
             recent: ctx.recent.clone(),
             tz,
-            now: Some(self.clock.now()),
+            now: self.clock.now(),
         })
     }
 }
@@ -159,7 +160,7 @@ impl TurnContext {
                  list (\"move task 2 to friday\").",
             );
         }
-        let now = self.now.unwrap_or_else(Utc::now);
+        let now = self.now;
         let mut reply = "Which one do you mean?".to_owned();
         for (i, t) in self.focus_tasks.iter().enumerate() {
             reply.push_str(&format!("\n{}. {}", i + 1, describe(t, self.tz, now)));

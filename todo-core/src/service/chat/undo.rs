@@ -50,14 +50,14 @@ impl ChatService {
                 // Added: delete it.
                 (None, Some(_), Some(cur)) => {
                     change.merge(self.tasks.plan_delete(&cur));
-                    actions.push(action("delete_task", json!({"deleted": cur.id})));
+                    actions.push(action("undo", json!({"deleted": cur.id})));
                     revisions.push(Revision { before: Some(cur), after: None });
                 }
                 // Deleted: restore it, with its id.
                 (Some(before), None, None) => {
                     let (restored, c) = self.tasks.plan_restore(before);
                     change.merge(c);
-                    actions.push(action("add_task", task_json(&restored)));
+                    actions.push(action("undo", task_json(&restored)));
                     revisions.push(Revision { before: None, after: Some(restored) });
                 }
                 // Changed: back to the values before, on the fields it changed.
@@ -65,7 +65,7 @@ impl ChatService {
                     let (reverted, c) = self.revert(before, after, &cur, tz)?;
                     if let Some(c) = c {
                         change.merge(c);
-                        actions.push(action("update_task", task_json(&reverted)));
+                        actions.push(action("undo", task_json(&reverted)));
                         revisions.push(Revision { before: Some(cur), after: Some(reverted.clone()) });
                     }
                     if before.is_pending()

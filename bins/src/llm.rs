@@ -458,7 +458,7 @@ mod tests {
         .unwrap();
         let turn = TurnContext {
             focus: vec![task.id],
-            focus_tasks: vec![task.clone()],
+            focus_tasks: vec![task],
             undo: Some("adding 'call mom'".into()),
             ..TurnContext::default()
         };

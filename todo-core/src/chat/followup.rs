@@ -180,7 +180,7 @@ const UNDO: &[&[&str]] = &[
 ];
 
 fn one_of(w: &[&str], phrases: &[&[&str]]) -> bool {
-    phrases.iter().any(|p| *p == w)
+    phrases.contains(&w)
 }
 
 fn is_yes(w: &[&str]) -> bool {
@@ -384,7 +384,6 @@ fn correction(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> 
             if matches!(words.as_slice(), [d] if DONE.contains(d)) || words == ["all", "done"] {
                 return Some(Command::CompleteTask(RefArgs { task: it() }));
             }
-            let k = if s.is_any(k, &["due", "for", "on", "at", "by"]) { k } else { k };
             value(s, k, end, ctx, it(), false, false)
         }
         _ => None,

@@ -140,7 +140,7 @@ pub(crate) fn items(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Com
     if !commas && tag.is_none() {
         return None;
     }
-    let parts = split(s, items.clone(), commas || tag.is_some());
+    let parts = split(s, items, commas || tag.is_some());
     let mut slots: Vec<Slots> = parts.iter().map(|r| extract(s, r.clone(), ctx)).collect();
     slots.retain(|sl| !sl.title(s).is_empty());
     if slots.is_empty() || slots.len() > MAX_ITEMS {

@@ -252,7 +252,7 @@ impl ChatService {
     ) -> Result<Outcome> {
         let commands = match turn.resolve(command) {
             Ok(c) => c,
-            Err(outcome) => return Ok(outcome),
+            Err(outcome) => return Ok(*outcome),
         };
         let mut all: Option<Outcome> = None;
         for c in commands {

@@ -95,7 +95,7 @@ impl TurnContext {
     /// `command` with its references to the conversation resolved to task ids:
     /// one command per task for "them". `Err` asks which task is meant when the
     /// conversation is about none, or about several and "it" was said.
-    pub(super) fn resolve(&self, command: Command) -> std::result::Result<Vec<Command>, Outcome> {
+    pub(super) fn resolve(&self, command: Command) -> std::result::Result<Vec<Command>, Box<Outcome>> {
         Ok(match command {
             Command::CompleteTask(a) => {
                 self.refs(&a.task)?.into_iter().map(|task| Command::CompleteTask(RefArgs { task })).collect()
@@ -114,35 +114,35 @@ impl TurnContext {
                 .map(|task| Command::SkipOccurrence(SkipArgs { task, ..a.clone() }))
                 .collect(),
             Command::CompleteTasks(b) | Command::DeleteTasks(b) if b.task.is_some() && self.focus.is_empty() => {
-                return Err(self.ask_which());
+                return Err(Box::new(self.ask_which()));
             }
             other => vec![other],
         })
     }
 
     /// The tasks `r` names.
-    fn refs(&self, r: &TaskRef) -> std::result::Result<Vec<TaskRef>, Outcome> {
+    fn refs(&self, r: &TaskRef) -> std::result::Result<Vec<TaskRef>, Box<Outcome>> {
         let id = |id: &TaskId| TaskRef::Id(*id);
         Ok(match r {
             TaskRef::Context(ContextRef::It) => match self.focus.as_slice() {
                 [one] => vec![id(one)],
-                _ => return Err(self.ask_which()),
+                _ => return Err(Box::new(self.ask_which())),
             },
             TaskRef::Context(ContextRef::Them) if !self.focus.is_empty() => self.focus.iter().map(id).collect(),
             TaskRef::Context(ContextRef::Last) => match self.listing.last().or(self.focus.last()) {
                 Some(last) => vec![id(last)],
-                None => return Err(self.ask_which()),
+                None => return Err(Box::new(self.ask_which())),
             },
-            TaskRef::Context(ContextRef::Them) => return Err(self.ask_which()),
+            TaskRef::Context(ContextRef::Them) => return Err(Box::new(self.ask_which())),
             // "the second one" of the tasks just added, when nothing was listed.
             TaskRef::Index(n) if self.listing.is_empty() && self.focus.len() > 1 => {
                 match self.focus.get((*n as usize).wrapping_sub(1)) {
                     Some(t) => vec![id(t)],
                     None => {
-                        return Err(Outcome::say(format!(
+                        return Err(Box::new(Outcome::say(format!(
                             "I only know of {} tasks here; which one do you mean?",
                             self.focus.len()
-                        )));
+                        ))));
                     }
                 }
             }

@@ -362,7 +362,11 @@ pub fn conversation_tools() -> Value {
         tool(
             "skip_occurrence",
             "Move a recurring task to its following occurrence.",
-            json!({"ref": task_ref(), "rest_of": {"type": "string", "enum": ["day", "week", "month"]}}),
+            json!({
+                "ref": task_ref(),
+                "rest_of": {"type": "string", "enum": ["day", "week", "month"], "description": "also skip the rest of the skipped occurrence's day, week or month"},
+                "through": {"type": "string", "format": "date", "description": "also skip every occurrence on or before this local date"}
+            }),
             &["ref"],
         ),
         tool("complete_tasks", "Ask to complete every task a listing with these filters shows.", bulk.clone(), &[]),
@@ -426,6 +430,7 @@ mod tests {
         for (s, conv) in [
             ("add milk, eggs and bread to my shopping list for tomorrow", Conversing::default()),
             ("skip this week", Conversing::default()),
+            ("skip tomorrow", Conversing::default()),
             ("skip the team meeting", Conversing::default()),
             ("complete all my #work tasks", Conversing::default()),
             ("delete all completed tasks due this week", Conversing::default()),

@@ -229,6 +229,10 @@ pub struct SkipArgs {
     /// ("skip this week"); by default just the next one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rest_of: Option<SkipSpan>,
+    /// Skip every occurrence on or before this local date ("skip tomorrow",
+    /// "skip next week"); at least the next one is skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub through: Option<chrono::NaiveDate>,
 }
 
 /// How much `skip_occurrence` skips.

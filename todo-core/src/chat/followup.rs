@@ -313,6 +313,14 @@ fn correction(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> 
         return Some(c);
     }
     let w = s.w(j)?;
+    // "add it to my shopping list", "put them on the grocery list": the list's tag.
+    if matches!(w, "add" | "put" | "move" | "file")
+        && let Some((target, k)) = pronoun_at(s, j + 1)
+        && let Some((Some(tag), e)) = many::list_phrase(s, k)
+        && trim_end(s, e, end) == e
+    {
+        return Some(Command::UpdateTask(UpdateTaskArgs { tags_add: vec![tag], ..UpdateTaskArgs::of(target) }));
+    }
     // "done", "finished", "did it", "it's done", "that's done"
     let words: Vec<&str> = (j..end).filter_map(|k| s.w(k)).collect();
     if matches!(
@@ -718,7 +726,8 @@ fn remove_from_it(s: &Sentence, j: usize, end: usize) -> Option<Command> {
         .then(|| Command::UpdateTask(UpdateTaskArgs { tags_remove: tags, ..UpdateTaskArgs::of(target) }))
 }
 
-/// "skip the next one", "skip this week", "skip it", "skip the team meeting".
+/// "skip the next one", "skip this week", "skip it", "skip the team meeting",
+/// "skip tomorrow", "skip next week".
 fn skip(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
     if !s.is(j, "skip") {
         return None;
@@ -726,47 +735,51 @@ fn skip(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
     let mut k = j + 1;
     let mut target = None;
     let mut span = None;
+    let mut through = None;
     let mut b = trim_end(s, k, end);
-    // Words that name which occurrence, at either end: "the next one", "this week".
-    let phrases: &[(&[&str], Option<SkipSpan>)] = &[
-        (&["the", "next", "one"], None),
-        (&["the", "next", "occurrence"], None),
-        (&["the", "next", "time"], None),
-        (&["next", "one"], None),
-        (&["next", "occurrence"], None),
-        (&["next", "time"], None),
-        (&["this", "time"], None),
-        (&["this", "one"], None),
-        (&["this", "occurrence"], None),
-        (&["the", "next"], None),
-        (&["next"], None),
-        (&["once"], None),
-        (&["for", "this", "week"], Some(SkipSpan::Week)),
-        (&["this", "week"], Some(SkipSpan::Week)),
-        (&["this", "week's"], Some(SkipSpan::Week)),
-        (&["next", "week"], Some(SkipSpan::Week)),
-        (&["for", "today"], Some(SkipSpan::Day)),
-        (&["today"], Some(SkipSpan::Day)),
-        (&["today's"], Some(SkipSpan::Day)),
-        (&["tonight"], Some(SkipSpan::Day)),
-        (&["tomorrow"], Some(SkipSpan::Day)),
-        (&["tomorrow's"], Some(SkipSpan::Day)),
-        (&["this", "month"], Some(SkipSpan::Month)),
-        (&["this", "month's"], Some(SkipSpan::Month)),
-        (&["for", "this", "month"], Some(SkipSpan::Month)),
+    // Which occurrence, at either end: "the next one", "this week" (the rest of
+    // the skipped occurrence's week), "next week" (through its Sunday).
+    let sunday = ctx.monday().checked_add_days(chrono::Days::new(13));
+    let phrases: &[(&[&str], Option<SkipSpan>, Option<chrono::NaiveDate>)] = &[
+        (&["the", "next", "one"], None, None),
+        (&["the", "next", "occurrence"], None, None),
+        (&["the", "next", "time"], None, None),
+        (&["next", "one"], None, None),
+        (&["next", "occurrence"], None, None),
+        (&["next", "time"], None, None),
+        (&["this", "time"], None, None),
+        (&["this", "one"], None, None),
+        (&["this", "occurrence"], None, None),
+        (&["the", "next"], None, None),
+        (&["next"], None, None),
+        (&["once"], None, None),
+        (&["for", "this", "week"], Some(SkipSpan::Week), None),
+        (&["this", "week"], Some(SkipSpan::Week), None),
+        (&["this", "week's"], Some(SkipSpan::Week), None),
+        (&["for", "next", "week"], None, sunday),
+        (&["next", "week"], None, sunday),
+        (&["next", "week's"], None, sunday),
+        (&["for", "today"], Some(SkipSpan::Day), None),
+        (&["today"], Some(SkipSpan::Day), None),
+        (&["today's"], Some(SkipSpan::Day), None),
+        (&["tonight"], Some(SkipSpan::Day), None),
+        (&["tonight's"], Some(SkipSpan::Day), None),
+        (&["this", "month"], Some(SkipSpan::Month), None),
+        (&["this", "month's"], Some(SkipSpan::Month), None),
+        (&["for", "this", "month"], Some(SkipSpan::Month), None),
     ];
     let mut phrases = phrases.to_vec();
-    phrases.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+    phrases.sort_by_key(|(p, _, _)| std::cmp::Reverse(p.len()));
     'outer: loop {
-        for (p, sp) in &phrases {
+        for (p, sp, th) in &phrases {
             if let Some(e) = s.seq(k, p).filter(|e| *e <= b) {
                 k = e;
-                span = span.or(*sp);
+                (span, through) = (span.or(*sp), through.or(*th));
                 continue 'outer;
             }
             if b >= k + p.len() && s.seq(b - p.len(), p).is_some() {
                 b -= p.len();
-                span = span.or(*sp);
+                (span, through) = (span.or(*sp), through.or(*th));
                 continue 'outer;
             }
         }
@@ -779,12 +792,34 @@ fn skip(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
         break;
     }
     let mut b = trim_end(s, k, b);
-    // "skip monday", "skip monday's": the occurrence on that day.
-    let (when, e) = datetime::when_seq(s, k, ctx);
-    if k < b && !when.is_empty() && (e >= b || (e + 1 == b && s.is(e, "'s"))) {
-        span = span.or(Some(SkipSpan::Day));
-        b = k;
+    // "skip tomorrow", "skip monday's", "skip it on friday": every occurrence
+    // through that day. A date at the end ("skip the team meeting on friday") too.
+    for a in k..b {
+        let from = if s.is_any(a, &["on", "for"]) { a + 1 } else { a };
+        let (when, e) = datetime::when_seq(s, from, ctx);
+        let possessive = when.is_empty() && s.w(from).is_some_and(|w| w.ends_with("'s"));
+        let e = if possessive { from + 1 } else if s.is(e, "'s") { e + 1 } else { e };
+        if (!when.is_empty() || possessive) && e >= b {
+            let day = match when.date {
+                Some(d) => Some(d),
+                None => s.w(from).and_then(|w| w.strip_suffix("'s")).and_then(|w| match w {
+                    "tomorrow" => ctx.plus_days(1),
+                    _ => vocab::weekday(w, false).and_then(|wd| {
+                        let ahead = (7 + wd.num_days_from_monday()
+                            - chrono::Datelike::weekday(&ctx.today).num_days_from_monday())
+                            % 7;
+                        ctx.plus_days(u64::from(if ahead == 0 { 7 } else { ahead }))
+                    }),
+                }),
+            };
+            if let Some(d) = day {
+                through = through.or(Some(d));
+                b = a;
+                break;
+            }
+        }
     }
+    let b = trim_end(s, k, b);
     if k < b {
         if target.is_some() {
             return None;
@@ -799,7 +834,7 @@ fn skip(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
         };
         target = Some(r);
     }
-    Some(Command::SkipOccurrence(SkipArgs { task: target.unwrap_or_else(it), rest_of: span }))
+    Some(Command::SkipOccurrence(SkipArgs { task: target.unwrap_or_else(it), rest_of: span, through }))
 }
 
 /// Whether the words say a list is wanted: "tasks", "list", a question.
@@ -848,6 +883,18 @@ fn restatement_wanted(normal: &Command, s: &Sentence, j: usize) -> bool {
 /// only what adds to it (no new title: "and buy bread" is a new task).
 fn restatement(s: &Sentence, j: usize, end: usize, ctx: &Ctx, mark: Mark) -> Option<Command> {
     let k = if s.is_any(j, &["make", "it's", "its"]) { j + 1 } else { j };
+    // "actually 20 minutes before": the reminder.
+    if let Some((span, e)) = before_at(s, k)
+        && trim_end(s, e, end) == e
+    {
+        let mut u = UpdateTaskArgs::of(it());
+        u.relative.remind = Some(Reminder::Before(span));
+        return Some(Command::UpdateTask(u));
+    }
+    // A length of time alone ("actually 20 minutes") says too little to act on.
+    if datetime::span_at(s, k).is_some() {
+        return None;
+    }
     let slots = value_slots(s, k, end, ctx)?;
     let title = slots.title(s);
     if title.is_empty() {

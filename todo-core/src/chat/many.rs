@@ -125,6 +125,10 @@ pub(crate) fn bulk(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Comm
 pub(crate) fn items(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
     let k = lead(s, j, &[&["add"], &["put"], &["append"], &["throw"], &["stick"], &["pop"]])?;
     let end = trim_end(s, k, end);
+    // "add it to my shopping list": a tag for what the conversation is about.
+    if super::followup::pronoun_at(s, k).is_some_and(|(_, e)| list_phrase(s, e).is_some()) {
+        return None;
+    }
     // "add to my shopping list: milk, eggs" or "add milk and eggs to my shopping list"
     let (list, items, shared) = if let Some((name, e)) = list_phrase(s, k) {
         let e = if s.is_punct(e, ':') { e + 1 } else { e };
@@ -216,7 +220,7 @@ fn split(s: &Sentence, r: Range<usize>, at_and: bool) -> Vec<Range<usize>> {
 /// "to my shopping list", "on the grocery list", "onto our list": at `k`, the
 /// list's tag (`Some(None)` for a list without a name, "my list", "my to-do
 /// list") and where the phrase ends.
-fn list_phrase(s: &Sentence, k: usize) -> Option<(Option<Tag>, usize)> {
+pub(crate) fn list_phrase(s: &Sentence, k: usize) -> Option<(Option<Tag>, usize)> {
     if !s.is_any(k, &["to", "on", "onto", "in", "into", "for"]) {
         return None;
     }

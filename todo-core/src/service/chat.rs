@@ -338,7 +338,7 @@ impl ChatService {
                     Ok(t) => t,
                     Err(outcome) => return Ok(outcome),
                 };
-                self.skip(tz, task, a.rest_of, action)
+                self.skip(tz, task, a.rest_of, a.through, action)
             }
             Command::CompleteTasks(b) => self.ask_bulk(user, tz, turn, BulkAction::Complete, b).await,
             Command::DeleteTasks(b) => self.ask_bulk(user, tz, turn, BulkAction::Delete, b).await,

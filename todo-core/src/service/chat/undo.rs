@@ -53,8 +53,8 @@ impl ChatService {
                     actions.push(action("undo", json!({"deleted": cur.id})));
                     revisions.push(Revision { before: Some(cur), after: None });
                 }
-                // Deleted: restore it, with its id.
-                (Some(before), None, None) => {
+                // Deleted: restore it, with its id (only ever the user's own).
+                (Some(before), None, None) if before.user_id == user => {
                     let (restored, c) = self.tasks.plan_restore(before);
                     change.merge(c);
                     actions.push(action("undo", task_json(&restored)));
@@ -75,7 +75,7 @@ impl ChatService {
                         change.merge(c);
                     }
                 }
-                (_, Some(t), None) | (Some(t), None, Some(_)) => gone.push(t.title.to_string()),
+                (_, Some(t), None) | (Some(t), None, _) => gone.push(t.title.to_string()),
                 (None, None, _) => {}
             }
         }
@@ -156,12 +156,14 @@ impl ChatService {
     }
 
     /// Moves a recurring task to its following occurrence (past every occurrence
-    /// in the rest of the skipped one's day, week or month, with `rest_of`).
+    /// in the rest of the skipped one's day, week or month, with `rest_of`, and
+    /// past every one on or before `through`).
     pub(super) fn skip(
         &self,
         tz: Timezone,
         task: Task,
         rest_of: Option<SkipSpan>,
+        through: Option<chrono::NaiveDate>,
         action: impl Fn(&str, Value) -> Action,
     ) -> Result<Outcome> {
         let focus = Some(vec![task.id]);
@@ -184,7 +186,7 @@ impl ChatService {
         let mut next = next_after(due);
         let mut steps = 0;
         while let Some(n) = next
-            && same(local(n), local(due))
+            && (same(local(n), local(due)) || through.is_some_and(|d| local(n) <= d))
             && steps < SKIP_MAX
         {
             next = next_after(n);

@@ -798,7 +798,13 @@ fn skip(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> {
         let from = if s.is_any(a, &["on", "for"]) { a + 1 } else { a };
         let (when, e) = datetime::when_seq(s, from, ctx);
         let possessive = when.is_empty() && s.w(from).is_some_and(|w| w.ends_with("'s"));
-        let e = if possessive { from + 1 } else if s.is(e, "'s") { e + 1 } else { e };
+        let e = if possessive {
+            from + 1
+        } else if s.is(e, "'s") {
+            e + 1
+        } else {
+            e
+        };
         if (!when.is_empty() || possessive) && e >= b {
             let day = match when.date {
                 Some(d) => Some(d),
@@ -855,6 +861,8 @@ fn restatement_wanted(normal: &Command, s: &Sentence, j: usize) -> bool {
             verb,
             "add" | "create" | "new" | "remind" | "put" | "schedule" | "log" | "jot" | "append" | "insert" | "remember"
         ),
+        // "what about tomorrow?" after a listing asks for another listing.
+        Command::ListTasks(_) if s.toks.last().is_some_and(|t| t.norm == "?") => false,
         Command::ListTasks(_) => !matches!(
             verb,
             "show"

@@ -38,8 +38,37 @@ const DELETE_VERBS: &[&[&str]] = &[
     &["clean", "up"],
 ];
 
+/// Words of a bulk phrase that are no filter: "all of my tasks", "my whole list".
+const BULK_FILLER: &[&str] = &[
+    "all",
+    "every",
+    "everything",
+    "each",
+    "my",
+    "the",
+    "of",
+    "tasks",
+    "task",
+    "todos",
+    "items",
+    "ones",
+    "things",
+    "stuff",
+    "due",
+    "that",
+    "are",
+    "which",
+    "i",
+    "have",
+    "list",
+    "whole",
+    "entire",
+    "to-do",
+    "todo",
+];
+
 /// Words that make a reference mean several tasks.
-const MANY: &[&str] = &["all", "every", "everything", "each", "both", "tasks", "todos", "items", "ones"];
+const MANY: &[&str] = &["all", "every", "everything", "each", "both", "tasks", "todos", "items", "ones", "list"];
 
 /// "complete all my #work tasks", "delete everything tagged work", "mark all of
 /// today's tasks as done", "delete them all", "clear completed tasks".
@@ -77,35 +106,8 @@ pub(crate) fn bulk(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Comm
         // Words the listing grammar did not read ("delete all my old stuff"):
         // not a filter this can act on.
         let tag = filter.tag.as_ref().map(|t| t.as_str().to_owned());
-        let unread = (k..b).any(|x| {
-            !consumed[x]
-                && s.w(x) != tag.as_deref()
-                && s.w(x).is_some_and(|w| {
-                    !matches!(
-                        w,
-                        "all"
-                            | "every"
-                            | "everything"
-                            | "each"
-                            | "my"
-                            | "the"
-                            | "of"
-                            | "tasks"
-                            | "task"
-                            | "todos"
-                            | "items"
-                            | "ones"
-                            | "things"
-                            | "stuff"
-                            | "due"
-                            | "that"
-                            | "are"
-                            | "which"
-                            | "i"
-                            | "have"
-                    )
-                })
-        });
+        let unread = (k..b)
+            .any(|x| !consumed[x] && s.w(x) != tag.as_deref() && s.w(x).is_some_and(|w| !BULK_FILLER.contains(&w)));
         if unread {
             return Some(Command::unknown(reply::BULK_UNCLEAR));
         }

@@ -381,6 +381,16 @@ fn correction(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> 
         }
         "add" => add_to_it(s, j + 1, end),
         "remove" | "delete" | "clear" | "cancel" | "drop" | "unset" | "take" => remove_from_it(s, j + 1, end),
+        // "stop repeating", "don't repeat it", "no longer repeat it"
+        "stop" | "don't" | "dont" | "no"
+            if (j + 1..end).any(|x| s.is_any(x, &["repeating", "recurring", "repeat", "recur"])) =>
+        {
+            let k = (j + 1..end).find(|x| s.is_any(*x, &["repeating", "recurring", "repeat", "recur"]))? + 1;
+            let head_ok = (j + 1..k - 1).all(|x| s.is_any(x, &["longer", "do", "it", "that"]));
+            let (target, e) = pronoun_at(s, k).unwrap_or((it(), k));
+            (head_ok && trim_end(s, e, end) == e)
+                .then(|| Command::UpdateTask(UpdateTaskArgs { recurrence: Some(None), ..UpdateTaskArgs::of(target) }))
+        }
         "repeat" | "recur" => {
             let (target, k) = pronoun_at(s, j + 1)?;
             let slots = extract(s, k..end, ctx);
@@ -467,6 +477,9 @@ fn value(
     if matches!(words.as_slice(), [d] if DONE.contains(d)) {
         return Some(Command::CompleteTask(RefArgs { task: target }));
     }
+    if let Some(c) = fixed_value(&words, &target) {
+        return Some(c);
+    }
     // "an hour later", "a day earlier", "by 2 days", "a week"
     let a = if s.is(k, "by") { k + 1 } else { k };
     if let Some((span, e)) = datetime::span_at(s, a) {
@@ -504,6 +517,34 @@ fn value(
         Err(_) => return Some(Command::unknown(reply::TITLE_TOO_LONG)),
     }
     Some(Command::UpdateTask(u))
+}
+
+/// Values said in set words: "all day", "a priority", "a one-off", "recurring"
+/// (which asks how often).
+fn fixed_value(words: &[&str], target: &TaskRef) -> Option<Command> {
+    let u = || UpdateTaskArgs::of(target.clone());
+    Some(match words {
+        ["all", "day"] | ["all-day"] | ["an", "all-day", "task"] | ["an", "all", "day", "task"] => {
+            Command::UpdateTask(UpdateTaskArgs { all_day: Some(true), ..u() })
+        }
+        ["a", "priority"] | ["a", "high", "priority"] | ["a", "top", "priority"] | ["top", "priority"] => {
+            Command::UpdateTask(UpdateTaskArgs { priority: Some(crate::domain::Priority::High), ..u() })
+        }
+        ["one-off"]
+        | ["a", "one-off"]
+        | ["a", "one", "off"]
+        | ["just", "once"]
+        | ["once"]
+        | ["not", "recurring"]
+        | ["non-recurring"]
+        | ["not", "repeating"]
+        | ["a", "one-time", "task"]
+        | ["one-time"] => Command::UpdateTask(UpdateTaskArgs { recurrence: Some(None), ..u() }),
+        ["recurring"] | ["repeating"] | ["repeat"] | ["recur"] | ["a", "recurring", "task"] => {
+            Command::unknown(reply::HOW_OFTEN)
+        }
+        _ => return None,
+    })
 }
 
 /// The phrases of `k..end`; a bare hour ("6", "6:30") reads as a time.
@@ -891,16 +932,34 @@ fn restatement_wanted(normal: &Command, s: &Sentence, j: usize) -> bool {
 /// only what adds to it (no new title: "and buy bread" is a new task).
 fn restatement(s: &Sentence, j: usize, end: usize, ctx: &Ctx, mark: Mark) -> Option<Command> {
     let k = if s.is_any(j, &["make", "it's", "its"]) { j + 1 } else { j };
-    // "actually 20 minutes before": the reminder.
-    if let Some((span, e)) = before_at(s, k)
+    let words: Vec<&str> = (k..end).filter_map(|x| s.w(x)).collect();
+    if let Some(c) = fixed_value(&words, &it()) {
+        return Some(c);
+    }
+    let span = datetime::span_at(s, k);
+    // "an hour later", "a day earlier": moved from the due time.
+    if let Some((span, e)) = span
+        && let Some(later) = match s.w(e) {
+            Some("later") => Some(true),
+            Some("earlier" | "sooner") => Some(false),
+            _ => None,
+        }
+        && trim_end(s, e + 1, end) == e + 1
+    {
+        let mut u = UpdateTaskArgs::of(it());
+        u.relative.shift = Some((span, later));
+        return Some(Command::UpdateTask(u));
+    }
+    // "actually 20 minutes before", "the day before": the reminder.
+    if let Some((before, e)) = before_at(s, k)
         && trim_end(s, e, end) == e
     {
         let mut u = UpdateTaskArgs::of(it());
-        u.relative.remind = Some(Reminder::Before(span));
+        u.relative.remind = Some(Reminder::Before(before));
         return Some(Command::UpdateTask(u));
     }
     // A length of time alone ("actually 20 minutes") says too little to act on.
-    if datetime::span_at(s, k).is_some() {
+    if span.is_some() {
         return None;
     }
     let slots = value_slots(s, k, end, ctx)?;
@@ -981,6 +1040,33 @@ mod tests {
         assert!(t("and buy bread").contains(r#""intent":"add_task""#));
         assert!(t("show my tasks").contains(r#""intent":"list_tasks""#));
         assert!(t("tomorrow").contains(r#""intent":"list_tasks""#));
+    }
+
+    #[test]
+    fn set_values() {
+        let it = r#""ref":{"context":"it"}"#;
+        for text in ["make it all day", "actually all day", "make it an all-day task"] {
+            assert_eq!(t(text), format!(r#"{{"intent":"update_task","args":{{{it},"all_day":true}}}}"#), "{text}");
+        }
+        for text in
+            ["make it a one-off", "actually just once", "stop repeating", "don't repeat it", "no longer repeat it"]
+        {
+            assert_eq!(t(text), format!(r#"{{"intent":"update_task","args":{{{it},"recurrence":null}}}}"#), "{text}");
+        }
+        assert_eq!(t("make it a priority"), format!(r#"{{"intent":"update_task","args":{{{it},"priority":"high"}}}}"#));
+        // "recurring" alone does not say how often: ask.
+        assert!(t("make it recurring").starts_with(r#"{"intent":"unknown""#), "{}", t("make it recurring"));
+        // A restatement moved from the due time.
+        for (text, later) in
+            [("actually an hour later", true), ("no, a day earlier", false), ("make it 2 hours later", true)]
+        {
+            let s = Sentence::conversing(text);
+            let c = interpret(&s, &ctx().conversing(), Conversing { pending: false, about_one: false });
+            assert!(
+                matches!(&c, Command::UpdateTask(u) if u.relative.shift.is_some_and(|(_, l)| l == later)),
+                "{text}: {c:?}"
+            );
+        }
     }
 
     #[test]

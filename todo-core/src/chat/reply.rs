@@ -55,3 +55,6 @@ For example: \"remind me tomorrow at 9am\".";
 
 pub(crate) const BULK_UNCLEAR: &str = "Which tasks do you mean? Say it as you would ask for a list, for example \
 \"complete all my #work tasks\" or \"delete all completed tasks\".";
+
+pub(crate) const HOW_OFTEN: &str = "How often should it repeat? For example: \"make it every monday\", \"make it \
+weekly\" or \"every 2 weeks\".";

@@ -142,6 +142,49 @@ async function main() {
     expect(await page.locator('li.task', { hasText: 'buy milk' }).count() === 0, '"buy milk" gone from Pending');
     step('completed "buy milk": gone from Pending, listed under Completed');
 
+    // ---- the filter query: an inline error at the offending place, a result,
+    // the URL carrying it, saving it to the sidebar and opening it from there
+    const query = page.getByLabel('Filter', { exact: true });
+    allowed.push(/status of 400/);
+    await query.fill('#admin | ');
+    await query.press('Enter');
+    const filterError = page.locator('#filter-query-error');
+    await filterError.waitFor();
+    expect(/expected a term after '\|' at 8/i.test(await filterError.innerText()), `the error to say what was expected where, got ${JSON.stringify(await filterError.innerText())}`);
+    expect(await filterError.locator('mark.caret').count() === 1, 'a caret at the position where a term was expected');
+    expect(await query.getAttribute('aria-invalid') === 'true', 'the box marked invalid');
+    await shot(page, '03a-filter-error');
+    await query.fill('#admin | #home');
+    await query.press('Enter');
+    await filterError.waitFor({ state: 'hidden' });
+    await page.waitForFunction(() => document.querySelectorAll('li.task').length === 2);
+    const shown = (await page.locator('li.task .task-title').allInnerTexts()).sort();
+    expect(JSON.stringify(shown) === JSON.stringify(['renew passport', 'water the plants']), `the two tagged tasks, got ${shown}`);
+    expect(decodeURIComponent(new URL(page.url()).hash) === '#/tasks?filter=#admin | #home', `the URL to carry the query, got ${page.url()}`);
+    expect(await page.locator('#status-tabs').isHidden(), 'the status tabs hidden while the filter decides');
+    await page.getByRole('button', { name: 'Save…' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('admin or home');
+    await page.locator('#save-filter-submit').click();
+    const savedLink = page.locator('#saved-list a', { hasText: 'admin or home' });
+    await savedLink.waitFor();
+    expect(await savedLink.getAttribute('aria-current') === 'true', 'the saved filter marked as the one shown');
+    await shot(page, '03b-filter-saved');
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+    await page.locator('li.task', { hasText: 'pay rent' }).waitFor();
+    expect(new URL(page.url()).hash === '#/tasks', `the URL without a query, got ${page.url()}`);
+    await savedLink.click();
+    await page.waitForFunction(() => document.querySelectorAll('li.task').length === 2);
+    expect(await query.inputValue() === '#admin | #home', 'the saved query in the box');
+    // A link with a query opens the page on it.
+    await page.goto(`${BASE_URL}/#/tasks?filter=${encodeURIComponent('p1 | recurring')}`);
+    await page.locator('#live-indicator[data-state=live]').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('li.task').length === 3);
+    expect(await query.inputValue() === 'p1 | recurring', 'the query from the URL in the box');
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+    await page.locator('li.task', { hasText: 'pay rent' }).waitFor();
+    await page.locator('#status-tabs').waitFor();
+    step('filter box: inline error at the position, results, URL, saved to the sidebar and reopened from it and from a link');
+
     // ---- a second browser context of the same user sees an API-created task live
     const token = await page.evaluate(() => JSON.parse(localStorage.getItem('todo.session')).token);
     const ctx2 = await browser.newContext({ ...contextOptions, viewport: { width: 390, height: 844 }, colorScheme: 'dark', isMobile: true, hasTouch: true });

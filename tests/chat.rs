@@ -137,7 +137,8 @@ async fn llm_stub(mode: &'static str) -> String {
     let app = axum::Router::new().route(
         "/v1/chat/completions",
         axum::routing::post(move |axum::Json(req): axum::Json<Value>| async move {
-            assert!(req["tools"].as_array().is_some_and(|t| t.len() == 13), "the tools are offered");
+            let offered = todo_services::llm::TOOLS.len() + todo_services::llm::CONVERSATION_TOOLS.len();
+            assert!(req["tools"].as_array().is_some_and(|t| t.len() == offered), "the tools are offered");
             match mode {
                 // Answers from what the conversation remembers: "it" resolved to an id.
                 "context" => {

@@ -9,7 +9,7 @@ use todo_core::consumer::LagBoard;
 use todo_core::events::EventFactory;
 use todo_core::ports::{
     AuditCheckpoints, AuditStore, Clock, ConversationStore, EventLog, LlmBudget, LoginAttempts, ReminderStore,
-    SystemClock, TaskRepository, UserRepository,
+    SavedFilterStore, SystemClock, TaskRepository, UserRepository,
 };
 use todo_core::service::account::AccountLimits;
 use todo_core::service::audit::AuditService;
@@ -17,7 +17,7 @@ use todo_core::service::audit_verify::AuditVerifier;
 use todo_core::service::chat::{ChatService, Interpreter, RuleBasedInterpreter};
 use todo_core::service::notification::NotificationService;
 use todo_core::service::sync::SyncHub;
-use todo_core::service::{AccountService, TaskService};
+use todo_core::service::{AccountService, FilterService, TaskService};
 
 use std::net::SocketAddr;
 
@@ -49,6 +49,7 @@ pub struct Ports {
     pub conversations: Arc<dyn ConversationStore>,
     pub checkpoints: Arc<dyn AuditCheckpoints>,
     pub llm_budget: Arc<dyn LlmBudget>,
+    pub saved_filters: Arc<dyn SavedFilterStore>,
     /// The event log services consume (the SQL log, or Kafka).
     pub log: Arc<dyn EventLog>,
     pub clock: Arc<dyn Clock>,
@@ -66,6 +67,7 @@ impl Ports {
             + ConversationStore
             + AuditCheckpoints
             + LlmBudget
+            + SavedFilterStore
             + EventLog
             + 'static,
     {
@@ -78,6 +80,7 @@ impl Ports {
             conversations: store.clone(),
             checkpoints: store.clone(),
             llm_budget: store.clone(),
+            saved_filters: store.clone(),
             log: store,
             clock: Arc::new(SystemClock),
         }
@@ -95,6 +98,7 @@ impl Ports {
             conversations: store.conversations(),
             checkpoints: store.audit_checkpoints(),
             llm_budget: store.llm_budget(),
+            saved_filters: store.saved_filters(),
             log,
             clock: Arc::new(SystemClock),
         }
@@ -117,7 +121,9 @@ pub fn state_with(
     let tasks =
         TaskService::new(ports.tasks.clone(), ports.users.clone(), ports.clock.clone(), EventFactory::new(API_SOURCE));
     AppState {
-        chat: ChatService::new(tasks.clone(), ports.conversations.clone(), ports.clock.clone(), interpreter),
+        chat: ChatService::new(tasks.clone(), ports.conversations.clone(), ports.clock.clone(), interpreter)
+            .with_saved_filters(FilterService::new(tasks.clone(), ports.saved_filters.clone())),
+        filters: FilterService::new(tasks.clone(), ports.saved_filters.clone()),
         tasks,
         accounts: AccountService::new(ports.users.clone(), ports.login_attempts.clone(), ports.clock.clone()),
         audit: AuditService::new(ports.audit.clone()),

@@ -17,9 +17,9 @@ use todo_core::domain::query::{StatusFilter, TaskQuery};
 use todo_core::domain::{Email, Task, Timezone, User, UserId};
 use todo_core::events::{CloudEvent, EventFactory, Topic};
 use todo_core::ports::{Clock, StartFrom, Subscription};
-use todo_core::service::TaskService;
 use todo_core::service::chat::{ChatRequest, ChatService, RuleBasedInterpreter};
 use todo_core::service::recurring::{RECURRING_GROUP, RecurringTaskHandler};
+use todo_core::service::{FilterService, TaskService};
 
 use crate::app::API_SOURCE;
 
@@ -62,7 +62,8 @@ pub async fn converse(now: DateTime<Utc>, tz: Timezone, turns: &[String]) -> any
     let service =
         |source: &str| TaskService::new(store.tasks(), store.users(), clock.clone(), EventFactory::new(source));
     let tasks = service(API_SOURCE);
-    let chat = ChatService::new(tasks.clone(), store.conversations(), clock.clone(), Arc::new(RuleBasedInterpreter));
+    let chat = ChatService::new(tasks.clone(), store.conversations(), clock.clone(), Arc::new(RuleBasedInterpreter))
+        .with_saved_filters(FilterService::new(tasks.clone(), store.saved_filters()));
     let recurring = RecurringTaskHandler::new(service("/todo/recurring-task"));
     let log = store.event_log();
     let topics = vec![log.topic_names().name(Topic::TaskEvents)];

@@ -5,6 +5,12 @@
 //! ([`app`]). The binaries in `src/bin/` only read configuration, call into this
 //! crate and serve.
 
+/// mimalloc for every binary of the workspace that links this crate: the request
+/// path and the Kafka clients allocate much, and glibc's allocator spent a quarter
+/// of the relay's time consolidating freed chunks (docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod app;
 pub mod config;
 pub mod converse;

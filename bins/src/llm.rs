@@ -1,6 +1,6 @@
 //! The optional LLM interpreter: the same tools as the rule-based one (the five
-//! task tools, `help`, and in a conversation the follow-up tools: several adds,
-//! skip, bulk complete/delete, confirm, cancel, undo), offered as
+//! task tools, `save_filter`, `help`, and in a conversation the follow-up tools:
+//! several adds, skip, bulk complete/delete, confirm, cancel, undo), offered as
 //! OpenAI-compatible function-calling tools to `POST {LLM_BASE_URL}/chat/completions`
 //! (OpenAI, Ollama, llama.cpp server, vLLM). In a conversation the model gets
 //! what the rule-based interpreter gets: the prior turns, and what "it", "them"
@@ -193,7 +193,8 @@ impl Interpreter for LlmInterpreter {
 }
 
 /// The tools, by name.
-pub const TOOLS: [&str; 6] = ["add_task", "list_tasks", "complete_task", "delete_task", "update_task", "help"];
+pub const TOOLS: [&str; 7] =
+    ["add_task", "list_tasks", "complete_task", "delete_task", "update_task", "save_filter", "help"];
 
 /// The tools a conversation adds, by name.
 pub const CONVERSATION_TOOLS: [&str; 7] =
@@ -316,9 +317,17 @@ pub fn tools() -> Value {
                 "status": {"type": "string", "enum": ["pending", "completed", "all"]},
                 "priority": priority(), "tag": {"type": "string"},
                 "due_after": datetime(), "due_before": datetime(), "overdue": {"type": "boolean"},
-                "query": {"type": "string", "description": "words to search for"}
+                "query": {"type": "string", "description": "words to search for"},
+                "filter": {"type": "string", "description": "a filter query when the other arguments cannot say it, e.g. (overdue | today) & #work & !p3; it then says it all"},
+                "list": {"type": "string", "description": "the name of a saved list the user asks for"}
             }),
             &[]
+        ),
+        tool(
+            "save_filter",
+            "Save the last listing under a name.",
+            json!({"name": {"type": "string", "minLength": 1, "maxLength": 100}}),
+            &["name"]
         ),
         tool("complete_task", "Mark a task as done.", json!({"ref": task_ref()}), &["ref"]),
         tool("delete_task", "Delete one task.", json!({"ref": task_ref()}), &["ref"]),
@@ -406,6 +415,9 @@ mod tests {
             "delete task 4",
             "move task 2 to friday at 4pm",
             "tag task 5 with home",
+            "show (overdue or today) #work",
+            "show my work today list",
+            "save this as 'work today'",
             "help",
         ];
         for s in samples {
@@ -434,6 +446,7 @@ mod tests {
             ("skip the team meeting", Conversing::default()),
             ("complete all my #work tasks", Conversing::default()),
             ("delete all completed tasks due this week", Conversing::default()),
+            ("complete all (overdue or today) #work tasks", Conversing::default()),
             ("delete them all", Conversing::default()),
             ("undo", Conversing::default()),
             ("yes", asked),

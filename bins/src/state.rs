@@ -11,7 +11,7 @@ use todo_core::service::audit_verify::AuditVerifier;
 use todo_core::service::chat::ChatService;
 use todo_core::service::notification::NotificationService;
 use todo_core::service::sync::SyncHub;
-use todo_core::service::{AccountService, TaskService};
+use todo_core::service::{AccountService, FilterService, TaskService};
 
 use crate::http::auth::JwtKeys;
 use crate::http::limit::{IpRateLimit, UserRateLimit};
@@ -22,6 +22,8 @@ use crate::http::ws::SocketCounts;
 #[derive(Clone)]
 pub struct AppState {
     pub tasks: TaskService,
+    /// Saved filters.
+    pub filters: FilterService,
     pub accounts: AccountService,
     pub chat: ChatService,
     pub audit: AuditService,

@@ -10,6 +10,9 @@ pub enum Error {
     /// Input that does not parse or breaks a rule.
     #[error(transparent)]
     Validation(#[from] ValidationError),
+    /// A filter query that does not parse (with where it goes wrong).
+    #[error(transparent)]
+    InvalidFilter(#[from] crate::filter::FilterError),
     /// The thing does not exist for this user (it may exist for another: we do not say).
     #[error("{0} not found")]
     NotFound(&'static str),

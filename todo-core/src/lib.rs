@@ -36,6 +36,7 @@ pub mod consumer;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod filter;
 pub mod ports;
 pub mod service;
 

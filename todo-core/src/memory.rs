@@ -11,14 +11,14 @@ use tokio::sync::Notify;
 
 use crate::domain::audit::{GENESIS_HASH, canonical_json, chain_hash};
 use crate::domain::{
-    AuditEntry, AuditPage, AuditQuery, Conversation, ConversationId, Email, EventId, Message, Notification, Task,
-    TaskId, TaskPage, TaskQuery, User, UserId, WebhookDelivery,
+    AuditEntry, AuditPage, AuditQuery, Conversation, ConversationId, Email, EventId, FilterId, Message, Notification,
+    SavedFilter, Task, TaskId, TaskPage, TaskQuery, User, UserId, WebhookDelivery,
 };
 use crate::events::{CloudEvent, EventFactory, ReminderData, Topic, TopicNames};
 use crate::ports::{
     AuditStore, Change, ChatTurn, Checkpoint, Clock, ConversationStore, EventLog, LoginAttempts, Record, ReminderStore,
-    ScheduleChange, StartFrom, Subscription, TaskRepository, TaskWrite, UserRepository, WebhookTarget, next_log_id,
-    truncate_micros,
+    SavedFilterStore, ScheduleChange, StartFrom, Subscription, TaskRepository, TaskWrite, UserRepository,
+    WebhookTarget, next_log_id, truncate_micros,
 };
 use crate::{Error, Result};
 
@@ -70,6 +70,7 @@ struct State {
     notifications: Vec<Notification>,
     webhooks: Vec<MemoryWebhook>,
     conversations: HashMap<ConversationId, Conversation>,
+    saved_filters: HashMap<FilterId, SavedFilter>,
     messages: HashMap<ConversationId, Vec<Message>>,
 }
 
@@ -749,6 +750,61 @@ impl ReminderStore for MemoryStore {
             }
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl SavedFilterStore for MemoryStore {
+    async fn create(&self, f: &SavedFilter) -> Result<()> {
+        let mut st = self.lock();
+        let key = f.name.key();
+        if st.saved_filters.contains_key(&f.id) {
+            return Err(Error::Conflict(format!("filter {} exists", f.id)));
+        }
+        if st.saved_filters.values().any(|g| g.user_id == f.user_id && g.name.key() == key) {
+            return Err(Error::Conflict(format!("you have a filter named {:?}", f.name.as_str())));
+        }
+        st.saved_filters.insert(f.id, f.clone());
+        Ok(())
+    }
+
+    async fn get(&self, user_id: UserId, id: FilterId) -> Result<Option<SavedFilter>> {
+        Ok(self.lock().saved_filters.get(&id).filter(|f| f.user_id == user_id).cloned())
+    }
+
+    async fn list(&self, user_id: UserId) -> Result<Vec<SavedFilter>> {
+        let mut out: Vec<SavedFilter> =
+            self.lock().saved_filters.values().filter(|f| f.user_id == user_id).cloned().collect();
+        out.sort_by_key(|f| (f.name.key(), f.id));
+        Ok(out)
+    }
+
+    async fn update(&self, f: &SavedFilter) -> Result<()> {
+        let mut st = self.lock();
+        if st.saved_filters.get(&f.id).is_none_or(|g| g.user_id != f.user_id) {
+            return Err(Error::NotFound("filter"));
+        }
+        let key = f.name.key();
+        if st.saved_filters.values().any(|g| g.user_id == f.user_id && g.id != f.id && g.name.key() == key) {
+            return Err(Error::Conflict(format!("you have a filter named {:?}", f.name.as_str())));
+        }
+        if let Some(g) = st.saved_filters.get_mut(&f.id) {
+            g.name = f.name.clone();
+            g.query = f.query.clone();
+            g.updated_at = f.updated_at;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, user_id: UserId, id: FilterId) -> Result<()> {
+        let mut st = self.lock();
+        match st.saved_filters.get(&id) {
+            Some(f) if f.user_id == user_id => {
+                st.saved_filters.remove(&id);
+                Ok(())
+            }
+            _ => Err(Error::NotFound("filter")),
+        }
     }
 }
 

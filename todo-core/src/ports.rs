@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 
 use crate::Result;
 use crate::domain::{
-    AuditEntry, AuditPage, AuditQuery, Conversation, ConversationId, Email, EventId, Message, Notification, Task,
-    TaskId, TaskPage, TaskQuery, User, UserId, WebhookDelivery,
+    AuditEntry, AuditPage, AuditQuery, Conversation, ConversationId, Email, EventId, FilterId, Message, Notification,
+    SavedFilter, Task, TaskId, TaskPage, TaskQuery, User, UserId, WebhookDelivery,
 };
 use crate::events::{CloudEvent, EventFactory, OutboxEvent, ReminderData, TopicNames, dlq_name};
 
@@ -358,15 +358,30 @@ pub trait Subscription: Send {
     async fn next(&mut self) -> Result<Record>;
 
     /// Up to `max` records: waits for the first, then takes those that are ready
-    /// or arrive within `linger`. Cancel-safe like [`Subscription::next`].
+    /// or arrive within `linger`. With a zero `linger` it never suspends once it
+    /// holds a record, so it is cancel-safe like [`Subscription::next`]. Cancelled
+    /// while it lingers, the records it took are dropped: cancel a lingering read
+    /// only where that ends the subscription's use (as a consumer's shutdown does).
     async fn next_batch(&mut self, max: usize, linger: Duration) -> Result<Vec<Record>> {
+        use futures::FutureExt as _;
         let first = self.next().await?;
         let mut batch = vec![first];
+        // What is ready now, without suspending.
+        while batch.len() < max {
+            match self.next().now_or_never() {
+                Some(Ok(r)) => batch.push(r),
+                // An error after some records: deliver those; the next call reports it.
+                Some(Err(_)) => return Ok(batch),
+                None => break,
+            }
+        }
+        if linger.is_zero() {
+            return Ok(batch);
+        }
         let until = tokio::time::Instant::now() + linger;
         while batch.len() < max {
             match tokio::time::timeout_at(until, self.next()).await {
                 Ok(Ok(r)) => batch.push(r),
-                // An error after some records: deliver those; the next call reports it.
                 Ok(Err(_)) | Err(_) => break,
             }
         }
@@ -377,8 +392,9 @@ pub trait Subscription: Send {
     /// the group. Call only after the record's effect is durable.
     async fn commit(&mut self, record: &Record) -> Result<()>;
 
-    /// Marks a batch processed: [`Subscription::commit`] of the last record of each
-    /// (topic, partition) in `records`.
+    /// Marks a batch processed: `records` (in delivery order, every record delivered
+    /// before the last of them processed too). The default commits the last record
+    /// of each (topic, partition); a log with one order may commit the last alone.
     async fn commit_batch(&mut self, records: &[Record]) -> Result<()> {
         let mut last: Vec<&Record> = Vec::new();
         for r in records {
@@ -526,6 +542,27 @@ pub trait ConversationStore: Send + Sync {
 
     /// Messages of the user's conversation with `seq > after_seq`, oldest first, at most `limit`.
     async fn messages(&self, user_id: UserId, id: ConversationId, after_seq: i64, limit: u32) -> Result<Vec<Message>>;
+}
+
+/// Saved filters, scoped to their user: another user's filter does not exist.
+/// Names are unique per user by [`crate::domain::FilterName::key`].
+#[async_trait]
+pub trait SavedFilterStore: Send + Sync {
+    /// Stores a new filter; [`crate::Error::Conflict`] when the user has one of that name.
+    async fn create(&self, f: &SavedFilter) -> Result<()>;
+
+    /// The filter if it exists and belongs to `user_id`.
+    async fn get(&self, user_id: UserId, id: FilterId) -> Result<Option<SavedFilter>>;
+
+    /// The user's filters, by name key then id.
+    async fn list(&self, user_id: UserId) -> Result<Vec<SavedFilter>>;
+
+    /// Replaces the name, query and `updated_at` of the user's filter `f.id`;
+    /// [`crate::Error::NotFound`] or [`crate::Error::Conflict`] (the name is taken).
+    async fn update(&self, f: &SavedFilter) -> Result<()>;
+
+    /// Deletes the user's filter; [`crate::Error::NotFound`] when there is none.
+    async fn delete(&self, user_id: UserId, id: FilterId) -> Result<()>;
 }
 
 /// Sends a signed webhook request.

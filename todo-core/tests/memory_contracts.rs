@@ -88,6 +88,24 @@ async fn memory_conversation_store_meets_the_contract() {
 }
 
 #[tokio::test]
+async fn memory_filter_table() {
+    todo_core::contract::filters::table(&MemoryStore::new()).await;
+    assert!(todo_core::contract::filters::table_len() >= 150);
+}
+
+#[test]
+fn memory_filters_match_the_reference() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    let n = todo_core::contract::filters::equivalence(&rt, &MemoryStore::new(), 100, 100);
+    assert!(n >= 10_000, "{n} filters checked");
+}
+
+#[tokio::test]
+async fn memory_saved_filters_meet_the_contract() {
+    todo_core::contract::saved_filters::run_all(&MemoryStore::new()).await;
+}
+
+#[tokio::test]
 async fn memory_store_commits_checkpoints_with_effects() {
     todo_core::contract::checkpoint::run_all(|| async { (Arc::new(MemoryStore::new()), ()) }).await;
 }

@@ -10,7 +10,9 @@
 //! - the relay: [`OutboxRelay`] from that outbox to fresh topics, until every
 //!   record is acknowledged and its source position committed.
 //!
-//! Prints `raw <records/s>` and `relay <records/s>`.
+//! and, for the breakdown, the source alone (the outbox read and committed as a
+//! consumer group would, no broker). Prints `read`, `raw` and `relay`, each in
+//! records/s.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +25,10 @@ use todo_core::events::{CloudEvent, EventType, OutboxEvent, Topic, TopicNames};
 use todo_core::ports::{Change, EventLog};
 use todo_kafka::{KafkaConfig, KafkaEventLog, OutboxRelay, RelayConfig, ensure_topics};
 use tokio_util::sync::CancellationToken;
+
+/// As the `todo` binaries: allocation-heavy paths (rdkafka frees on its own threads).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -57,6 +63,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for c in commits {
         c.await??;
     }
+
+    // The source alone: read and commit the whole outbox as a consumer group.
+    let topics: Vec<String> = Topic::ALL.into_iter().map(|t| outbox.topic_names().name(t)).collect();
+    let started = Instant::now();
+    let mut sub = outbox.subscribe("bench-read", &topics, todo_core::ports::StartFrom::Earliest).await?;
+    for i in 0..n {
+        let r = sub.next().await?;
+        if i % 500 == 499 || i == n - 1 {
+            sub.commit(&r).await?;
+        }
+    }
+    drop(sub);
+    let read = n as f64 / started.elapsed().as_secs_f64();
 
     let prefix = |what: &str| format!("bench{}-{what}.", &uuid_like());
     // Raw: the same records, straight from memory to the broker.
@@ -121,6 +140,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     shutdown.cancel();
     run.await??;
     target.flush().await?;
+    println!("read {read:.1}");
     println!("raw {raw:.1}");
     println!("relay {relayed:.1}");
     Ok(())

@@ -11,17 +11,17 @@
 //! original order (records after it may then appear twice in Kafka; consumers
 //! are idempotent).
 
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use futures::FutureExt;
 use todo_core::events::Topic;
 use todo_core::ports::{EventLog, Record, StartFrom, Subscription};
-use tokio::sync::Mutex;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
@@ -38,7 +38,7 @@ pub struct RelayConfig {
     /// Records produced and not yet acknowledged, at most. Default 1000.
     pub max_in_flight: usize,
     /// Commit the source position after this many acknowledged records...
-    /// Default 500.
+    /// Default 2000 (one write of the position; a crash re-publishes at most this many).
     pub commit_every: usize,
     /// ...or once the oldest uncommitted acknowledgement is this old.
     /// Default 200 ms.
@@ -57,7 +57,7 @@ impl Default for RelayConfig {
         Self {
             group: "outbox-relay".to_owned(),
             max_in_flight: 1000,
-            commit_every: 500,
+            commit_every: 2000,
             commit_interval: Duration::from_millis(200),
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
@@ -129,8 +129,9 @@ impl std::fmt::Debug for OutboxRelay {
 }
 
 type Delivery = Pin<Box<dyn Future<Output = Result<Delivered>> + Send>>;
-type Read = Pin<Box<dyn Future<Output = todo_core::Result<Record>> + Send>>;
-type SharedSubscription = Arc<Mutex<Box<dyn Subscription>>>;
+
+/// Most records taken from the source at once.
+const READ_BATCH: usize = 1000;
 
 /// A record handed to the producer, not yet acknowledged.
 struct InFlight {
@@ -145,7 +146,9 @@ struct InFlight {
 struct Pipeline {
     in_flight: VecDeque<InFlight>,
     /// Newest acknowledged, uncommitted record per source (topic, partition).
-    acked: BTreeMap<(String, i32), Record>,
+    /// Per source partition, its newest acknowledged, uncommitted record, in the
+    /// order they were acknowledged (the read order).
+    acked: Vec<Record>,
     uncommitted: u64,
     oldest_uncommitted: Option<Instant>,
     produce_failures: u32,
@@ -184,70 +187,70 @@ impl OutboxRelay {
             return Ok(self.stats());
         };
         info!("outbox relay started");
-        let sub: SharedSubscription = Arc::new(Mutex::new(sub));
+        // The source is read ahead on a task of its own, so that the next batch is
+        // fetched while this one is produced and acknowledged.
+        let (batches_tx, mut batches) = mpsc::channel(READ_AHEAD);
+        let (commits, commit_requests) = mpsc::channel(1);
+        let reader = tokio::spawn(read_ahead(sub, batches_tx, commit_requests, self.config.clone()));
+        let source = Source { commits, reader: Some(reader) };
         let mut p = Pipeline::default();
-        let mut reading: Option<Read> = None;
-        let mut source_failures = 0u32;
         loop {
-            if reading.is_none() {
-                // The subscription is free only between reads.
-                if self.commit_due(&p) {
-                    self.commit(&sub, &mut p).await;
-                }
-                if p.in_flight.len() < self.config.max_in_flight {
-                    let sub = sub.clone();
-                    reading = Some(Box::pin(async move { sub.lock().await.next().await }));
-                }
+            if self.commit_due(&p) {
+                self.commit(&source, &mut p).await;
             }
+            let room = p.in_flight.len() < self.config.max_in_flight;
             ::metrics::gauge!(metrics::RELAY_IN_FLIGHT).set(p.in_flight.len() as f64);
             // Everything read is acknowledged and the source has nothing new: a
             // commit that comes due must not wait for the next record.
-            let idle_commit_at = match (&reading, p.in_flight.is_empty(), p.oldest_uncommitted) {
-                (Some(_), true, Some(oldest)) => Some(oldest + self.config.commit_interval),
+            let idle_commit_at = match (p.in_flight.is_empty(), p.oldest_uncommitted) {
+                (true, Some(oldest)) => Some(oldest + self.config.commit_interval),
                 _ => None,
             };
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
-                delivered = front_delivery(&mut p.in_flight) => match delivered {
-                    Ok(d) => self.acked(&mut p, d),
-                    Err(e) => {
-                        if !self.retry_from_failure(&mut p, &e, &shutdown).await {
-                            break;
-                        }
-                    }
-                },
-                read = poll_read(&mut reading) => {
-                    reading = None;
-                    match read {
-                        Ok(record) => {
-                            source_failures = 0;
-                            self.counters.read.fetch_add(1, Ordering::Relaxed);
-                            let in_flight = self.produce(record, None).await;
-                            p.in_flight.push_back(in_flight);
-                        }
-                        Err(e) => {
-                            source_failures += 1;
-                            ::metrics::counter!(metrics::RELAY_ERRORS_TOTAL, "kind" => "source").increment(1);
-                            warn!(error = %e, attempt = source_failures, "reading the outbox failed; retrying");
-                            if !sleep_or_cancel(self.config.backoff(source_failures), &shutdown).await {
-                                break;
+                delivered = front_delivery(&mut p.in_flight) => {
+                    // Take every acknowledgement already in, then look at the rest.
+                    let mut next = Some(delivered);
+                    let mut acked = 0u64;
+                    while let Some(delivered) = next.take() {
+                        match delivered {
+                            Ok(d) => {
+                                self.acked(&mut p, d);
+                                acked += 1;
+                                next = p.in_flight.front_mut().and_then(|f| (&mut f.delivery).now_or_never());
+                            }
+                            Err(e) => {
+                                self.record_acked(acked);
+                                acked = 0;
+                                if !self.retry_from_failure(&mut p, &e, &shutdown).await {
+                                    break;
+                                }
                             }
                         }
                     }
+                    self.record_acked(acked);
+                    if shutdown.is_cancelled() {
+                        break;
+                    }
+                },
+                batch = batches.recv(), if room => {
+                    let Some(records) = batch else { break };
+                    self.counters.read.fetch_add(records.len() as u64, Ordering::Relaxed);
+                    for record in records {
+                        let in_flight = self.produce(record, None).await;
+                        p.in_flight.push_back(in_flight);
+                    }
                 }
-                () = sleep_until(idle_commit_at) => {
-                    // Interrupts the wait for the next record (cancel-safe).
-                    reading = None;
-                    self.commit(&sub, &mut p).await;
-                }
+                () = sleep_until(idle_commit_at) => self.commit(&source, &mut p).await,
             }
         }
-        // A pending read is dropped: its record, if any, was never produced and
-        // nothing after it is committed, so the source delivers it again.
-        drop(reading);
+        // Batches read ahead and not produced are dropped: nothing after the last
+        // acknowledged record is committed, so the source delivers them again.
+        drop(batches);
         self.drain(&mut p).await;
-        self.commit(&sub, &mut p).await;
+        self.commit(&source, &mut p).await;
+        source.stop().await;
         ::metrics::gauge!(metrics::RELAY_IN_FLIGHT).set(0.0);
         let stats = self.stats();
         info!(published = stats.published, committed = stats.committed, "outbox relay stopped");
@@ -304,26 +307,32 @@ impl OutboxRelay {
         }
     }
 
+    /// Counts `n` acknowledgements handled at once.
+    fn record_acked(&self, n: u64) {
+        if n > 0 {
+            ::metrics::counter!(metrics::RELAY_PUBLISHED_TOTAL).increment(n);
+            self.counters.published.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Takes the acknowledged front record out of the pipeline (the caller counts it
+    /// with [`OutboxRelay::record_acked`]).
     fn acked(&self, p: &mut Pipeline, delivered: Delivered) {
         let entry = p.in_flight.pop_front().expect("an acknowledged record is in flight");
         p.produce_failures = 0;
         let topic = entry.target_topic;
-        ::metrics::counter!(metrics::RELAY_PUBLISHED_TOTAL, "topic" => topic.clone()).increment(1);
-        ::metrics::histogram!(metrics::RELAY_PUBLISH_LATENCY_SECONDS, "topic" => topic.clone())
-            .record(entry.first_sent.elapsed().as_secs_f64());
+        ::metrics::histogram!(metrics::RELAY_PUBLISH_LATENCY_SECONDS).record(entry.first_sent.elapsed().as_secs_f64());
         debug!(%topic, partition = delivered.partition, offset = delivered.offset, "published");
-        self.counters.published.fetch_add(1, Ordering::Relaxed);
         let r = entry.record;
         // A source that redelivers after an error may hand back older records:
         // the position never moves backwards.
-        match p.acked.entry((r.topic.clone(), r.partition)) {
-            Entry::Occupied(mut e) if e.get().offset < r.offset => {
-                e.insert(r);
+        match p.acked.iter().position(|a| a.topic == r.topic && a.partition == r.partition) {
+            Some(i) if p.acked[i].offset < r.offset => {
+                p.acked.remove(i);
+                p.acked.push(r);
             }
-            Entry::Occupied(_) => {}
-            Entry::Vacant(e) => {
-                e.insert(r);
-            }
+            Some(_) => {}
+            None => p.acked.push(r),
         }
         p.uncommitted += 1;
         p.oldest_uncommitted.get_or_insert_with(Instant::now);
@@ -364,7 +373,10 @@ impl OutboxRelay {
         let deadline = tokio::time::Instant::now() + self.config.drain_timeout;
         while let Some(front) = p.in_flight.front_mut() {
             match tokio::time::timeout_at(deadline, &mut front.delivery).await {
-                Ok(Ok(d)) => self.acked(p, d),
+                Ok(Ok(d)) => {
+                    self.acked(p, d);
+                    self.record_acked(1);
+                }
                 Ok(Err(e)) => {
                     warn!(error = %e, unacknowledged = p.in_flight.len(), "publishing failed during shutdown; the rest is published after a restart");
                     break;
@@ -389,27 +401,121 @@ impl OutboxRelay {
     /// Commits the source position of each partition up to its newest
     /// acknowledged record. A failed commit is kept for the next attempt (the
     /// records would only be published again).
-    async fn commit(&self, sub: &SharedSubscription, p: &mut Pipeline) {
+    async fn commit(&self, source: &Source, p: &mut Pipeline) {
         if p.acked.is_empty() {
             return;
         }
-        let mut sub = sub.lock().await;
-        let mut failed = BTreeMap::new();
-        for (key, record) in std::mem::take(&mut p.acked) {
-            if let Err(e) = sub.commit(&record).await {
+        // One commit for the lot: a log with one commit order (the SQL outbox)
+        // stores the last position once, a partitioned one each partition's.
+        match source.commit(p.acked.clone()).await {
+            Ok(()) => {
+                p.acked.clear();
+                self.counters.committed.fetch_add(p.uncommitted, Ordering::Relaxed);
+                p.uncommitted = 0;
+                p.oldest_uncommitted = None;
+            }
+            Err(e) => {
                 ::metrics::counter!(metrics::RELAY_ERRORS_TOTAL, "kind" => "commit").increment(1);
-                error!(error = %e, topic = %record.topic, offset = record.offset, "committing the outbox position failed");
-                failed.insert(key, record);
+                error!(error = %e, records = p.acked.len(), "committing the outbox position failed");
+                // Try again after another interval.
+                p.oldest_uncommitted = Some(Instant::now());
             }
         }
-        if failed.is_empty() {
-            self.counters.committed.fetch_add(p.uncommitted, Ordering::Relaxed);
-            p.uncommitted = 0;
-            p.oldest_uncommitted = None;
-        } else {
-            p.acked = failed;
-            // Try again after another interval.
-            p.oldest_uncommitted = Some(Instant::now());
+    }
+}
+
+/// How many batches the reader fetches ahead of the producer.
+const READ_AHEAD: usize = 2;
+
+/// The relay's side of the reading task. Dropped without [`Source::stop`] (the
+/// relay's future was cancelled), it aborts the task, which drops the subscription.
+struct Source {
+    commits: mpsc::Sender<(Vec<Record>, oneshot::Sender<todo_core::Result<()>>)>,
+    reader: Option<tokio::task::JoinHandle<Box<dyn Subscription>>>,
+}
+
+impl Drop for Source {
+    fn drop(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            reader.abort();
+        }
+    }
+}
+
+impl Source {
+    /// Commits `records` (in read order) on the subscription, between its reads.
+    async fn commit(&self, records: Vec<Record>) -> todo_core::Result<()> {
+        let (reply, done) = oneshot::channel();
+        let gone = || todo_core::Error::Internal("the outbox reader stopped".into());
+        self.commits.send((records, reply)).await.map_err(|_| gone())?;
+        done.await.map_err(|_| gone())?
+    }
+
+    /// Stops the reader (it finishes a commit in progress) and drops the subscription.
+    async fn stop(mut self) {
+        let Some(reader) = self.reader.take() else { return };
+        let (placeholder, _) = mpsc::channel(1);
+        drop(std::mem::replace(&mut self.commits, placeholder));
+        match reader.await {
+            Ok(sub) => drop(sub),
+            Err(e) => warn!(error = %e, "the outbox reader task failed"),
+        }
+    }
+}
+
+/// Reads `sub` ahead into `out`, a batch at a time, and commits positions as the
+/// relay asks (a commit never waits for new records). Failures of the source are
+/// retried with backoff. Ends when the relay drops its channels.
+async fn read_ahead(
+    mut sub: Box<dyn Subscription>,
+    out: mpsc::Sender<Vec<Record>>,
+    mut commits: mpsc::Receiver<(Vec<Record>, oneshot::Sender<todo_core::Result<()>>)>,
+    config: RelayConfig,
+) -> Box<dyn Subscription> {
+    let mut failures = 0u32;
+    loop {
+        tokio::select! {
+            biased;
+            request = commits.recv() => match request {
+                Some((records, reply)) => {
+                    let _ = reply.send(sub.commit_batch(&records).await);
+                }
+                None => return sub,
+            },
+            permit = out.reserve() => {
+                let Ok(permit) = permit else {
+                    // The relay stops reading; it may still commit.
+                    while let Some((records, reply)) = commits.recv().await {
+                        let _ = reply.send(sub.commit_batch(&records).await);
+                    }
+                    return sub;
+                };
+                tokio::select! {
+                    biased;
+                    request = commits.recv() => match request {
+                        // The pending read is dropped (cancel-safe) and taken up again.
+                        Some((records, reply)) => {
+                            let _ = reply.send(sub.commit_batch(&records).await);
+                        }
+                        None => return sub,
+                    },
+                    // What the source has ready, without lingering: a zero-linger read
+                    // is cancel-safe, so a commit request may interrupt it.
+                    read = sub.next_batch(READ_BATCH, Duration::ZERO) => match read {
+                        Ok(records) => {
+                            failures = 0;
+                            permit.send(records);
+                        }
+                        Err(e) => {
+                            drop(permit);
+                            failures += 1;
+                            ::metrics::counter!(metrics::RELAY_ERRORS_TOTAL, "kind" => "source").increment(1);
+                            warn!(error = %e, attempt = failures, "reading the outbox failed; retrying");
+                            tokio::time::sleep(config.backoff(failures)).await;
+                        }
+                    },
+                }
+            }
         }
     }
 }
@@ -418,14 +524,6 @@ impl OutboxRelay {
 async fn front_delivery(in_flight: &mut VecDeque<InFlight>) -> Result<Delivered> {
     match in_flight.front_mut() {
         Some(front) => (&mut front.delivery).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// The pending read's result; pending while there is no read.
-async fn poll_read(reading: &mut Option<Read>) -> todo_core::Result<Record> {
-    match reading {
-        Some(read) => read.await,
         None => std::future::pending().await,
     }
 }

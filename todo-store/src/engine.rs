@@ -298,6 +298,19 @@ macro_rules! impl_store {
                 $crate::engine::Backend::migrate(&self.engine.backend).await
             }
 
+            /// Runs the listing SQL of `query`, fetching its rows without decoding them
+            /// (for benchmarks: the SQL alone); returns the number of rows.
+            #[doc(hidden)]
+            pub async fn raw_list(&self, query: &::todo_core::domain::TaskQuery) -> $crate::Result<usize> {
+                self.engine.raw_list(query).await
+            }
+
+            /// The listing SQL of `query` and its arguments (for benchmarks and plans).
+            #[doc(hidden)]
+            pub fn list_sql(&self, query: &::todo_core::domain::TaskQuery) -> (String, Vec<String>) {
+                self.engine.list_sql(query)
+            }
+
             /// Closes the pool's connections (after their current work).
             pub async fn close(&self) {
                 $crate::engine::Backend::close(&self.engine.backend).await;
@@ -396,6 +409,7 @@ macro_rules! impl_store {
         $crate::audit::impl_audit_store!($store);
         $crate::reminders::impl_reminder_store!($store);
         $crate::conversations::impl_conversation_store!($store);
+        $crate::saved_filters::impl_saved_filter_store!($store);
         $crate::audit_verify::impl_audit_checkpoints!($store);
         $crate::usage::impl_llm_budget!($store);
     };

@@ -2,7 +2,8 @@
 //!
 //! SQLite and PostgreSQL adapters of the todo-core ports: [`TaskRepository`],
 //! [`UserRepository`], [`LoginAttempts`], [`EventLog`], [`AuditStore`],
-//! [`ReminderStore`] and [`ConversationStore`], with their migrations.
+//! [`ReminderStore`], [`ConversationStore`] and [`SavedFilterStore`], with their
+//! migrations.
 //!
 //! - **Transactional outbox.** [`TaskRepository::commit`] writes the tasks, claims
 //!   the idempotency keys and appends the events to the `event_log` table in one
@@ -12,7 +13,8 @@
 //!   transaction, see the `postgres::log` module), one active member per group, with
 //!   durable positions.
 //! - **Listings** implement [`todo_core::domain::TaskQuery`] exactly, keyset cursors
-//!   included, in SQL.
+//!   included, in SQL: its condition (fixed parameters and filter queries alike,
+//!   see [`todo_core::filter`]) is compiled to SQL with bound parameters.
 //! - **Audit trail.** One hash chain per user, appended under a per-user lock; the
 //!   stored event is the exact canonical JSON that was hashed. PostgreSQL rejects
 //!   every `UPDATE`, `DELETE` and `TRUNCATE` of `audit_log` with a trigger (SQLite:
@@ -66,10 +68,12 @@ mod audit_verify;
 mod conversations;
 mod engine;
 mod error;
+mod filter;
 mod login;
 mod postgres;
 mod reminders;
 mod rows;
+mod saved_filters;
 mod sql;
 mod sqlite;
 mod subscription;
@@ -82,8 +86,8 @@ use std::sync::Arc;
 
 use todo_core::events::TopicNames;
 use todo_core::ports::{
-    AuditCheckpoints, AuditStore, ConversationStore, EventLog, LlmBudget, LoginAttempts, ReminderStore, TaskRepository,
-    UserRepository,
+    AuditCheckpoints, AuditStore, ConversationStore, EventLog, LlmBudget, LoginAttempts, ReminderStore,
+    SavedFilterStore, TaskRepository, UserRepository,
 };
 
 pub use error::{Result, StoreError};
@@ -129,6 +133,7 @@ pub trait StorePorts:
     + ConversationStore
     + AuditCheckpoints
     + LlmBudget
+    + SavedFilterStore
 {
 }
 
@@ -142,6 +147,7 @@ impl<T> StorePorts for T where
         + ConversationStore
         + AuditCheckpoints
         + LlmBudget
+        + SavedFilterStore
 {
 }
 
@@ -238,11 +244,35 @@ impl Store {
         self.ports()
     }
 
+    /// The users' saved filters.
+    pub fn saved_filters(&self) -> Arc<dyn SavedFilterStore> {
+        self.ports()
+    }
+
     /// Creates or updates the schema.
     pub async fn migrate(&self) -> Result<()> {
         match &self.inner {
             Inner::Sqlite(s) => s.migrate().await,
             Inner::Postgres(p) => p.migrate().await,
+        }
+    }
+
+    /// Runs the listing SQL of `query`, fetching its rows without decoding them:
+    /// the SQL alone, for benchmarks. Returns the number of rows.
+    #[doc(hidden)]
+    pub async fn raw_list(&self, query: &todo_core::domain::TaskQuery) -> Result<usize> {
+        match &self.inner {
+            Inner::Sqlite(s) => s.raw_list(query).await,
+            Inner::Postgres(p) => p.raw_list(query).await,
+        }
+    }
+
+    /// The listing SQL of `query` and its arguments (for benchmarks and query plans).
+    #[doc(hidden)]
+    pub fn list_sql(&self, query: &todo_core::domain::TaskQuery) -> (String, Vec<String>) {
+        match &self.inner {
+            Inner::Sqlite(s) => s.list_sql(query),
+            Inner::Postgres(p) => p.list_sql(query),
         }
     }
 

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use todo_core::domain::query::{SortField, SortKey};
-use todo_core::domain::{StatusFilter, TaskQuery, UserId};
+use todo_core::domain::{TaskQuery, UserId};
 use todo_core::ports::truncate_micros;
 use uuid::Uuid;
 
@@ -126,7 +126,7 @@ pub(crate) enum Dialect {
 }
 
 /// Earliest `timestamptz` PostgreSQL stores (4714-11-24 BC), in Unix microseconds.
-const PG_MIN_MICROS: i64 = -210_866_803_200_000_000;
+pub(crate) const PG_MIN_MICROS: i64 = -210_866_803_200_000_000;
 
 /// Where a cursor key lies relative to the stored sort keys.
 enum Bound {
@@ -178,7 +178,7 @@ impl Dialect {
     }
 
     /// `search_text` contains the lowercased query at `param`.
-    fn text_contains(self, param: &str) -> String {
+    pub(crate) fn text_contains(self, param: &str) -> String {
         match self {
             Dialect::Sqlite => format!("instr(search_text, {param}) > 0"),
             Dialect::Postgres => format!("strpos(search_text, {param}) > 0"),
@@ -186,7 +186,7 @@ impl Dialect {
     }
 
     /// The task has the tag at `param`.
-    fn has_tag(self, param: &str) -> String {
+    pub(crate) fn has_tag(self, param: &str) -> String {
         match self {
             Dialect::Sqlite => format!("EXISTS (SELECT 1 FROM json_each(tasks.tags) WHERE json_each.value = {param})"),
             Dialect::Postgres => format!("tags @> ARRAY[{param}]::text[]"),
@@ -233,40 +233,7 @@ pub(crate) fn list_tasks(d: Dialect, q: &TaskQuery) -> Stmt {
     let mut s = Stmt::new(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = "), vec![]);
     let p = s.bind(Arg::Uuid(q.user_id.as_uuid()));
     s.push(&p);
-    let and = |s: &mut Stmt, before: &str, arg: Arg| {
-        let p = s.bind(arg);
-        s.push(&format!(" AND {before}{p}"));
-    };
-    match q.status {
-        StatusFilter::Pending => and(&mut s, "status = ", Arg::Text("pending".into())),
-        StatusFilter::Completed => and(&mut s, "status = ", Arg::Text("completed".into())),
-        StatusFilter::All => {}
-    }
-    if let Some(p) = q.priority {
-        and(&mut s, "priority = ", Arg::Text(p.as_str().into()));
-    }
-    if let Some(tag) = &q.tag {
-        let p = s.bind(Arg::Text(tag.as_str().into()));
-        s.push(&format!(" AND {}", d.has_tag(&p)));
-    }
-    if let Some(text) = &q.text {
-        let p = s.bind(Arg::Text(text.clone()));
-        s.push(&format!(" AND {}", d.text_contains(&p)));
-    }
-    // A NULL due_at fails every comparison: tasks without one drop out, as in `matches`.
-    if let Some(after) = q.due_after {
-        and(&mut s, "due_at >= ", Arg::Time(ceil_micros(after)));
-    }
-    if let Some(before) = q.due_before {
-        and(&mut s, "due_at < ", Arg::Time(ceil_micros(before)));
-    }
-    if q.overdue {
-        let cutoff = s.bind(Arg::Time(truncate_micros(q.all_day_overdue_cutoff())));
-        let now = s.bind(Arg::Time(ceil_micros(q.now)));
-        s.push(&format!(
-            " AND status = 'pending' AND ((all_day = TRUE AND due_at <= {cutoff}) OR (all_day = FALSE AND due_at < {now}))"
-        ));
-    }
+    crate::filter::push_where(d, &mut s, &q.condition(), q.sort);
     let desc = q.sort.descending;
     let column = match q.sort.field {
         SortField::DueAt if desc => "due_sort_desc",

@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 use crate::error::{Result, StoreError};
 
 /// Records fetched per query.
-pub(crate) const BATCH: i64 = 256;
+pub(crate) const BATCH: i64 = 1000;
 
 /// Delivered records whose positions are remembered for `commit`; older ones are
 /// looked up in the table.
@@ -197,9 +197,10 @@ impl<S: LogSource> Subscription for SqlSubscription<S> {
         Ok(self.commit_record(record).await?)
     }
 
-    /// The records come in one commit order, so the last one's position covers all.
+    /// The log has one order: the position of the last record delivered (the last
+    /// of `records`, which come in delivery order) covers them all.
     async fn commit_batch(&mut self, records: &[Record]) -> todo_core::Result<()> {
-        match records.iter().max_by_key(|r| r.offset) {
+        match records.last() {
             Some(last) => Ok(self.commit_record(last).await?),
             None => Ok(()),
         }

@@ -3,6 +3,7 @@
 //! ```text
 //! TodoEventsError              base of everything raised by todo_events
 //! ├── ValidationError          input that does not parse (.field)
+//! │   └── FilterError          a filter query that does not parse (.span)
 //! ├── EventError               not one of our CloudEvents (.kind)
 //! └── KafkaError               talking to Kafka failed (.transient)
 //! ```
@@ -18,6 +19,13 @@ create_exception!(
     TodoEventsError,
     "A value that does not parse or breaks a rule (a bad RRULE, time zone or datetime). \
      `.field` names the argument or field."
+);
+create_exception!(
+    todo_events,
+    FilterError,
+    ValidationError,
+    "A filter query that does not parse. `.span` is the `(start, end)` range of \
+     characters where it goes wrong (empty where something was expected); `.field` is 'filter'."
 );
 create_exception!(
     todo_events,
@@ -77,6 +85,12 @@ fn event_kind(e: &todo_core::events::EventError) -> &'static str {
     }
 }
 
+/// The `FilterError` of a filter that does not parse.
+pub fn filter_error(e: todo_core::filter::FilterError) -> PyErr {
+    let err = with_attr(FilterError::new_err(e.message.clone()), "field", "filter");
+    with_attr(err, "span", (e.span[0], e.span[1]))
+}
+
 /// Sets `name = value` on the exception instance, so handlers can branch on it.
 fn with_attr<'a, T>(err: PyErr, name: &str, value: T) -> PyErr
 where
@@ -98,6 +112,7 @@ impl From<Error> for PyErr {
             Error::Event(ev) => with_attr(EventError::new_err(message), "kind", event_kind(&ev)),
             Error::Kafka(k) => with_attr(KafkaError::new_err(message), "transient", k.is_transient()),
             Error::Core(todo_core::Error::Validation(v)) => Error::Validation(v).into(),
+            Error::Core(todo_core::Error::InvalidFilter(f)) => filter_error(f),
             Error::Core(c @ (todo_core::Error::Unavailable(_) | todo_core::Error::Internal(_))) => {
                 with_attr(KafkaError::new_err(message), "transient", c.is_transient())
             }

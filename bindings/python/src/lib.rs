@@ -2,7 +2,8 @@
 //!
 //! The Python module `todo_events`, built with maturin: the event catalog of
 //! [`todo_core::events`] (construct, serialize, parse and validate CloudEvents),
-//! the chat interpreter ([`todo_core::chat::parse`]), the recurrence engine
+//! the chat interpreter ([`todo_core::chat::parse`]), the filter language
+//! ([`todo_core::filter`]), the recurrence engine
 //! ([`todo_core::domain::Recurrence`]) and a Kafka publisher and consumer on
 //! [`todo_kafka`].
 //!
@@ -23,6 +24,7 @@ mod chat;
 mod convert;
 mod error;
 mod events;
+mod filter;
 mod kafka;
 mod recurrence;
 mod runtime;
@@ -36,9 +38,11 @@ mod todo_events {
     #[pymodule_export]
     use crate::chat::parse_command;
     #[pymodule_export]
-    use crate::error::{EventError, KafkaError, TodoEventsError, ValidationError};
+    use crate::error::{EventError, FilterError, KafkaError, TodoEventsError, ValidationError};
     #[pymodule_export]
     use crate::events::{PyCloudEvent, PyEventFactory, PyEventType, PyTopic};
+    #[pymodule_export]
+    use crate::filter::PyFilter;
     #[pymodule_export]
     use crate::kafka::{PyConsumer, PyPublisher, PyRecord, ensure_topics};
     #[pymodule_export]

@@ -18,8 +18,8 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable, machine-readable: `bad_request`, `validation_failed`, `unauthorized`,
-    /// `not_found`, `method_not_allowed`, `conflict`, `version_mismatch`,
+    /// Stable, machine-readable: `bad_request`, `invalid_filter`, `validation_failed`,
+    /// `unauthorized`, `not_found`, `method_not_allowed`, `conflict`, `version_mismatch`,
     /// `payload_too_large`, `unsupported_media_type`, `request_timeout`, `rate_limited`, `unavailable`,
     /// `internal`.
     pub code: &'static str,
@@ -27,6 +27,11 @@ pub struct ErrorDetail {
     /// The offending field, for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `invalid_filter`: where in the query it goes wrong, `[start, end)` in
+    /// characters (Unicode code points); an empty range marks where something was expected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<u32>>, example = json!([12, 12]))]
+    pub span: Option<[usize; 2]>,
 }
 
 #[derive(Debug)]
@@ -35,12 +40,13 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    pub span: Option<[usize; 2]>,
     pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None, retry_after: None }
+        Self { status, code, message: message.into(), field: None, span: None, retry_after: None }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -72,6 +78,9 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         match e {
             Error::Validation(v) => v.into(),
+            Error::InvalidFilter(f) => {
+                ApiError { span: Some(f.span), ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_filter", f.message) }
+            }
             Error::NotFound(what) => ApiError::not_found(format!("{what} not found")),
             Error::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             Error::VersionMismatch { current } => ApiError::new(
@@ -170,7 +179,9 @@ impl From<PathRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, field: self.field } };
+        let body = ErrorBody {
+            error: ErrorDetail { code: self.code, message: self.message, field: self.field, span: self.span },
+        };
         let mut res = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));

@@ -6,6 +6,7 @@ pub mod chat;
 pub mod client_ip;
 pub mod error;
 pub mod extract;
+pub mod filters;
 pub mod health;
 pub mod limit;
 pub mod notifications;
@@ -44,7 +45,12 @@ pub fn router_for(role: Role, state: AppState) -> Router {
     let has = |roles: &[Role]| role == Role::All || roles.contains(&role);
     let mut routes = Router::new().merge(health::routes());
     if has(&[Role::ChatApi]) {
-        routes = routes.merge(auth::routes()).merge(tasks::routes()).merge(chat::routes()).merge(openapi::routes());
+        routes = routes
+            .merge(auth::routes())
+            .merge(tasks::routes())
+            .merge(filters::routes())
+            .merge(chat::routes())
+            .merge(openapi::routes());
         // The page is served where the API is; in the distributed mode it reaches the
         // other services through the URLs of `state.web`.
         routes = routes.merge(web::routes(&state.web));

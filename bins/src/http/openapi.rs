@@ -16,11 +16,13 @@ use crate::state::AppState;
         super::auth::register, super::auth::login,
         super::tasks::list, super::tasks::create, super::tasks::read, super::tasks::update,
         super::tasks::complete, super::tasks::reopen, super::tasks::remove,
+        super::filters::list, super::filters::create, super::filters::read, super::filters::update,
+        super::filters::remove, super::filters::tasks,
         super::audit::list, super::audit::verify, super::notifications::list,
         super::chat::chat, super::chat::messages,
     ),
     modifiers(&BearerAuth),
-    tags((name = "tasks"), (name = "auth"), (name = "chat"), (name = "audit"), (name = "notifications"), (name = "operations"))
+    tags((name = "tasks"), (name = "filters", description = "Saved filters (docs/filters.md)"), (name = "auth"), (name = "chat"), (name = "audit"), (name = "notifications"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -41,16 +41,16 @@ fn task_id(id: &str) -> ApiResult<TaskId> {
     Uuid::parse_str(id).map(TaskId).map_err(|_| ApiError::bad_request(format!("{id:?} is not a task id (a UUID)")))
 }
 
-/// Lists the caller's tasks with filters, sort and cursor pagination.
+/// Lists the caller's tasks: a filter query (`filter`, docs/filters.md) and/or its
+/// shorthand parameters, sorted, a page at a time (keyset cursors).
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(ListParams), security(("bearer" = [])),
-    responses((status = 200, body = TaskPage), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = TaskPage), (status = 400, description = "`invalid_filter` (with `span`) or a malformed parameter", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Query(params): Query<ListParams>,
 ) -> ApiResult<Json<TaskPage>> {
-    let query = params.into_query(user, state.tasks.clock().now())?;
-    Ok(Json(state.tasks.list(&query).await?))
+    Ok(Json(state.tasks.list_with(user, params).await?))
 }
 
 /// Creates a task.

@@ -99,6 +99,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/views/auth.js", JS),
     asset!("js/views/chat.js", JS),
     asset!("js/views/editor.js", JS),
+    asset!("js/views/filters.js", JS),
     asset!("js/views/notifications.js", JS),
     asset!("js/views/tasks.js", JS),
 ];

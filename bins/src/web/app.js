@@ -12,6 +12,7 @@ import { initEditor, openEditor } from './js/views/editor.js';
 import {
   addFired, announceReminder, initNotifications, loadNotifications, resetNotifications,
 } from './js/views/notifications.js';
+import { loadSavedFilters, resetSavedFilters } from './js/views/filters.js';
 import { applyTask, initTasks, loadTasks } from './js/views/tasks.js';
 
 const ROUTES = ['tasks', 'notifications', 'audit'];
@@ -82,6 +83,7 @@ function enter() {
   $('#user-avatar').textContent = (session.user.email[0] || '?').toUpperCase();
   route(false);
   loadTasks();
+  loadSavedFilters();
   loadConversation();
   live.start();
 }
@@ -95,6 +97,7 @@ function signOut(reason = '', here = true) {
   tasks.loaded = false;
   resetNotifications();
   resetAudit();
+  resetSavedFilters();
   clearConversation();
   $('#usermenu').open = false;
   for (const d of $$('dialog[open]')) d.close();
@@ -106,10 +109,13 @@ function signOut(reason = '', here = true) {
 
 let current = null;
 
-/** `#/tasks`, `#/notifications`, `#/audit`: hash routes need nothing from the server. */
+/**
+ * `#/tasks`, `#/notifications`, `#/audit`: hash routes need nothing from the
+ * server. `#/tasks?filter=<query>` is the task list under a filter query.
+ */
 function route(moveFocus) {
   if (!session.token) return;
-  const name = ROUTES.find((r) => location.hash === `#/${r}`) || 'tasks';
+  const name = ROUTES.find((r) => location.hash === `#/${r}` || location.hash.startsWith(`#/${r}?`)) || 'tasks';
   for (const r of ROUTES) $(`#view-${r}`).hidden = r !== name;
   for (const a of $$('.mainnav a')) {
     if (a.dataset.route === name) a.setAttribute('aria-current', 'page');
@@ -175,6 +181,7 @@ function applyChatActions(actions) {
     // "undo" answers with the task as it is again, or {deleted} for an undone add.
     if (['add_task', 'complete_task', 'update_task', 'skip_occurrence', 'undo'].includes(a.tool) && r.id) applyTask(r);
     if (['delete_task', 'undo'].includes(a.tool) && r.deleted) tasks.remove(r.deleted);
+    if (a.tool === 'save_filter' && r.id) loadSavedFilters();
   }
 }
 

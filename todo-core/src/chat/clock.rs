@@ -170,7 +170,8 @@ fn clock_word(w: &str) -> Option<Clock> {
             (h, m)
         }
         // "1030am" needs its am/pm to be a time.
-        None if body.len() >= 3 && mer.is_some() => body.split_at(body.len() - 2),
+        // (ASCII only: the split is by bytes; "ü5pm" is no time.)
+        None if body.len() >= 3 && mer.is_some() && body.is_ascii() => body.split_at(body.len() - 2),
         None => (body, "00"),
     };
     if h.is_empty() || h.len() > 2 || !h.bytes().all(|b| b.is_ascii_digit()) || !m.bytes().all(|b| b.is_ascii_digit()) {

@@ -33,6 +33,8 @@ pub enum Intent {
     Confirm,
     /// "no" to it.
     Cancel,
+    /// Save the last listing as a named filter ("save this as 'work today'").
+    SaveFilter,
     Help,
     Unknown,
 }
@@ -52,6 +54,7 @@ impl Intent {
             Intent::Undo => "undo",
             Intent::Confirm => "confirm",
             Intent::Cancel => "cancel",
+            Intent::SaveFilter => "save_filter",
             Intent::Help => "help",
             Intent::Unknown => "unknown",
         }
@@ -81,6 +84,7 @@ pub enum Command {
     Undo(NoArgs),
     Confirm(NoArgs),
     Cancel(NoArgs),
+    SaveFilter(SaveFilterArgs),
     Help(NoArgs),
     /// Not understood, or too ambiguous to act on; `args` is `{}` and the
     /// clarifying question is in [`Command::reply`].
@@ -102,6 +106,7 @@ impl Command {
             Command::Undo(_) => Intent::Undo,
             Command::Confirm(_) => Intent::Confirm,
             Command::Cancel(_) => Intent::Cancel,
+            Command::SaveFilter(_) => Intent::SaveFilter,
             Command::Help(_) => Intent::Help,
             Command::Unknown(_) => Intent::Unknown,
         }
@@ -256,7 +261,8 @@ pub struct BulkArgs {
 }
 
 /// `list_tasks`: filters, all optional but `status` (pending unless asked otherwise).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Two listings are equal when their arguments are: `phrase` is a hint, not one.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ListTasksArgs {
     #[serde(default)]
     pub status: StatusFilter,
@@ -275,6 +281,32 @@ pub struct ListTasksArgs {
     /// Words searched in titles and descriptions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    /// A filter query (docs/filters.md), given when the arguments above cannot say
+    /// what was asked ("show (overdue or today) #work"); it then says it all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// The name of a saved list the sentence may mean ("show my work today list");
+    /// the other arguments are what the words mean when there is no such list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list: Option<String>,
+    /// The listing as a filter query with relative dates kept relative, for "save
+    /// this as ..." (not an argument of the tool).
+    #[serde(skip)]
+    pub phrase: Option<String>,
+}
+
+impl PartialEq for ListTasksArgs {
+    fn eq(&self, o: &Self) -> bool {
+        let Self { status, priority, tag, due_after, due_before, overdue, query, filter, list, phrase: _ } = self;
+        (status, priority, tag, due_after, due_before, overdue, query, filter, list)
+            == (&o.status, &o.priority, &o.tag, &o.due_after, &o.due_before, &o.overdue, &o.query, &o.filter, &o.list)
+    }
+}
+
+/// `save_filter`: save the last listing as a named filter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveFilterArgs {
+    pub name: String,
 }
 
 /// `complete_task` and `delete_task`.

@@ -11,7 +11,7 @@
 use super::command::{Command, NoArgs};
 use super::datetime::Ctx;
 use super::lexer::Sentence;
-use super::{add, edit, list, reply, update};
+use super::{add, edit, filter_phrase, list, reply, update};
 
 /// Politeness and filler before the request.
 const PREFIXES: &[&[&str]] = &[
@@ -79,6 +79,7 @@ pub(crate) fn interpret_range(s: &Sentence, from: usize, to: usize, ctx: &Ctx) -
         return Command::unknown(reply::THANKS);
     }
     remind(s, i, end, ctx)
+        .or_else(|| filter_phrase::save(s, i, end))
         .or_else(|| update::update(s, i, end, ctx))
         .or_else(|| edit::complete(s, i, end, ctx))
         .or_else(|| edit::delete(s, i, end, ctx))

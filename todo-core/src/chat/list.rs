@@ -13,7 +13,7 @@ use super::lexer::Sentence;
 use crate::domain::{Priority, StatusFilter};
 
 /// Words that make a question a question about the list.
-const LIST_WORDS: &[&str] = &[
+pub(crate) const LIST_WORDS: &[&str] = &[
     "task",
     "tasks",
     "todo",
@@ -78,6 +78,9 @@ const SEARCH: &[&[&str]] = &[
 
 /// A listing asked for by a verb or a question.
 pub(crate) fn by_verb(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Command> {
+    if let Some(c) = saved_list(s, i, end, ctx) {
+        return Some(c);
+    }
     if let Some(j) = SEARCH.iter().find_map(|v| s.seq(i, v)) {
         return Some(build(s, i, end, ctx, Some(j)));
     }
@@ -97,7 +100,7 @@ pub(crate) fn by_verb(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<C
         };
         let dated = args.due_after.is_some() || args.due_before.is_some();
         let other = (i + 1..end).any(|k| !consumed[k] && s.w(k).is_some_and(|w| !ASK_FILLER.contains(&w)));
-        return (dated && !other).then_some(cmd);
+        return ((dated && !other) || args.filter.is_some()).then_some(cmd);
     }
     if SHOW.contains(&w) {
         // "show me the weather" is not about the list: every word must be a
@@ -105,7 +108,8 @@ pub(crate) fn by_verb(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<C
         let (cmd, consumed) = build_with(s, i, end, ctx, None);
         let other = (i + 1..end)
             .any(|k| !consumed[k] && s.w(k).is_some_and(|w| !SHOW_FILLER.contains(&w) && !LIST_WORDS.contains(&w)));
-        return (!other || has_list_word()).then_some(cmd);
+        let filtered = matches!(&cmd, Command::ListTasks(a) if a.filter.is_some());
+        return (!other || has_list_word() || filtered).then_some(cmd);
     }
     None
 }
@@ -180,6 +184,10 @@ fn filters_only(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Command
     let Command::ListTasks(args) = &cmd else {
         return None;
     };
+    if args.filter.is_some() {
+        // Every word translated into a filter the fixed arguments cannot say.
+        return Some(cmd);
+    }
     let filtered = args.overdue
         || args.due_after.is_some()
         || args.due_before.is_some()
@@ -230,12 +238,55 @@ pub(crate) fn build_with(
             *c = true;
         }
         args.query = query(s, from, end, &mut consumed);
+    } else {
+        super::filter_phrase::apply(&mut args, s, i, end, ctx);
     }
     (Command::ListTasks(args), consumed)
 }
 
+/// "show my work today list", "open the errands filter", "show my saved list
+/// 'bills'": the name of a saved list, with what its words mean as a listing for
+/// when there is no such list (unknown words are tags: "my shopping list" is
+/// `#shopping`).
+fn saved_list(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Command> {
+    let w = s.w(i)?;
+    if !(SHOW.contains(&w) || SEE.contains(&w)) {
+        return None;
+    }
+    let mut a = i + 1;
+    while s.is_any(a, &["me", "my", "the", "our", "saved", "filtered"]) {
+        a += 1;
+    }
+    let mut last = end;
+    while last > a && s.is_any_punct(last - 1) && !matches!(s.toks[last - 1].kind, super::lexer::Kind::Quote) {
+        last -= 1;
+    }
+    if last <= a + 1 || !s.is_any(last - 1, &["list", "filter", "view"]) {
+        return None;
+    }
+    let name_end = last - 1;
+    let name = s.slice(a, name_end).trim_matches(|c: char| "\"“”'‘’".contains(c)).trim().to_owned();
+    let generic = (a..name_end).all(|k| {
+        s.is_any_punct(k) || s.w(k).is_some_and(|w| LIST_WORDS.contains(&w) || SHOW_FILLER.contains(&w) || w == "to")
+    });
+    if name.is_empty() || generic {
+        return None;
+    }
+    let mut args = match super::filter_phrase::translate(s, a, name_end, ctx, true) {
+        Some(f) => {
+            let mut args = super::filter_phrase::as_fixed_args(&f, ctx)
+                .unwrap_or_else(|| ListTasksArgs { filter: Some(f.to_string()), ..ListTasksArgs::default() });
+            args.phrase = Some(f.to_string());
+            args
+        }
+        None => ListTasksArgs::default(),
+    };
+    args.list = Some(name);
+    Some(Command::ListTasks(args))
+}
+
 /// Words that may stand before "tasks" without being a tag.
-const NOT_TAGS: &[&str] = &[
+pub(crate) const NOT_TAGS: &[&str] = &[
     "my",
     "all",
     "the",
@@ -385,7 +436,7 @@ fn filter_at(
 
 /// A date range for a listing: "today", "this week", "next month", "on friday",
 /// "in the next 3 days", "before friday", "upcoming". Bounds are local dates.
-fn range_at(s: &Sentence, k: usize, ctx: &Ctx) -> Option<(Option<NaiveDate>, Option<NaiveDate>, usize)> {
+pub(crate) fn range_at(s: &Sentence, k: usize, ctx: &Ctx) -> Option<(Option<NaiveDate>, Option<NaiveDate>, usize)> {
     let today = ctx.today;
     let day = |d: NaiveDate, j: usize| Some((Some(d), d.succ_opt(), j));
     let span = |a: NaiveDate, days: u64, j: usize| Some((Some(a), a.checked_add_days(Days::new(days)), j));

@@ -104,10 +104,11 @@ pub(crate) fn bulk(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Comm
             return None;
         };
         // Words the listing grammar did not read ("delete all my old stuff"):
-        // not a filter this can act on.
+        // not a filter this can act on. A filter query is read whole or not at all.
         let tag = filter.tag.as_ref().map(|t| t.as_str().to_owned());
-        let unread = (k..b)
-            .any(|x| !consumed[x] && s.w(x) != tag.as_deref() && s.w(x).is_some_and(|w| !BULK_FILLER.contains(&w)));
+        let unread = filter.filter.is_none()
+            && (k..b)
+                .any(|x| !consumed[x] && s.w(x) != tag.as_deref() && s.w(x).is_some_and(|w| !BULK_FILLER.contains(&w)));
         if unread {
             return Some(Command::unknown(reply::BULK_UNCLEAR));
         }

@@ -33,19 +33,20 @@ mod add;
 mod calendar;
 mod clock;
 mod command;
-mod datetime;
+pub(crate) mod datetime;
 mod edit;
 mod extract;
+mod filter_phrase;
 mod fit;
 mod followup;
 mod intent;
-mod lexer;
+pub(crate) mod lexer;
 mod list;
 mod many;
 mod recurrence;
 mod reference;
 mod reply;
-mod span;
+pub(crate) mod span;
 #[cfg(test)]
 mod test_util;
 mod update;
@@ -56,7 +57,7 @@ use chrono_tz::Tz;
 
 pub use command::{
     AddTaskArgs, AddTasksArgs, BulkArgs, Clarification, Command, ContextRef, DueAt, Intent, ListTasksArgs, NoArgs,
-    RecurrenceRule, RefArgs, SkipArgs, SkipSpan, TaskRef, UpdateTaskArgs,
+    RecurrenceRule, RefArgs, SaveFilterArgs, SkipArgs, SkipSpan, TaskRef, UpdateTaskArgs,
 };
 pub use followup::Conversing;
 pub use reply::HELP;

@@ -6,8 +6,10 @@ pub mod audit;
 pub mod checkpoint;
 pub mod conversations;
 pub mod event_log;
+pub mod filters;
 pub mod limits;
 pub mod reminders;
+pub mod saved_filters;
 pub mod task_repo;
 
 use std::time::Duration;

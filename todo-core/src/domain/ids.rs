@@ -72,3 +72,7 @@ id_type!(
     /// A chat conversation.
     ConversationId
 );
+id_type!(
+    /// A saved filter.
+    FilterId
+);

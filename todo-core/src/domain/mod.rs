@@ -6,6 +6,7 @@ pub mod ids;
 pub mod notification;
 pub mod query;
 pub mod recurrence;
+pub mod saved_filter;
 pub mod task;
 pub mod user;
 
@@ -16,10 +17,11 @@ pub use conversation::{
     Action, BulkAction, ChangeRecord, Conversation, ConversationContext, Message, PendingAction, RecentMessage,
     Revision, Role,
 };
-pub use ids::{ConversationId, EventId, SeriesId, TaskId, UserId};
+pub use ids::{ConversationId, EventId, FilterId, SeriesId, TaskId, UserId};
 pub use notification::{Notification, WebhookDelivery};
 pub use query::{Cursor, SortField, SortSpec, StatusFilter, TaskPage, TaskQuery};
 pub use recurrence::Recurrence;
+pub use saved_filter::{FilterName, FilterQuery, SavedFilter};
 pub use task::{Description, Priority, RepeatFrom, Status, Tag, Tags, Task, TaskTitle};
 pub use user::{Email, Timezone, User, UserView};
 

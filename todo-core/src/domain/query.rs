@@ -10,13 +10,15 @@ use std::cmp::Ordering;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ValidationError;
 use super::ids::{TaskId, UserId};
 use super::task::{Priority, Status, Tag, Task};
+use crate::filter::{Cond, Context, TagPart, TagPattern, TimeBound, TimeColumn};
 
 /// Default page size.
 pub const PAGE_DEFAULT: u32 = 50;
@@ -196,6 +198,11 @@ impl Cursor {
 }
 
 /// A validated listing request for one user.
+///
+/// The fixed parameters (`status`, `priority`, `tag`, `text`, the due range,
+/// `overdue`) are shorthands of filter terms, and `filter` is a resolved filter
+/// query: [`TaskQuery::condition`] joins them into one [`Cond`], the one thing every
+/// store evaluates (in memory with [`Cond::eval`], in SQL compiled from it).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskQuery {
     pub user_id: UserId,
@@ -208,10 +215,17 @@ pub struct TaskQuery {
     pub due_after: Option<DateTime<Utc>>,
     /// Exclusive upper bound on `due_at`.
     pub due_before: Option<DateTime<Utc>>,
-    /// Only pending tasks whose due time has passed (all-day tasks: whose day has passed).
+    /// Only pending tasks whose due time has passed (all-day tasks: whose day has
+    /// passed in `tz`): the filter term `overdue`.
     pub overdue: bool,
     /// The instant `overdue` is judged at.
     pub now: DateTime<Utc>,
+    /// The user's time zone, for `overdue` (default UTC).
+    pub tz: Tz,
+    /// A filter query resolved at `now` in `tz` (see [`crate::filter`]), joined
+    /// with the fixed parameters by AND. Set `status` to `All` to leave the
+    /// statuses to the filter (which defaults to pending itself).
+    pub filter: Option<Cond>,
     pub sort: SortSpec,
     pub limit: u32,
     pub cursor: Option<Cursor>,
@@ -230,6 +244,8 @@ impl TaskQuery {
             due_before: None,
             overdue: false,
             now,
+            tz: Tz::UTC,
+            filter: None,
             sort: SortSpec::default(),
             limit: PAGE_DEFAULT,
             cursor: None,
@@ -249,50 +265,57 @@ impl TaskQuery {
         if q.chars().count() > QUERY_MAX_CHARS {
             return Err(ValidationError::new("q", format!("q is longer than {QUERY_MAX_CHARS} characters")));
         }
+        // PostgreSQL stores no NUL in text: searching for one is refused, not failed.
+        if q.contains('\0') {
+            return Err(ValidationError::new("q", "q must not contain a NUL character"));
+        }
         Ok((!q.is_empty()).then(|| q.to_lowercase()))
     }
 
-    /// The instant before which an all-day task counts as overdue: its day has passed.
-    pub fn all_day_overdue_cutoff(&self) -> DateTime<Utc> {
-        self.now - Duration::days(1)
+    /// Every condition but the owner: the fixed parameters as filter terms, then
+    /// the filter (kept whole, as if in parentheses).
+    pub fn condition(&self) -> Cond {
+        let mut parts = Vec::new();
+        match self.status {
+            StatusFilter::Pending => parts.push(Cond::Status(Status::Pending)),
+            StatusFilter::Completed => parts.push(Cond::Status(Status::Completed)),
+            StatusFilter::All => {}
+        }
+        if let Some(p) = self.priority {
+            parts.push(Cond::Priority(vec![p]));
+        }
+        if let Some(tag) = &self.tag {
+            parts.push(Cond::Tag(TagPattern { parts: vec![TagPart::Literal(tag.as_str().to_owned())] }));
+        }
+        if let Some(q) = &self.text {
+            parts.push(Cond::Text(q.clone()));
+        }
+        if let Some(a) = self.due_after {
+            parts.push(Cond::time(TimeColumn::DueAt, TimeBound::from(a)));
+        }
+        if let Some(b) = self.due_before {
+            parts.push(Cond::time(TimeColumn::DueAt, TimeBound::before(b)));
+        }
+        if self.overdue {
+            parts.push(crate::filter::overdue(&Context::new(self.now, self.tz)));
+        }
+        if let Some(f) = &self.filter {
+            parts.push(f.clone());
+        }
+        Cond::all(parts)
     }
 
     /// Whether `t` passes every filter (not the cursor).
     pub fn matches(&self, t: &Task) -> bool {
-        if t.user_id != self.user_id || !self.status.admits(t.status) {
-            return false;
-        }
-        if self.priority.is_some_and(|p| p != t.priority) {
-            return false;
-        }
-        if self.tag.as_ref().is_some_and(|tag| !t.tags.contains(tag)) {
-            return false;
-        }
-        if let Some(q) = &self.text
-            && !search_text(t.title.as_str(), t.description.as_str()).contains(q.as_str())
-        {
-            return false;
-        }
-        if self.due_after.is_some() || self.due_before.is_some() || self.overdue {
-            let Some(due) = t.due_at else { return false };
-            if self.due_after.is_some_and(|a| due < a) || self.due_before.is_some_and(|b| due >= b) {
-                return false;
-            }
-            if self.overdue {
-                let past = if t.all_day { due <= self.all_day_overdue_cutoff() } else { due < self.now };
-                if !(t.is_pending() && past) {
-                    return false;
-                }
-            }
-        }
-        true
+        t.user_id == self.user_id && self.condition().eval(t)
     }
 
     /// Filters, sorts and pages `tasks` exactly as every store must.
     pub fn apply<'a>(&self, tasks: impl IntoIterator<Item = &'a Task>) -> TaskPage {
+        let cond = self.condition();
         let mut hits: Vec<&Task> = tasks
             .into_iter()
-            .filter(|t| self.matches(t))
+            .filter(|t| t.user_id == self.user_id && cond.eval(t))
             .filter(|t| self.cursor.as_ref().is_none_or(|c| self.sort.is_after(t, c)))
             .collect();
         hits.sort_by(|a, b| self.sort.compare(a, b));
@@ -306,6 +329,10 @@ pub struct TaskPage {
     pub items: Vec<Task>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
+    /// With a filter: the text of each of its comma-separated lists, in order (ask
+    /// for list `i` with `list=i`). Absent without a filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lists: Option<Vec<String>>,
 }
 
 impl TaskPage {
@@ -316,6 +343,6 @@ impl TaskPage {
         let more = tasks.len() > limit;
         tasks.truncate(limit);
         let next_cursor = if more { tasks.last().map(|t| Cursor::after(q.sort, t).encode()) } else { None };
-        Self { items: tasks, next_cursor }
+        Self { items: tasks, next_cursor, lists: None }
     }
 }

@@ -10,18 +10,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use crate::chat::{self, AddTaskArgs, Command, ListTasksArgs, TaskRef, UpdateTaskArgs};
-use crate::domain::query::{SortSpec, StatusFilter, TaskQuery};
+use crate::chat::{self, AddTaskArgs, Command, TaskRef, UpdateTaskArgs};
+use crate::domain::query::TaskQuery;
 use crate::domain::{
     Action, BulkAction, Conversation, ConversationId, Message, PendingAction, Revision, Role, Status, Task, TaskId,
     Timezone, UserId, ValidationError,
 };
 use crate::ports::{Change, ChatTurn, Clock, ConversationStore};
 use crate::service::task::retrying;
-use crate::service::{NewTask, TaskPatch, TaskService};
+use crate::service::{FilterService, NewTask, TaskPatch, TaskService};
 use crate::{Error, Result};
 
 mod bulk;
+mod listing;
 mod turn;
 mod undo;
 
@@ -111,6 +112,8 @@ pub struct ChatService {
     conversations: Arc<dyn ConversationStore>,
     clock: Arc<dyn Clock>,
     interpreter: Arc<dyn Interpreter>,
+    /// Saved filters, for "show my work today list" and "save this as ...".
+    filters: Option<FilterService>,
 }
 
 /// The outcome of one command: what to say, what was done, which tasks "task N"
@@ -167,7 +170,13 @@ impl ChatService {
         clock: Arc<dyn Clock>,
         interpreter: Arc<dyn Interpreter>,
     ) -> Self {
-        Self { tasks, conversations, clock, interpreter }
+        Self { tasks, conversations, clock, interpreter, filters: None }
+    }
+
+    /// With saved filters: "show my work today list", "save this as 'work today'".
+    pub fn with_saved_filters(mut self, filters: FilterService) -> Self {
+        self.filters = Some(filters);
+        self
     }
 
     /// Handles one message of `user_id`. The turn (the conversation with what it
@@ -348,6 +357,7 @@ impl ChatService {
                 None => "OK.",
             })),
             Command::Undo(_) => self.undo(user, tz, conv, action).await,
+            Command::SaveFilter(a) => self.save_listing(user, conv, a, action).await,
             Command::Help(_) => Ok(Outcome {
                 reply: chat::HELP.to_owned(),
                 actions: vec![action("help", json!({}))],
@@ -355,43 +365,6 @@ impl ChatService {
             }),
             Command::Unknown(c) => Ok(Outcome::say(c.reply)),
         }
-    }
-
-    async fn list(
-        &self,
-        user: UserId,
-        tz: Timezone,
-        l: ListTasksArgs,
-        action: impl Fn(&str, Value) -> Action,
-    ) -> Result<Outcome> {
-        let now = self.clock.now();
-        let q = listing_query(user, now, &l);
-        let page = self.tasks.list(&q).await?;
-        let items = page.items;
-        let what = match l.status {
-            StatusFilter::Pending => "pending tasks",
-            StatusFilter::Completed => "completed tasks",
-            StatusFilter::All => "tasks",
-        };
-        let reply = if items.is_empty() {
-            format!("You have no {what}{}.", if is_filtered(&l) { " matching that" } else { "" })
-        } else {
-            let mut s = match items.len() {
-                1 => format!("You have 1 {}:", what.trim_end_matches('s')),
-                n => format!("You have {n}{} {what}:", if page.next_cursor.is_some() { "+" } else { "" }),
-            };
-            for (i, t) in items.iter().enumerate() {
-                s.push_str(&format!("\n{}. {}", i + 1, describe(t, tz, now)));
-            }
-            s
-        };
-        let result = json!({ "items": items.iter().map(task_json).collect::<Vec<_>>() });
-        Ok(Outcome {
-            reply,
-            actions: vec![action("list_tasks", result)],
-            listing: Some(items.iter().map(|t| t.id).collect()),
-            ..Outcome::default()
-        })
     }
 
     async fn update(
@@ -522,33 +495,9 @@ impl ChatService {
     }
 }
 
-/// The query of a chat listing with the arguments `l`.
-fn listing_query(user: UserId, now: DateTime<Utc>, l: &ListTasksArgs) -> TaskQuery {
-    let mut q = TaskQuery::new(user, now);
-    q.status = l.status;
-    q.priority = l.priority;
-    q.tag = l.tag.clone();
-    q.due_after = l.due_after;
-    q.due_before = l.due_before;
-    q.overdue = l.overdue;
-    q.text = l.query.as_deref().map(str::to_lowercase);
-    q.limit = LISTING_MAX;
-    q.sort = SortSpec::default();
-    q
-}
-
 /// The stored text of a user's message: trimmed.
 fn message_text(m: &str) -> &str {
     m.trim()
-}
-
-fn is_filtered(l: &ListTasksArgs) -> bool {
-    l.priority.is_some()
-        || l.tag.is_some()
-        || l.due_after.is_some()
-        || l.due_before.is_some()
-        || l.overdue
-        || l.query.is_some()
 }
 
 fn refused(action: Action, message: &str) -> Outcome {

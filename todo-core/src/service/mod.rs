@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit;
 pub mod audit_verify;
 pub mod chat;
+pub mod filters;
 pub mod live;
 pub mod notification;
 pub mod recurring;
@@ -11,4 +12,5 @@ pub mod sync;
 pub mod task;
 
 pub use account::{AccountService, Credentials, Registration};
+pub use filters::FilterService;
 pub use task::{ListParams, NewTask, TaskPatch, TaskService};

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,6 +16,7 @@ use crate::domain::{
     Timezone, UserId, ValidationError,
 };
 use crate::events::{EventFactory, TaskChange};
+use crate::filter::{Context, Filter};
 use crate::ports::{Change, Clock, ProcessedKey, TaskRepository, TaskWrite, UserRepository};
 use crate::{Error, Result};
 
@@ -125,6 +127,14 @@ pub struct ListParams {
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// A filter query, e.g. `(today | overdue) & #work & !p3` (docs/filters.md). The
+    /// parameters above are shorthands of its terms; given with it, they narrow it
+    /// further (AND). Without `status`, the filter decides the statuses (pending
+    /// unless it names one).
+    pub filter: Option<String>,
+    /// Which of the filter's comma-separated lists this page is of: 0 (default) to
+    /// one less than the number of lists.
+    pub list: Option<String>,
 }
 
 /// Parses an RFC 3339 instant for field `field`.
@@ -138,7 +148,57 @@ pub fn parse_instant(field: &'static str, s: &str) -> std::result::Result<DateTi
 }
 
 impl ListParams {
-    pub fn into_query(self, user_id: UserId, now: DateTime<Utc>) -> std::result::Result<TaskQuery, ValidationError> {
+    /// The query of these parameters for a user in UTC (see [`ListParams::into_query_in`]).
+    pub fn into_query(self, user_id: UserId, now: DateTime<Utc>) -> Result<TaskQuery> {
+        self.into_query_in(user_id, now, Tz::UTC).map(|(q, _)| q)
+    }
+
+    /// The query of these parameters for a user in time zone `tz`, and the texts of
+    /// the filter's lists when there is a filter. A filter that does not parse is
+    /// [`Error::InvalidFilter`].
+    pub fn into_query_in(
+        mut self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+        tz: Tz,
+    ) -> Result<(TaskQuery, Option<Vec<String>>)> {
+        let filter = self.filter.take().map(|f| Filter::parse(&f)).transpose()?;
+        let list = match self.list.take() {
+            None => 0,
+            Some(l) => {
+                let n = filter.as_ref().map_or(0, |f| f.lists().len());
+                match l.trim().parse::<usize>() {
+                    Ok(i) if i < n => i,
+                    _ if n == 0 => return Err(ValidationError::new("list", "list needs a filter").into()),
+                    _ => {
+                        return Err(ValidationError::new(
+                            "list",
+                            format!(
+                                "list must be 0 to {} (the filter has {n} list{})",
+                                n - 1,
+                                if n == 1 { "" } else { "s" }
+                            ),
+                        )
+                        .into());
+                    }
+                }
+            }
+        };
+        let explicit_status = self.status.is_some();
+        let mut q = self.into_fixed_query(user_id, now)?;
+        q.tz = tz;
+        let lists = filter.map(|f| {
+            if !explicit_status {
+                q.status = StatusFilter::All;
+            }
+            let ctx = Context::new(now, tz);
+            q.filter = Some(f.lists()[list].cond(&ctx));
+            (0..f.lists().len()).map(|i| f.list_source(i).unwrap_or_default().to_owned()).collect()
+        });
+        Ok((q, lists))
+    }
+
+    fn into_fixed_query(self, user_id: UserId, now: DateTime<Utc>) -> std::result::Result<TaskQuery, ValidationError> {
         let mut q = TaskQuery::new(user_id, now);
         if let Some(s) = self.status {
             q.status = StatusFilter::parse(&s)?;
@@ -292,6 +352,19 @@ impl TaskService {
 
     pub async fn list(&self, query: &TaskQuery) -> Result<TaskPage> {
         self.tasks.list(query).await
+    }
+
+    /// One page of the listing `params` asks for, in the user's time zone.
+    pub async fn list_with(&self, user_id: UserId, params: ListParams) -> Result<TaskPage> {
+        // A query that does not parse is refused before anything is read.
+        if let Some(f) = &params.filter {
+            Filter::parse(f)?;
+        }
+        let tz = self.timezone(user_id).await?;
+        let (q, lists) = params.into_query_in(user_id, self.clock.now(), tz.tz())?;
+        let mut page = self.tasks.list(&q).await?;
+        page.lists = lists;
+        Ok(page)
     }
 
     /// Applies `patch`. With `if_match`, fails with `VersionMismatch` unless the task

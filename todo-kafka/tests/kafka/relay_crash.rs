@@ -51,7 +51,7 @@ impl EventHandler for DedupeHandler {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_stopped_or_crashed_mid_stream_loses_nothing() {
     let _broker = shared_broker().await;
-    const N: usize = 3000;
+    const N: usize = 12_000;
     // A shallow pipeline, so each run gets only part of the way.
     let config = RelayConfig { max_in_flight: 100, commit_every: 50, ..RelayConfig::default() };
     let kafka = TestKafka::new(3).await;
@@ -75,7 +75,7 @@ async fn relay_stopped_or_crashed_mid_stream_loses_nothing() {
         while relay.stats().published == 0 && under_way.elapsed() < Duration::from_secs(5) {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(0..40))).await;
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(0..20))).await;
         let at = relay.stats();
         if graceful {
             shutdown.cancel();

@@ -165,7 +165,17 @@ impl LogSource for PgLogSource {
     async fn activate(&mut self) -> Result<PgPosition> {
         let mut session = match self.session.take() {
             Some(s) => s,
-            None => PgConnection::connect_with(&self.connect).await?,
+            None => {
+                let mut s = PgConnection::connect_with(&self.connect).await?;
+                // The reads of this session walk the commit-order index and stop at
+                // their LIMIT. Without statistics (a table just filled, before
+                // autovacuum analyzed it) the planner would rather fetch every row
+                // after the position and sort them: each read then costs the whole
+                // backlog. This session never needs a sort or a bitmap scan.
+                s.run(&Stmt::new("SET enable_sort = off", vec![])).await?;
+                s.run(&Stmt::new("SET enable_bitmapscan = off", vec![])).await?;
+                s
+            }
         };
         let lock = Stmt::new(
             format!("SELECT pg_try_advisory_lock({LOCK_SPACE}, hashtext($1)) AS locked"),
@@ -209,7 +219,9 @@ impl LogSource for PgLogSource {
         }
         s.push_topic_filter(&self.topics);
         let limit = s.bind(Arg::Int(limit));
-        s.push(&format!(" ORDER BY txid, seq LIMIT {limit}"));
+        // The table's columns, not the `txid` alias of the select list (a bigint):
+        // ordering by the alias sorted the whole table on every fetch.
+        s.push(&format!(" ORDER BY event_log.txid, event_log.seq LIMIT {limit}"));
         let rows = self.session()?.rows(&s).await?;
         self.behind_horizon = false;
         if rows.is_empty() {

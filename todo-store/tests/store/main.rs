@@ -2,6 +2,7 @@
 //! store's own guarantees, on SQLite (temporary files) and PostgreSQL (a fresh
 //! database per test on the server of `DATABASE_URL`).
 
+mod filters;
 mod postgres;
 mod sqlite;
 mod support;

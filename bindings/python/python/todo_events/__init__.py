@@ -1,5 +1,5 @@
 """todo-events in Python: the CloudEvents of the event catalog, the chat
-interpreter, the recurrence engine, and a Kafka publisher and consumer.
+interpreter, the filter language, the recurrence engine, and a Kafka publisher and consumer.
 
 Everything is implemented in Rust (the todo-core and todo-kafka crates) and
 re-exported here from the native module ``todo_events._native``.
@@ -12,6 +12,8 @@ from ._native import (
     EventError,
     EventFactory,
     EventType,
+    Filter,
+    FilterError,
     KafkaError,
     Publisher,
     Record,
@@ -33,6 +35,8 @@ __all__ = [
     "EventError",
     "EventFactory",
     "EventType",
+    "Filter",
+    "FilterError",
     "KafkaError",
     "Publisher",
     "Record",

@@ -24,6 +24,8 @@ __all__ = [
     "EventError",
     "EventFactory",
     "EventType",
+    "Filter",
+    "FilterError",
     "KafkaError",
     "Publisher",
     "Record",
@@ -60,6 +62,13 @@ class ValidationError(TodoEventsError):
 
     field: str
     """The argument or field at fault, e.g. ``"recurrence"``, ``"tz"``."""
+
+class FilterError(ValidationError):
+    """A filter query that does not parse; ``field`` is ``"filter"``."""
+
+    span: Tuple[int, int]
+    """Where it goes wrong: ``(start, end)`` in characters of the query; an empty
+    range marks where something was expected."""
 
 class EventError(TodoEventsError):
     """A record that is not one of our CloudEvents."""
@@ -246,6 +255,30 @@ def parse_command(message: str, now: Optional[_Instant] = None, tz: _TimeZone = 
     """Interprets one chat message: ``{"intent": ..., "args": {...}}``, exactly
     what ``todo parse`` prints. ``now`` defaults to the current time. A sentence
     that is not understood gets intent ``"unknown"`` and empty ``args``."""
+
+# ----------------------------------------------------------------- filters
+
+@final
+class Filter:
+    """A parsed filter query (docs/filters.md), e.g. ``(today | overdue) & #work & !p3``.
+    ``str(f)`` is its canonical text, which parses back to the same filter."""
+
+    @staticmethod
+    def parse(query: str) -> Filter:
+        """Parses ``query``. Raises ``FilterError`` (with ``.span``) when it does not parse."""
+    @property
+    def source(self) -> str:
+        """The query as written."""
+    @property
+    def lists(self) -> List[str]:
+        """The text of each comma-separated list, in order."""
+    def matches(self, task: Mapping[str, Any], now: Optional[_Instant] = None, tz: _TimeZone = "UTC") -> bool:
+        """Whether ``task`` (a dict in the API's task shape; fields left out take
+        their defaults, ``title`` is required; times as RFC 3339 text or aware
+        datetimes) is shown by the filter (by any of its lists) at ``now``
+        (default: now) for a user in time zone ``tz``. Raises ``ValidationError``
+        for a task that does not parse."""
+    def __eq__(self, other: object, /) -> bool: ...
 
 # ----------------------------------------------------------------- recurrence
 

@@ -24,12 +24,14 @@ export const endpoints = {
 };
 
 export class ApiError extends Error {
-  constructor(status, code, message, { field = null, retryAfter = null } = {}) {
+  constructor(status, code, message, { field = null, retryAfter = null, span = null } = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.field = field;
+    /** For `invalid_filter`: `[start, end)` in characters of the query. */
+    this.span = span;
     this.retryAfter = retryAfter;
   }
 
@@ -89,6 +91,7 @@ async function request(method, url, { body, ifMatch, auth = true, signal } = {})
   const retry = res.headers.get('Retry-After');
   const e = new ApiError(res.status, err.code || `http_${res.status}`, err.message || res.statusText || 'request failed', {
     field: err.field || null,
+    span: Array.isArray(err.span) ? err.span : null,
     retryAfter: retry != null && /^\d+$/.test(retry) ? Number(retry) : null,
   });
   // A rejected token (expired, or signed with a rotated secret) ends the session;
@@ -113,7 +116,7 @@ export const register = (email, password, timezone) =>
 export const login = (email, password) =>
   request('POST', api('/auth/login'), { body: { email, password }, auth: false });
 
-/** `filter`: status, priority, tag, q, overdue, sort, limit, cursor. */
+/** `filter`: status, priority, tag, q, overdue, filter (a query), list, sort, limit, cursor. */
 export const listTasks = (filter, signal) => request('GET', api(`/tasks${query(filter)}`), { signal });
 export const getTask = (id) => request('GET', api(`/tasks/${encodeURIComponent(id)}`));
 export const createTask = (body) => request('POST', api('/tasks'), { body });
@@ -125,6 +128,10 @@ export const reopenTask = (id, version) =>
   request('POST', api(`/tasks/${encodeURIComponent(id)}/reopen`), { ifMatch: version });
 export const deleteTask = (id, version) =>
   request('DELETE', api(`/tasks/${encodeURIComponent(id)}`), { ifMatch: version });
+
+export const listFilters = () => request('GET', api('/filters'));
+export const createFilter = (name, query) => request('POST', api('/filters'), { body: { name, query } });
+export const deleteFilter = (id) => request('DELETE', api(`/filters/${encodeURIComponent(id)}`));
 
 export const chat = (message, conversationId) =>
   request('POST', api('/chat'), { body: conversationId ? { message, conversation_id: conversationId } : { message } });

@@ -69,7 +69,7 @@ export const conversation = {
 const PRIORITY_RANK = { low: 0, medium: 1, high: 2 };
 
 export const defaultFilter = () => ({
-  status: 'pending', priority: '', tag: '', q: '', overdue: false, sort: 'due_at', desc: false,
+  status: 'pending', priority: '', tag: '', q: '', overdue: false, sort: 'due_at', desc: false, query: '', list: 0,
 });
 
 /** The listing: filter, loaded tasks in server order, and the cursor of the next page. */
@@ -88,7 +88,10 @@ export class TaskList extends EventTarget {
   params(extra = {}) {
     const f = this.filter;
     return {
-      status: f.status,
+      // A filter query decides the statuses itself (pending unless it names one).
+      status: f.query ? undefined : f.status,
+      filter: f.query || undefined,
+      list: f.query && f.list ? String(f.list) : undefined,
       priority: f.priority || undefined,
       tag: f.tag || undefined,
       q: f.q.trim() || undefined,
@@ -100,12 +103,16 @@ export class TaskList extends EventTarget {
 
   isFiltered() {
     const f = this.filter;
-    return Boolean(f.priority || f.tag || f.q.trim() || f.overdue);
+    return Boolean(f.priority || f.tag || f.q.trim() || f.overdue || f.query);
   }
 
-  /** Whether `t` belongs in this listing (the server's filters). */
+  /**
+   * Whether `t` belongs in this listing (the server's filters); `null` with a
+   * filter query, which only the server evaluates.
+   */
   matches(t, now = new Date()) {
     const f = this.filter;
+    if (f.query) return null;
     if (f.status !== 'all' && t.status !== f.status) return false;
     if (f.priority && t.priority !== f.priority) return false;
     if (f.tag && !(t.tags || []).includes(f.tag.toLowerCase().replace(/^#/, ''))) return false;
@@ -171,7 +178,13 @@ export class TaskList extends EventTarget {
     // Past the server's cursor (more pages to come), a task arrives with "load
     // more" in its proper place; showing it now would show it twice.
     const beyond = this.boundary !== null && this.compare(task, this.boundary) > 0;
-    if (!this.matches(task) || beyond) {
+    const belongs = this.matches(task);
+    if (belongs === null) {
+      // A filter query: ask the server again (the view reloads, debounced).
+      this.emit({ kind: 'stale', task });
+      return 'stale';
+    }
+    if (!belongs || beyond) {
       if (i < 0) return 'ignored';
       this.items.splice(i, 1);
       this.emit({ kind: 'remove', id: task.id });

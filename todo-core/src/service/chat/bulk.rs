@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{ChatService, Outcome, TurnContext, describe, error_json, new_task, refused, task_json};
-use crate::chat::{AddTasksArgs, BulkArgs, ListTasksArgs};
+use crate::chat::{AddTasksArgs, BulkArgs};
 use crate::domain::{Action, BulkAction, Conversation, PendingAction, Revision, Status, Task, Timezone, UserId};
 use crate::ports::Change;
 use crate::{Error, Result};
@@ -71,7 +71,10 @@ impl ChatService {
                 }
                 tasks
             }
-            None => self.matching(user, &b.filter, BULK_MAX as u32 + 1).await?,
+            None => match self.matching(user, tz, &b.filter, what == BulkAction::Complete, BULK_MAX + 1).await? {
+                Ok(tasks) => tasks,
+                Err(outcome) => return Ok(outcome),
+            },
         };
         if what == BulkAction::Complete {
             tasks.retain(Task::is_pending);
@@ -169,12 +172,5 @@ impl ChatService {
         }
         reply.push_str("\nSay \"undo\" to take it back.");
         Ok(Outcome { reply, actions, change: Some(change), revisions, ..Outcome::default() })
-    }
-
-    /// The tasks a listing with `l` shows, at most `limit`, in its order.
-    pub(super) async fn matching(&self, user: UserId, l: &ListTasksArgs, limit: u32) -> Result<Vec<Task>> {
-        let mut q = super::listing_query(user, self.clock.now(), l);
-        q.limit = limit;
-        Ok(self.tasks.list(&q).await?.items)
     }
 }

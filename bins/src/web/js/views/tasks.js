@@ -7,6 +7,7 @@ import { $, $$, confirmDialog, debounce, h, icon, toast } from '../dom.js';
 import { formatDue, formatFull, isOverdue, dayDiff, reminderText } from '../format.js';
 import { describeRule } from '../recurrence.js';
 import { defaultFilter, session, tasks } from '../state.js';
+import { clearQueryError, initFilters, showLists, showQueryError, syncQuery } from './filters.js';
 
 const FILTER_KEY = 'todo.filter';
 const PAGE = 50;
@@ -19,6 +20,7 @@ let openEditor = () => {};
 export function initTasks({ onEdit }) {
   openEditor = onEdit;
   restoreFilter();
+  initFilters({ setFilter });
   syncControls();
 
   // Status tabs, with the arrow-key movement of the WAI-ARIA tabs pattern.
@@ -48,8 +50,8 @@ export function initTasks({ onEdit }) {
   $('#filters').addEventListener('submit', (e) => e.preventDefault());
   $('#filters').addEventListener('reset', (e) => {
     e.preventDefault();
-    const { status, sort, desc } = tasks.filter;
-    setFilter({ ...defaultFilter(), status, sort, desc });
+    const { status, sort, desc, query, list } = tasks.filter;
+    setFilter({ ...defaultFilter(), status, sort, desc, query, list });
   });
 
   $('#new-task').addEventListener('click', () => openEditor(null));
@@ -58,7 +60,11 @@ export function initTasks({ onEdit }) {
 
   // A task that joins a list already on screen is highlighted once, so people
   // notice what arrived (a live update, a quick add).
-  tasks.addEventListener('change', (e) => render(false, e.detail.kind === 'inserted' ? e.detail.task.id : null));
+  const reload = debounce(() => loadTasks(), 300);
+  tasks.addEventListener('change', (e) => {
+    if (e.detail.kind === 'stale') reload();
+    else render(false, e.detail.kind === 'inserted' ? e.detail.task.id : null);
+  });
 
   // "Today" becomes "Yesterday" and tasks become overdue without any event.
   setInterval(() => { if (tasks.loaded) render(true); }, 60_000);
@@ -69,11 +75,12 @@ function normalizeTag(v) { return v.trim().toLowerCase().replace(/^#/, ''); }
 function restoreFilter() {
   try {
     const saved = JSON.parse(localStorage.getItem(FILTER_KEY) || 'null');
-    if (saved) tasks.filter = { ...defaultFilter(), ...saved };
+    // The query lives in the URL, not here.
+    if (saved) tasks.filter = { ...defaultFilter(), ...saved, query: '', list: 0 };
   } catch { /* keep the default */ }
 }
 
-function setFilter(change) {
+export function setFilter(change) {
   tasks.filter = { ...tasks.filter, ...change };
   localStorage.setItem(FILTER_KEY, JSON.stringify(tasks.filter));
   syncControls();
@@ -98,7 +105,8 @@ function syncControls() {
   dir.dataset.dir = f.desc ? 'desc' : 'asc';
   dir.setAttribute('aria-label', f.desc ? 'Descending order; switch to ascending' : 'Ascending order; switch to descending');
   dir.title = f.desc ? 'Descending' : 'Ascending';
-  $('#filter-clear').hidden = !tasks.isFiltered();
+  $('#filter-clear').hidden = !(f.priority || f.tag || f.q.trim() || f.overdue);
+  syncQuery();
 }
 
 /** Loads the first page for the current filter (a newer load cancels an older one). */
@@ -111,9 +119,16 @@ export async function loadTasks() {
   try {
     const page = await api.listTasks(tasks.params({ limit: PAGE }), ctl.signal);
     if (inflight !== ctl) return;
+    clearQueryError();
+    showLists(page.lists);
     tasks.reset(page);
   } catch (e) {
     if (e.name === 'AbortError') return;
+    if (e instanceof api.ApiError && e.code === 'invalid_filter') {
+      showLists(null);
+      showQueryError(e);
+      return;
+    }
     if (e instanceof api.ApiError && e.status !== 401) {
       $('#list-status').textContent = '';
       toast(e.friendly, { kind: 'error', title: 'Could not load tasks' });
@@ -184,12 +199,14 @@ function renderChrome() {
   const f = tasks.filter;
   const n = tasks.items.length;
   const more = Boolean(tasks.nextCursor);
-  const noun = { pending: 'pending task', completed: 'completed task', all: 'task' }[f.status];
+  const noun = f.query ? 'task' : { pending: 'pending task', completed: 'completed task', all: 'task' }[f.status];
   $('#list-status').textContent = n === 0 ? '' : `${n}${more ? '+' : ''} ${noun}${n === 1 && !more ? '' : 's'}`;
   const empty = $('#task-empty');
   empty.hidden = n > 0 || !tasks.loaded;
   if (n === 0) {
-    const [title, text] = tasks.isFiltered()
+    const [title, text] = f.query
+      ? ['No tasks match this filter', 'Try another query, or clear it.']
+      : tasks.isFiltered()
       ? ['No tasks match these filters', 'Try another search, or clear the filters.']
       : {
         pending: ['All clear', 'Nothing pending. Type a sentence above, like “call mom on Sunday at 6pm”.'],

@@ -11,7 +11,11 @@ use serde_json::{Value, json};
 use todo_tests::{AppOptions, Backend, Connected, TestApp, eventually, on_every_backend, on_every_log};
 use tokio_tungstenite::tungstenite;
 
-on_every_backend!(follow_ups_survive_restarts_and_instances, it_never_reaches_another_users_task);
+on_every_backend!(
+    follow_ups_survive_restarts_and_instances,
+    it_never_reaches_another_users_task,
+    follow_ups_after_filter_listings
+);
 on_every_log!(undo_of_every_change_is_an_audited_event);
 
 async fn say(app: &TestApp, t: &str, conversation: Option<&str>, message: &str) -> Value {
@@ -133,6 +137,84 @@ async fn it_never_reaches_another_users_task(backend: Backend) {
     assert_eq!(r["actions"][0]["result"]["status"], "completed", "{r}");
 }
 
+fn ids(listing: &Value) -> Vec<String> {
+    let items = listing["actions"][0]["result"]["items"].as_array().unwrap_or_else(|| panic!("a listing: {listing}"));
+    items.iter().map(|t| t["id"].as_str().unwrap().to_owned()).collect()
+}
+
+/// A listing made by a filter query or a saved list leaves its order in the
+/// conversation like any other: "the second one", "them", "the last one" and a
+/// bulk action over a filter query all work on what was shown.
+async fn follow_ups_after_filter_listings(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = app.register("ada@example.com").await;
+    let now = chrono::Utc::now();
+    let at = |hours: i64| (now + chrono::Duration::hours(hours)).to_rfc3339();
+    for (title, due, priority, tag) in [
+        ("late report", at(-30), "high", "work"),
+        ("late chore", at(-30), "low", "work"),
+        ("far review", at(24 * 20), "high", "work"),
+        ("home thing", at(-2), "medium", "home"),
+    ] {
+        app.create_task(&t, json!({"title": title, "due_at": due, "priority": priority, "tags": [tag]})).await;
+    }
+
+    let r = say(&app, &t, None, "show (overdue or today) #work").await;
+    assert_eq!(r["actions"][0]["args"]["filter"], "(overdue | today) & #work", "{r}");
+    let conv = r["conversation_id"].as_str().unwrap().to_owned();
+    let work = ids(&r);
+    assert_eq!(work.len(), 2, "{r}");
+    let r = say(&app, &t, Some(&conv), "mark the second one as done").await;
+    assert_eq!(r["actions"][0]["tool"], "complete_task", "{r}");
+    assert_eq!(r["actions"][0]["result"]["id"], work[1].as_str(), "the second task shown: {r}");
+    say(&app, &t, Some(&conv), "undo").await;
+    assert_eq!(task(&app, &t, &work[1]).await["status"], "pending");
+
+    // "them": every task of a filter listing, once each.
+    let r = say(&app, &t, Some(&conv), "show #work or #home tasks").await;
+    assert_eq!(r["actions"][0]["args"]["filter"], "#work | #home", "{r}");
+    let both = ids(&r);
+    assert_eq!(both.len(), 4, "{r}");
+    let r = say(&app, &t, Some(&conv), "tag them #q4").await;
+    let tagged: Vec<&str> =
+        r["actions"].as_array().unwrap().iter().map(|a| a["result"]["id"].as_str().unwrap()).collect();
+    assert_eq!(tagged, both, "{r}");
+    for id in &both {
+        let tags = task(&app, &t, id).await["tags"].clone();
+        assert!(tags.as_array().unwrap().iter().any(|g| g == "q4"), "{id}: {tags}");
+    }
+    // Follow-ups in between: "save this as" still saves the last listing.
+    let r = say(&app, &t, Some(&conv), "save this as 'all of q4'").await;
+    assert_eq!(r["actions"][0]["tool"], "save_filter", "{r}");
+    assert_eq!(r["actions"][0]["result"]["query"], "#work | #home", "{r}");
+
+    // A saved list by name, in a new conversation: its order is what counts.
+    let r = say(&app, &t, None, "show my all of q4 list").await;
+    let conv = r["conversation_id"].as_str().unwrap().to_owned();
+    let saved = ids(&r);
+    assert_eq!(saved, both, "{r}");
+    let last = saved.last().unwrap();
+    let r = say(&app, &t, Some(&conv), "delete the last one").await;
+    assert_eq!(r["actions"][0]["result"]["deleted"], last.as_str(), "{r}");
+    assert_eq!(app.get(&format!("/api/v1/tasks/{last}"), &t).await.status, StatusCode::NOT_FOUND);
+    say(&app, &t, Some(&conv), "undo").await;
+    assert_eq!(task(&app, &t, last).await["id"], last.as_str(), "restored with its id");
+
+    // A bulk action over a filter query: asked first, done on "yes".
+    let r = say(&app, &t, None, "complete all (overdue or today) #work tasks").await;
+    let conv = r["conversation_id"].as_str().unwrap().to_owned();
+    assert_eq!(r["actions"][0]["tool"], "complete_tasks", "{r}");
+    assert!(r["reply"].as_str().unwrap().starts_with("That would mark 2 tasks as done"), "{r}");
+    for id in &work {
+        assert_eq!(task(&app, &t, id).await["status"], "pending", "nothing done before the yes");
+    }
+    let r = say(&app, &t, Some(&conv), "yes").await;
+    assert_eq!(r["actions"].as_array().unwrap().len(), 2, "{r}");
+    for id in &work {
+        assert_eq!(task(&app, &t, id).await["status"], "completed");
+    }
+}
+
 /// The CloudEvents types recorded for `id` in the audit trail, oldest first,
 /// with the `change_type` of live-update events.
 async fn audited(app: &TestApp, t: &str, id: &str) -> Vec<String> {
@@ -206,7 +288,8 @@ async fn undo_of_every_change_is_an_audited_event(backend: Backend) {
     let conv = r["conversation_id"].as_str().unwrap().to_owned();
     let added = id_of(&r);
     let r = say(&app, &t, Some(&conv), "undo").await;
-    assert_eq!(r["actions"][0]["tool"], "delete_task", "{r}");
+    assert_eq!(r["actions"][0]["tool"], "undo", "{r}");
+    assert_eq!(r["actions"][0]["result"]["deleted"], added.as_str(), "{r}");
     assert_eq!(app.get(&format!("/api/v1/tasks/{added}"), &t).await.status, StatusCode::NOT_FOUND);
     wait_audited(
         &app,

@@ -197,8 +197,8 @@ pub const TOOLS: [&str; 7] =
     ["add_task", "list_tasks", "complete_task", "delete_task", "update_task", "save_filter", "help"];
 
 /// The tools a conversation adds, by name.
-pub const CONVERSATION_TOOLS: [&str; 7] =
-    ["add_tasks", "skip_occurrence", "complete_tasks", "delete_tasks", "confirm", "cancel", "undo"];
+pub const CONVERSATION_TOOLS: [&str; 8] =
+    ["add_tasks", "skip_occurrence", "complete_tasks", "delete_tasks", "confirm", "cancel", "undo", "choose"];
 
 /// What the conversation remembers, for the model: what "it", "them" and "task
 /// N" refer to (already resolved to ids), a question waiting for an answer, and
@@ -246,6 +246,11 @@ pub fn context_prompt(turn: &TurnContext, tz: Tz) -> String {
     match &turn.pending {
         Some(p) => s.push_str(&format!("Waiting for the user's yes or no: {p}. Call confirm or cancel.\n")),
         None => s.push_str("No question is waiting for an answer: do not call confirm.\n"),
+    }
+    if let Some(q) = &turn.asked {
+        s.push_str(&format!(
+            "The user was asked which task they meant by {q:?}: an answer that only picks a task is choose.\n"
+        ));
     }
     if let Some(u) = &turn.undo {
         s.push_str(&format!("'undo' would revert {u}.\n"));
@@ -383,6 +388,12 @@ pub fn conversation_tools() -> Value {
         tool("confirm", "The user said yes to the bulk action just asked about.", json!({}), &[]),
         tool("cancel", "The user said no to the question just asked.", json!({}), &[]),
         tool("undo", "Revert the conversation's last change.", json!({}), &[]),
+        tool(
+            "choose",
+            "The user picked a task without saying what to do with it (the answer to 'which one?').",
+            json!({"ref": task_ref()}),
+            &["ref"],
+        ),
     ];
     if let Some(a) = all.as_array_mut() {
         a.extend(more);
@@ -449,6 +460,7 @@ mod tests {
             ("complete all (overdue or today) #work tasks", Conversing::default()),
             ("delete them all", Conversing::default()),
             ("undo", Conversing::default()),
+            ("the second one", Conversing::default()),
             ("yes", asked),
             ("no", asked),
         ] {

@@ -33,6 +33,9 @@ pub enum Intent {
     Confirm,
     /// "no" to it.
     Cancel,
+    /// A task picked without saying what to do with it ("the second one"): the
+    /// answer to "which one?", or what the conversation is about from now on.
+    Choose,
     /// Save the last listing as a named filter ("save this as 'work today'").
     SaveFilter,
     Help,
@@ -54,6 +57,7 @@ impl Intent {
             Intent::Undo => "undo",
             Intent::Confirm => "confirm",
             Intent::Cancel => "cancel",
+            Intent::Choose => "choose",
             Intent::SaveFilter => "save_filter",
             Intent::Help => "help",
             Intent::Unknown => "unknown",
@@ -84,6 +88,7 @@ pub enum Command {
     Undo(NoArgs),
     Confirm(NoArgs),
     Cancel(NoArgs),
+    Choose(RefArgs),
     SaveFilter(SaveFilterArgs),
     Help(NoArgs),
     /// Not understood, or too ambiguous to act on; `args` is `{}` and the
@@ -106,6 +111,7 @@ impl Command {
             Command::Undo(_) => Intent::Undo,
             Command::Confirm(_) => Intent::Confirm,
             Command::Cancel(_) => Intent::Cancel,
+            Command::Choose(_) => Intent::Choose,
             Command::SaveFilter(_) => Intent::SaveFilter,
             Command::Help(_) => Intent::Help,
             Command::Unknown(_) => Intent::Unknown,
@@ -122,6 +128,18 @@ impl Command {
 
     pub(crate) fn unknown(reply: impl Into<String>) -> Self {
         Command::Unknown(Clarification { reply: reply.into() })
+    }
+
+    /// This command about `task` instead of the task it names, for a command
+    /// about one task (complete, delete, update, skip); `None` for any other.
+    pub fn about(self, task: TaskRef) -> Option<Self> {
+        Some(match self {
+            Command::CompleteTask(_) => Command::CompleteTask(RefArgs { task }),
+            Command::DeleteTask(_) => Command::DeleteTask(RefArgs { task }),
+            Command::UpdateTask(u) => Command::UpdateTask(UpdateTaskArgs { task, ..u }),
+            Command::SkipOccurrence(a) => Command::SkipOccurrence(SkipArgs { task, ..a }),
+            _ => return None,
+        })
     }
 }
 

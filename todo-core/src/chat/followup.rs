@@ -52,6 +52,9 @@ pub(crate) fn interpret(s: &Sentence, ctx: &Ctx, conv: Conversing) -> Command {
     if is_undo(&w) {
         return Command::Undo(NoArgs {});
     }
+    if let Some(task) = chosen(s, i, end) {
+        return Command::Choose(RefArgs { task });
+    }
     // From the first word: politeness may hide a marker ("let's do 6pm").
     let (j, mut mark) = markers(s, 0, end);
     let end = trailing_markers(s, j, end, &mut mark);
@@ -78,6 +81,20 @@ pub(crate) fn interpret(s: &Sentence, ctx: &Ctx, conv: Conversing) -> Command {
         return c;
     }
     normal
+}
+
+/// A turn that only names a task, as one names it in an answer to "which one?":
+/// "the second one", "number 2", "task 2", "#2", "the last one", "that one".
+fn chosen(s: &Sentence, i: usize, end: usize) -> Option<TaskRef> {
+    if i >= end || (i..end).any(|k| s.toks[k].quoted) {
+        return None;
+    }
+    match reference(s, i..end) {
+        Found::Ref(r @ (TaskRef::Index(_) | TaskRef::Id(_) | TaskRef::Context(ContextRef::It | ContextRef::Last))) => {
+            Some(r)
+        }
+        _ => None,
+    }
 }
 
 const YES: &[&[&str]] = &[
@@ -1066,6 +1083,20 @@ mod tests {
                 matches!(&c, Command::UpdateTask(u) if u.relative.shift.is_some_and(|(_, l)| l == later)),
                 "{text}: {c:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_task_picked() {
+        let choose = |r: &str| format!(r#"{{"intent":"choose","args":{{"ref":{r}}}}}"#);
+        for text in ["the second one", "2", "number 2", "task 2", "#2", "the 2nd", "second one please"] {
+            assert_eq!(t(text), choose(r#"{"index":2}"#), "{text}");
+        }
+        assert_eq!(t("the last one"), choose(r#"{"context":"last"}"#));
+        assert_eq!(t("that one"), choose(r#"{"context":"it"}"#));
+        // Titles, dates and "them" are not picks.
+        for text in ["the report", "tomorrow", "them", "\"2\""] {
+            assert!(!t(text).contains(r#""choose""#), "{text}: {}", t(text));
         }
     }
 

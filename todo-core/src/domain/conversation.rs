@@ -67,6 +67,10 @@ pub struct ConversationContext {
     /// A bulk action waiting for the user's "yes".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<PendingAction>,
+    /// The user's message that was answered with "which one?": a turn that
+    /// picks a task ("the second one") runs it on that task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked: Option<String>,
     /// The last messages, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recent: Vec<RecentMessage>,

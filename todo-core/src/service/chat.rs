@@ -134,6 +134,8 @@ struct Outcome {
     pending: Option<PendingAction>,
     /// The command undid the conversation's last change.
     undone: bool,
+    /// The reply asks which task the message meant.
+    asks_which: bool,
 }
 
 impl Outcome {
@@ -357,6 +359,13 @@ impl ChatService {
                 None => "OK.",
             })),
             Command::Undo(_) => self.undo(user, tz, conv, action).await,
+            Command::Choose(r) => {
+                let task = match self.resolve(user, tz, conv, turn, &r.task).await? {
+                    Ok(t) => t,
+                    Err(outcome) => return Ok(outcome),
+                };
+                self.chose(user, tz, conv, turn, task).await
+            }
             Command::SaveFilter(a) => self.save_listing(user, conv, a, action).await,
             Command::Help(_) => Ok(Outcome {
                 reply: chat::HELP.to_owned(),
@@ -489,7 +498,7 @@ impl ChatService {
                     reply.push_str(&format!("\n{}. {}", i + 1, describe(t, tz, now)));
                 }
                 let listing = Some(shown.iter().map(|t| t.id).collect());
-                Ok(Err(Outcome { reply, listing, ..Outcome::default() }))
+                Ok(Err(Outcome { reply, listing, asks_which: true, ..Outcome::default() }))
             }
         }
     }

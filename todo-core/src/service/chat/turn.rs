@@ -34,6 +34,9 @@ pub struct TurnContext {
     pub pending: Option<String>,
     /// What "undo" would revert, in words.
     pub undo: Option<String>,
+    /// The user's message that was answered with "which one?" (the next turn
+    /// may pick the task: "the second one").
+    pub asked: Option<String>,
     /// The last messages of the conversation, oldest first.
     pub recent: Vec<RecentMessage>,
     /// The user's time zone.
@@ -79,9 +82,38 @@ impl ChatService {
             listed: ctx.listed,
             pending,
             undo: ctx.changes.last().map(|c| c.what.clone()),
+            asked: ctx.asked.clone(),
             recent: ctx.recent.clone(),
             tz,
             now: self.clock.now(),
+        })
+    }
+}
+
+impl ChatService {
+    /// A task picked ("the second one"): the message answered with "which one?"
+    /// runs on it; without one, the conversation is about that task from now on
+    /// and the reply asks what to do with it.
+    pub(super) async fn chose(
+        &self,
+        user: UserId,
+        tz: Timezone,
+        conv: &Conversation,
+        turn: &TurnContext,
+        task: Task,
+    ) -> Result<Outcome> {
+        if let Some(asked) = &turn.asked {
+            let command = self.interpreter.interpret_turn(user, asked, self.clock.now(), tz.tz(), turn).await;
+            if let Some(c) = command.about(TaskRef::Id(task.id)) {
+                return Box::pin(self.run(user, tz, conv, turn, c)).await;
+            }
+        }
+        Ok(Outcome {
+            focus: Some(vec![task.id]),
+            ..Outcome::say(format!(
+                "What should I do with {}? For example \"mark it as done\", \"move it to friday\" or \"delete it\".",
+                describe(&task, tz, self.clock.now())
+            ))
         })
     }
 }
@@ -102,6 +134,9 @@ impl TurnContext {
             }
             Command::DeleteTask(a) => {
                 self.refs(&a.task)?.into_iter().map(|task| Command::DeleteTask(RefArgs { task })).collect()
+            }
+            Command::Choose(a) => {
+                self.refs(&a.task)?.into_iter().map(|task| Command::Choose(RefArgs { task })).collect()
             }
             Command::UpdateTask(u) => self
                 .refs(&u.task)?
@@ -155,17 +190,25 @@ impl TurnContext {
     /// task at all.
     pub(super) fn ask_which(&self) -> Outcome {
         if self.focus_tasks.len() < 2 {
-            return Outcome::say(
-                "Which task do you mean? Give its title (\"move buy milk to friday\") or its number from your last \
-                 list (\"move task 2 to friday\").",
-            );
+            return Outcome {
+                asks_which: true,
+                ..Outcome::say(
+                    "Which task do you mean? Give its title (\"move buy milk to friday\") or its number from your \
+                     last list (\"move task 2 to friday\").",
+                )
+            };
         }
         let now = self.now;
         let mut reply = "Which one do you mean?".to_owned();
         for (i, t) in self.focus_tasks.iter().enumerate() {
             reply.push_str(&format!("\n{}. {}", i + 1, describe(t, self.tz, now)));
         }
-        Outcome { reply, listing: Some(self.focus_tasks.iter().map(|t| t.id).collect()), ..Outcome::default() }
+        Outcome {
+            reply,
+            listing: Some(self.focus_tasks.iter().map(|t| t.id).collect()),
+            asks_which: true,
+            ..Outcome::default()
+        }
     }
 }
 
@@ -178,6 +221,7 @@ pub(super) fn remember(c: &mut Conversation, user_message: &str, o: &Outcome) {
     }
     let ctx = &mut c.context;
     ctx.pending.clone_from(&o.pending);
+    ctx.asked = o.asks_which.then(|| user_message.to_owned());
     if o.undone {
         ctx.changes.pop();
     } else if !o.revisions.is_empty() {

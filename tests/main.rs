@@ -4,6 +4,7 @@
 mod abuse;
 mod bad_input;
 mod chat;
+mod conversation;
 mod filters_api;
 mod fuzz;
 mod isolation;

@@ -257,6 +257,29 @@ async function main() {
     await page.locator('#chat-log .msg-assistant', { hasText: /You have/ }).last().waitFor();
     step('chat panel: listing answered in the conversation');
 
+    // ---- the conversation remembers: a follow-up, then undo, seen live in tab 2
+    const say = async (text, reply) => {
+      await page.getByLabel('Message the assistant').fill(text);
+      await page.keyboard.press('Enter');
+      await page.locator('#chat-log .msg-assistant', { hasText: reply }).last().waitFor();
+    };
+    await say('add call the plumber tomorrow at 9am', /Added 'call the plumber'/);
+    const plumber = (p) => p.locator('li.task', { has: p.locator('.task-title', { hasText: /^call the plumber$/ }) });
+    await plumber(page2).waitFor({ timeout: 5000 });
+    await say('actually make it 10am', /Updated 'call the plumber'/);
+    await page.locator('li.task', { hasText: 'call the plumber' }).filter({ hasText: /10:00\sAM/ }).waitFor();
+    await say('undo', /Undid the change to 'call the plumber'/);
+    await page.locator('li.task', { hasText: 'call the plumber' }).filter({ hasText: /9:00\sAM/ }).waitFor();
+    await plumber(page2).filter({ hasText: /9:00\sAM/ }).waitFor({ timeout: 5000 });
+    await say('delete it', /Deleted 'call the plumber'/);
+    await plumber(page).waitFor({ state: 'detached' });
+    await plumber(page2).waitFor({ state: 'detached', timeout: 5000 });
+    await say('undo', /Undid deleting 'call the plumber'/);
+    await plumber(page).waitFor();
+    await plumber(page2).waitFor({ timeout: 5000 });
+    await page.locator('#chat-log .action-chip', { hasText: 'Undone: call the plumber' }).last().waitFor();
+    step('chat panel: "actually make it 10am" changed the task; "undo" reverted it; a deletion undone came back (tab 2 live)');
+
     // ---- a reminder fires: a toast in the page, then listed under Reminders
     const soon = Date.now() + 2000;
     await api('POST', '/api/v1/tasks', token, {

@@ -10,7 +10,12 @@ use todo_services::llm::LlmInterpreter;
 use todo_tests::{AppOptions, Backend, TestApp, eventually, on_every_backend, on_every_log};
 
 on_every_log!(conversation_add_list_complete);
-on_every_backend!(chat_never_reaches_another_users_tasks, chat_input_limits, llm_tool_calls_and_fallback);
+on_every_backend!(
+    chat_never_reaches_another_users_tasks,
+    chat_input_limits,
+    llm_tool_calls_and_fallback,
+    llm_gets_the_conversation
+);
 
 async fn say(app: &TestApp, t: &str, conversation: Option<&str>, message: &str) -> Value {
     let mut body = json!({"message": message});
@@ -132,11 +137,32 @@ async fn llm_stub(mode: &'static str) -> String {
     let app = axum::Router::new().route(
         "/v1/chat/completions",
         axum::routing::post(move |axum::Json(req): axum::Json<Value>| async move {
-            assert!(
-                req["tools"].as_array().is_some_and(|t| t.len() == todo_services::llm::TOOLS.len()),
-                "the tools are offered"
-            );
+            let offered = todo_services::llm::TOOLS.len() + todo_services::llm::CONVERSATION_TOOLS.len();
+            assert!(req["tools"].as_array().is_some_and(|t| t.len() == offered), "the tools are offered");
             match mode {
+                // Answers from what the conversation remembers: "it" resolved to an id.
+                "context" => {
+                    let texts: Vec<&str> = req["messages"].as_array().unwrap().iter().filter_map(|m| m["content"].as_str()).collect();
+                    let last = *texts.last().unwrap();
+                    let it = texts.iter().find_map(|t| {
+                        let (_, rest) = t.split_once("'it' and 'that' refer to {\"id\": \"")?;
+                        Some(rest.split('"').next()?.to_owned())
+                    });
+                    let call = |name: &str, args: Value| {
+                        json!({"choices": [{"message": {"role": "assistant", "tool_calls": [{
+                            "id": "call_1", "type": "function", "function": {"name": name, "arguments": args.to_string()}
+                        }]}}]})
+                    };
+                    let answer = match (last, it) {
+                        ("undo", _) => call("undo", json!({})),
+                        ("make it urgent", Some(id)) => {
+                            assert!(texts.contains(&"add buy milk"), "the prior turns are sent: {texts:?}");
+                            call("update_task", json!({"ref": {"id": id}, "priority": "high"}))
+                        }
+                        _ => call("add_task", json!({"title": "from the model"})),
+                    };
+                    (StatusCode::OK, axum::Json(answer))
+                }
                 "tool" => (
                     StatusCode::OK,
                     axum::Json(json!({"choices": [{"message": {"role": "assistant", "tool_calls": [{
@@ -180,4 +206,23 @@ async fn llm_tool_calls_and_fallback(backend: Backend) {
         assert_eq!(r["actions"][0]["result"]["title"], expected_title, "{mode}");
         let _ = app.call(Method::GET, "/health", None, None).await;
     }
+}
+
+/// The model gets the prior turns and what "it" refers to, and its follow-ups
+/// (an update of that task by id, an undo) run like the rule-based ones.
+async fn llm_gets_the_conversation(backend: Backend) {
+    let url = llm_stub("context").await;
+    let interpreter = Arc::new(LlmInterpreter::new(&url, "stub".into(), None, Duration::from_secs(5)));
+    let app =
+        TestApp::start(backend, AppOptions { interpreter: Some(interpreter), api_only: true, ..Default::default() })
+            .await;
+    let t = app.register("ada@example.com").await;
+    let r = say(&app, &t, None, "add buy milk").await;
+    let conv = r["conversation_id"].as_str().unwrap().to_owned();
+    let id = r["actions"][0]["result"]["id"].as_str().unwrap().to_owned();
+    let r = say(&app, &t, Some(&conv), "make it urgent").await;
+    assert_eq!(r["actions"][0]["tool"], "update_task", "{r}");
+    assert_eq!(app.get(&format!("/api/v1/tasks/{id}"), &t).await.body["priority"], "high");
+    say(&app, &t, Some(&conv), "undo").await;
+    assert_eq!(app.get(&format!("/api/v1/tasks/{id}"), &t).await.body["priority"], "medium");
 }

@@ -5,6 +5,7 @@ mod abuse;
 mod bad_input;
 mod calendar;
 mod chat;
+mod conversation;
 mod filters_api;
 mod fuzz;
 mod isolation;

@@ -52,6 +52,19 @@ pub enum Command {
         /// The sentence.
         sentence: String,
     },
+    /// Run chat turns as one conversation of a fresh user on an in-memory store
+    /// (the services the server uses) and print {"replies": [...], "tasks": [...]}.
+    Converse {
+        /// The current instant, RFC 3339 (default: now); the clock stands still.
+        #[arg(long)]
+        now: Option<String>,
+        /// The user's IANA time zone.
+        #[arg(long, default_value = "UTC")]
+        tz: String,
+        /// The turns, in order (after `--`).
+        #[arg(last = true)]
+        turns: Vec<String>,
+    },
 }
 
 /// The command line of a service binary: settings only.

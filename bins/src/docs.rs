@@ -33,7 +33,11 @@ struct EventSchemas;
 /// The payload schema and summary of each event type.
 fn payload(ty: EventType) -> (&'static str, &'static str) {
     match ty {
-        EventType::TaskCreated => ("TaskEventData", "A task was created."),
+        EventType::TaskCreated => (
+            "TaskEventData",
+            "A task was created, or a deleted one restored with its id (an undo in chat: `todo.task.changed.v1` \
+             says `restored`).",
+        ),
         EventType::TaskUpdated => ("TaskEventData", "A task changed (`changes` lists the fields) or was reopened."),
         EventType::TaskCompleted => ("TaskEventData", "A task was completed."),
         EventType::TaskDeleted => ("TaskEventData", "A task was deleted (`task_data` as it was)."),
@@ -41,7 +45,11 @@ fn payload(ty: EventType) -> (&'static str, &'static str) {
         EventType::ReminderCancelled => {
             ("ReminderData", "A reminder was cancelled (task completed, deleted or changed).")
         }
-        EventType::TaskChanged => ("TaskUpdateData", "What live clients see of a task change."),
+        EventType::TaskChanged => (
+            "TaskUpdateData",
+            "What live clients see of a task change: `change_type` created, updated, completed, reopened, deleted \
+             or restored (a deleted task back with its id; show `task_data` as for created).",
+        ),
         EventType::ReminderDue => ("ReminderDueData", "A reminder fired."),
     }
 }

@@ -13,6 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod app;
 pub mod config;
+pub mod converse;
 pub mod docs;
 pub mod http;
 pub mod ical;

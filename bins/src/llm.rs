@@ -1,8 +1,13 @@
-//! The optional LLM interpreter: the same tools (`save_filter` and `help` too), offered as
+//! The optional LLM interpreter: the same tools as the rule-based one (the five
+//! task tools, `save_filter`, `help`, and in a conversation the follow-up tools:
+//! several adds, skip, bulk complete/delete, confirm, cancel, undo), offered as
 //! OpenAI-compatible function-calling tools to `POST {LLM_BASE_URL}/chat/completions`
-//! (OpenAI, Ollama, llama.cpp server, vLLM). Any failure — timeout, HTTP error, no
-//! or malformed tool call, arguments that do not validate — falls back to the
-//! rule-based interpreter, so the chat never depends on the model being up.
+//! (OpenAI, Ollama, llama.cpp server, vLLM). In a conversation the model gets
+//! what the rule-based interpreter gets: the prior turns, and what "it", "them"
+//! and "task 2" refer to, already resolved to task ids. Any failure — timeout,
+//! HTTP error, no or malformed tool call, arguments that do not validate — falls
+//! back to the rule-based interpreter, so the chat never depends on the model
+//! being up.
 //!
 //! Every call is paid: each user has a daily budget of calls (`LLM_DAILY_BUDGET`),
 //! counted in the database so every chat-api instance shares it; once it is spent
@@ -16,9 +21,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 use todo_core::chat::{Clarification, Command};
-use todo_core::domain::UserId;
+use todo_core::domain::{Role, UserId};
 use todo_core::ports::LlmBudget;
-use todo_core::service::chat::{Interpreter, RuleBasedInterpreter};
+use todo_core::service::chat::{Interpreter, RuleBasedInterpreter, TurnContext};
 use tracing::warn;
 
 /// Talks to an OpenAI-compatible chat-completions endpoint.
@@ -71,15 +76,31 @@ impl LlmInterpreter {
         }
     }
 
-    async fn ask(&self, message: &str, now: DateTime<Utc>, tz: Tz) -> Result<Command, String> {
+    async fn ask(
+        &self,
+        message: &str,
+        now: DateTime<Utc>,
+        tz: Tz,
+        turn: Option<&TurnContext>,
+    ) -> Result<Command, String> {
+        let mut messages = vec![json!({"role": "system", "content": system_prompt(now, tz)})];
+        if let Some(turn) = turn {
+            messages.push(json!({"role": "system", "content": context_prompt(turn, tz)}));
+            // The messages before this one (the context ends with the last reply).
+            for m in &turn.recent {
+                let role = match m.role {
+                    Role::User => "user",
+                    Role::Assistant => "assistant",
+                };
+                messages.push(json!({"role": role, "content": m.content}));
+            }
+        }
+        messages.push(json!({"role": "user", "content": message}));
         let body = json!({
             "model": self.model,
             "temperature": 0,
-            "messages": [
-                {"role": "system", "content": system_prompt(now, tz)},
-                {"role": "user", "content": message},
-            ],
-            "tools": tools(),
+            "messages": messages,
+            "tools": if turn.is_some() { conversation_tools() } else { tools() },
             "tool_choice": "auto",
         });
         let mut req = self.client.post(&self.url).json(&body);
@@ -108,7 +129,7 @@ pub fn command_from(reply: &Value) -> Result<Command, String> {
             v @ Value::Object(_) => v.clone(),
             _ => json!({}),
         };
-        if !TOOLS.contains(&name) {
+        if !TOOLS.contains(&name) && !CONVERSATION_TOOLS.contains(&name) {
             return Err(format!("unknown tool {name:?}"));
         }
         return serde_json::from_value(json!({"intent": name, "args": args}))
@@ -120,21 +141,31 @@ pub fn command_from(reply: &Value) -> Result<Command, String> {
     }
 }
 
-#[async_trait]
-impl Interpreter for LlmInterpreter {
-    async fn interpret(&self, message: &str, now: DateTime<Utc>, tz: Tz) -> Command {
-        let outcome = tokio::time::timeout(self.timeout, self.ask(message, now, tz)).await;
+impl LlmInterpreter {
+    /// The model's command, or `None` (counted and logged) when the model failed.
+    async fn asked(&self, message: &str, now: DateTime<Utc>, tz: Tz, turn: Option<&TurnContext>) -> Option<Command> {
+        let outcome = tokio::time::timeout(self.timeout, self.ask(message, now, tz, turn)).await;
         let error = match outcome {
             Ok(Ok(command)) => {
                 metrics::counter!("todo_llm_requests_total", "outcome" => "ok").increment(1);
-                return command;
+                return Some(command);
             }
             Ok(Err(e)) => e,
             Err(_) => format!("no answer within {:?}", self.timeout),
         };
         metrics::counter!("todo_llm_requests_total", "outcome" => "fallback").increment(1);
         warn!(error = %error, "LLM interpreter failed; using the rule-based one");
-        self.fallback.interpret(message, now, tz).await
+        None
+    }
+}
+
+#[async_trait]
+impl Interpreter for LlmInterpreter {
+    async fn interpret(&self, message: &str, now: DateTime<Utc>, tz: Tz) -> Command {
+        match self.asked(message, now, tz, None).await {
+            Some(command) => command,
+            None => self.fallback.interpret(message, now, tz).await,
+        }
     }
 
     async fn interpret_for(&self, user: UserId, message: &str, now: DateTime<Utc>, tz: Tz) -> Command {
@@ -143,11 +174,89 @@ impl Interpreter for LlmInterpreter {
         }
         self.interpret(message, now, tz).await
     }
+
+    async fn interpret_turn(
+        &self,
+        user: UserId,
+        message: &str,
+        now: DateTime<Utc>,
+        tz: Tz,
+        turn: &TurnContext,
+    ) -> Command {
+        if self.within_budget(user, now).await
+            && let Some(command) = self.asked(message, now, tz, Some(turn)).await
+        {
+            return command;
+        }
+        self.fallback.interpret_turn(user, message, now, tz, turn).await
+    }
 }
 
 /// The tools, by name.
 pub const TOOLS: [&str; 7] =
     ["add_task", "list_tasks", "complete_task", "delete_task", "update_task", "save_filter", "help"];
+
+/// The tools a conversation adds, by name.
+pub const CONVERSATION_TOOLS: [&str; 8] =
+    ["add_tasks", "skip_occurrence", "complete_tasks", "delete_tasks", "confirm", "cancel", "undo", "choose"];
+
+/// What the conversation remembers, for the model: what "it", "them" and "task
+/// N" refer to (already resolved to ids), a question waiting for an answer, and
+/// what "undo" would revert.
+pub fn context_prompt(turn: &TurnContext, tz: Tz) -> String {
+    let task = |t: &todo_core::domain::Task| {
+        let due = match t.due_at {
+            Some(d) if t.all_day => format!(", due {} (all day)", d.with_timezone(&tz).format("%Y-%m-%d")),
+            Some(d) => format!(", due {}", d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            None => String::new(),
+        };
+        let remind =
+            t.remind_at.map(|r| format!(", reminder {}", r.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        let rule = t.recurrence.as_ref().map(|r| format!(", repeats {r}"));
+        format!(
+            "{{\"id\": \"{}\"}} '{}' ({}{due}{}{}, priority {})",
+            t.id,
+            t.title,
+            t.status,
+            remind.unwrap_or_default(),
+            rule.unwrap_or_default(),
+            t.priority
+        )
+    };
+    let mut s = String::from(
+        "This message continues a conversation. Refer to tasks by id. A correction such as 'actually 6pm' \
+         changes the task the conversation is about, keeping what it does not mention (a time alone keeps \
+         the date, a date alone keeps the time of day). Bulk actions (complete_tasks, delete_tasks) are asked \
+         about first; never call confirm unless the user answers yes to that question.\n",
+    );
+    match turn.focus_tasks.as_slice() {
+        [] => s.push_str("The conversation is about no task yet: if the user says 'it', ask which task.\n"),
+        [one] => s.push_str(&format!("'it' and 'that' refer to {}.\n", task(one))),
+        many => {
+            s.push_str("'them' refers to these tasks ('it' is unclear: ask which one):\n");
+            for t in many {
+                s.push_str(&format!("- {}\n", task(t)));
+            }
+        }
+    }
+    if !turn.listing.is_empty() {
+        let ids: Vec<String> = turn.listing.iter().enumerate().map(|(i, id)| format!("{}. {id}", i + 1)).collect();
+        s.push_str(&format!("The last listing shown, in order (task N): {}.\n", ids.join("; ")));
+    }
+    match &turn.pending {
+        Some(p) => s.push_str(&format!("Waiting for the user's yes or no: {p}. Call confirm or cancel.\n")),
+        None => s.push_str("No question is waiting for an answer: do not call confirm.\n"),
+    }
+    if let Some(q) = &turn.asked {
+        s.push_str(&format!(
+            "The user was asked which task they meant by {q:?}: an answer that only picks a task is choose.\n"
+        ));
+    }
+    if let Some(u) = &turn.undo {
+        s.push_str(&format!("'undo' would revert {u}.\n"));
+    }
+    s
+}
 
 fn system_prompt(now: DateTime<Utc>, tz: Tz) -> String {
     format!(
@@ -244,13 +353,61 @@ pub fn tools() -> Value {
     ])
 }
 
+/// [`tools`] and the tools of a conversation.
+pub fn conversation_tools() -> Value {
+    let mut all = tools();
+    let list = all
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["function"]["name"] == "list_tasks"))
+        .map_or_else(|| json!({}), |t| t["function"]["parameters"]["properties"].clone());
+    let add = all
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["function"]["name"] == "add_task"))
+        .map_or_else(|| json!({}), |t| t["function"]["parameters"].clone());
+    let mut bulk = list;
+    bulk["ref"] = json!({"type": "object", "description": "{\"context\": \"them\"} for the tasks the conversation is about", "properties": {"context": {"type": "string", "enum": ["them"]}}});
+    let more = [
+        tool(
+            "add_tasks",
+            "Add several tasks at once (one per item of a list).",
+            json!({"tasks": {"type": "array", "items": add, "minItems": 1}}),
+            &["tasks"],
+        ),
+        tool(
+            "skip_occurrence",
+            "Move a recurring task to its following occurrence.",
+            json!({
+                "ref": task_ref(),
+                "rest_of": {"type": "string", "enum": ["day", "week", "month"], "description": "also skip the rest of the skipped occurrence's day, week or month"},
+                "through": {"type": "string", "format": "date", "description": "also skip every occurrence on or before this local date"}
+            }),
+            &["ref"],
+        ),
+        tool("complete_tasks", "Ask to complete every task a listing with these filters shows.", bulk.clone(), &[]),
+        tool("delete_tasks", "Ask to delete every task a listing with these filters shows.", bulk, &[]),
+        tool("confirm", "The user said yes to the bulk action just asked about.", json!({}), &[]),
+        tool("cancel", "The user said no to the question just asked.", json!({}), &[]),
+        tool("undo", "Revert the conversation's last change.", json!({}), &[]),
+        tool(
+            "choose",
+            "The user picked a task without saying what to do with it (the answer to 'which one?').",
+            json!({"ref": task_ref()}),
+            &["ref"],
+        ),
+    ];
+    if let Some(a) = all.as_array_mut() {
+        a.extend(more);
+    }
+    all
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
     fn properties(tool: &str) -> BTreeSet<String> {
-        let tools = tools();
+        let tools = conversation_tools();
         let t = tools.as_array().unwrap().iter().find(|t| t["function"]["name"] == tool).unwrap();
         t["function"]["parameters"]["properties"].as_object().unwrap().keys().cloned().collect()
     }
@@ -285,6 +442,64 @@ mod tests {
             let reply = json!({"choices": [{"message": {"tool_calls": [{"function": {"name": name, "arguments": v["args"].to_string()}}]}}]});
             assert_eq!(command_from(&reply).unwrap(), cmd, "{s}");
         }
+    }
+
+    /// The same for the conversation's tools, from the conversation grammar.
+    #[test]
+    fn conversation_tool_schemas_match_the_argument_types() {
+        use todo_core::chat::Conversing;
+        let now: DateTime<Utc> = "2026-11-26T09:00:00Z".parse().unwrap();
+        let asked = Conversing { pending: true, about_one: false };
+        for (s, conv) in [
+            ("add milk, eggs and bread to my shopping list for tomorrow", Conversing::default()),
+            ("skip this week", Conversing::default()),
+            ("skip tomorrow", Conversing::default()),
+            ("skip the team meeting", Conversing::default()),
+            ("complete all my #work tasks", Conversing::default()),
+            ("delete all completed tasks due this week", Conversing::default()),
+            ("complete all (overdue or today) #work tasks", Conversing::default()),
+            ("delete them all", Conversing::default()),
+            ("undo", Conversing::default()),
+            ("the second one", Conversing::default()),
+            ("yes", asked),
+            ("no", asked),
+        ] {
+            let cmd = todo_core::chat::parse_in(s, now, Tz::UTC, conv);
+            let v = serde_json::to_value(&cmd).unwrap();
+            let name = v["intent"].as_str().unwrap();
+            assert!(CONVERSATION_TOOLS.contains(&name), "{s}: {name}");
+            let schema = properties(name);
+            for key in v["args"].as_object().unwrap().keys() {
+                assert!(schema.contains(key), "{name}: argument {key} missing from the tool schema");
+            }
+            let reply = json!({"choices": [{"message": {"tool_calls": [{"function": {"name": name, "arguments": v["args"].to_string()}}]}}]});
+            assert_eq!(command_from(&reply).unwrap(), cmd, "{s}");
+        }
+    }
+
+    #[test]
+    fn the_model_gets_what_the_conversation_remembers() {
+        let task: todo_core::domain::Task = serde_json::from_value(json!({
+            "id": "0192f0c1-7a2b-7c3d-8e4f-5a6b7c8d9e0f", "user_id": "0192f0c1-7a2b-7c3d-8e4f-5a6b7c8d9e0e",
+            "title": "call mom", "status": "pending", "priority": "medium", "due_at": "2026-11-27T17:00:00Z",
+            "remind_at": null, "recurrence": null, "series_id": null, "created_at": "2026-11-26T09:00:00Z",
+            "updated_at": "2026-11-26T09:00:00Z", "completed_at": null, "version": 1
+        }))
+        .unwrap();
+        let turn = TurnContext {
+            focus: vec![task.id],
+            focus_tasks: vec![task],
+            undo: Some("adding 'call mom'".into()),
+            ..TurnContext::default()
+        };
+        let p = context_prompt(&turn, Tz::UTC);
+        assert!(
+            p.contains("'it' and 'that' refer to {\"id\": \"0192f0c1-7a2b-7c3d-8e4f-5a6b7c8d9e0f\"} 'call mom'"),
+            "{p}"
+        );
+        assert!(p.contains("due 2026-11-27T17:00:00Z"), "{p}");
+        assert!(p.contains("do not call confirm"), "{p}");
+        assert!(p.contains("'undo' would revert adding 'call mom'"), "{p}");
     }
 
     #[test]

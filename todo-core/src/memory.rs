@@ -186,7 +186,13 @@ fn record_turn(st: &mut State, turn: &ChatTurn) -> Result<()> {
     match st.conversations.get_mut(&c.id) {
         Some(_) if turn.new_conversation => return Err(Error::Conflict(format!("conversation {} exists", c.id))),
         Some(cur) if cur.user_id == c.user_id => {
+            // Another turn of this conversation came first.
+            if cur.version != c.version - 1 {
+                return Err(Error::VersionMismatch { current: cur.version });
+            }
             cur.last_listing = c.last_listing.clone();
+            cur.context = c.context.clone();
+            cur.version = c.version;
             cur.updated_at = truncate_micros(c.updated_at);
         }
         Some(_) => return Err(Error::NotFound("conversation")),
@@ -282,6 +288,9 @@ impl TaskRepository for MemoryStore {
         }
         st.tasks = tasks;
         st.claims.extend(claims);
+        for r in &change.releases {
+            st.claims.remove(&(r.scope.clone(), r.key.clone()));
+        }
         for e in &change.events {
             let topic = self.topics.name(e.topic);
             let headers =
@@ -826,6 +835,8 @@ impl ConversationStore for MemoryStore {
         match st.conversations.get_mut(&c.id) {
             Some(cur) if cur.user_id == c.user_id => {
                 cur.last_listing = c.last_listing.clone();
+                cur.context = c.context.clone();
+                cur.version = c.version;
                 cur.updated_at = truncate_micros(c.updated_at);
                 Ok(())
             }

@@ -85,6 +85,11 @@ pub struct Change {
     pub writes: Vec<TaskWrite>,
     pub events: Vec<OutboxEvent>,
     pub claims: Vec<ProcessedKey>,
+    /// Keys claimed before that this change gives back, because it undoes the
+    /// effect they guard (an "undo" that removes the next occurrence of a
+    /// recurring task, so completing it again makes a new one). Released after
+    /// the claims are made.
+    pub releases: Vec<ProcessedKey>,
     /// The chat turn that made the change.
     pub turn: Option<ChatTurn>,
     /// The consumer group position reached once the change is durable.
@@ -103,6 +108,7 @@ impl Change {
         self.writes.extend(other.writes);
         self.events.extend(other.events);
         self.claims.extend(other.claims);
+        self.releases.extend(other.releases);
         if other.turn.is_some() {
             self.turn = other.turn;
         }
@@ -115,7 +121,10 @@ impl Change {
 /// A chat turn, recorded in the transaction of the change it made.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChatTurn {
-    /// The conversation after the turn (its `last_listing` and `updated_at` are saved).
+    /// The conversation after the turn: its `last_listing`, `context`,
+    /// `updated_at` and `version` are saved, if the stored conversation is still
+    /// at `version - 1` (else [`crate::Error::VersionMismatch`]: another turn
+    /// came first).
     pub conversation: Conversation,
     /// The turn starts the conversation: it is created, not updated.
     pub new_conversation: bool,
@@ -525,7 +534,7 @@ pub trait ConversationStore: Send + Sync {
     /// The conversation if it exists and belongs to `user_id`.
     async fn get(&self, user_id: UserId, id: ConversationId) -> Result<Option<Conversation>>;
 
-    /// Saves `last_listing` and `updated_at`.
+    /// Saves `last_listing`, `context`, `updated_at` and `version`.
     async fn save(&self, c: &Conversation) -> Result<()>;
 
     /// Appends a message; its `seq` is assigned by the store and returned.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use todo_core::chat::{self, Command, TaskRef};
+use todo_core::chat::{self, Command, Conversing, TaskRef};
 use todo_core::domain::{Recurrence, Tag, TaskTitle};
 
 fn now() -> DateTime<Utc> {
@@ -139,6 +139,23 @@ const WORDS: &[&str] = &[
     "ｔｏｍｏｒｒｏｗ",
     "\u{200b}",
     "İ",
+    "actually",
+    "instead",
+    "undo",
+    "yes",
+    "no",
+    "skip",
+    "them",
+    "that",
+    "one",
+    "list",
+    "shopping",
+    "make",
+    "before",
+    "an",
+    "hour",
+    "the",
+    "again",
 ];
 
 fn sentence() -> impl Strategy<Value = String> {
@@ -171,7 +188,40 @@ fn check_valid(cmd: &Command) {
             }
         }
         Command::Unknown(_) => assert!(cmd.reply().is_some_and(|r| !r.is_empty())),
+        Command::AddTasks(a) => {
+            assert!(!a.tasks.is_empty());
+            for t in &a.tasks {
+                check_valid(&Command::AddTask(t.clone()));
+            }
+        }
         _ => {}
+    }
+}
+
+/// A task due at `due` (all day or not), for fitting follow-ups to.
+fn task_due(due: Option<DateTime<Utc>>, all_day: bool, recurring: bool) -> todo_core::domain::Task {
+    let mut t: todo_core::domain::Task = serde_json::from_value(serde_json::json!({
+        "id": "0192f0c1-7a2b-7c3d-8e4f-5a6b7c8d9e0f", "user_id": "0192f0c1-7a2b-7c3d-8e4f-5a6b7c8d9e0e",
+        "title": "t", "status": "pending", "priority": "medium", "due_at": null, "remind_at": null,
+        "recurrence": null, "series_id": null, "created_at": "2026-11-26T09:00:00Z",
+        "updated_at": "2026-11-26T09:00:00Z", "completed_at": null, "version": 1
+    }))
+    .expect("a task");
+    t.due_at = due;
+    t.all_day = all_day && due.is_some();
+    if recurring {
+        t.recurrence = Some(Recurrence::parse("FREQ=WEEKLY;BYDAY=MO").expect("a rule"));
+    }
+    t
+}
+
+/// A turn of a conversation: a valid command, and an update that fits any task.
+fn check_turn(text: &str, at: DateTime<Utc>, tz: chrono_tz::Tz, pending: bool, due_minutes: i64, all_day: bool) {
+    let cmd = chat::parse_in(text, at, tz, Conversing { pending, about_one: !pending });
+    check_valid(&cmd);
+    if let Command::UpdateTask(mut u) = cmd {
+        let due = (due_minutes >= 0).then(|| at + chrono::Duration::minutes(due_minutes - 60 * 24 * 30));
+        let _ = u.fit_to(&task_due(due, all_day, due_minutes % 3 == 0), at, tz);
     }
 }
 
@@ -188,6 +238,24 @@ proptest! {
     fn grammar_words_in_any_order_are_safe(text in sentence(), z in 0..ZONES.len(), minutes in 0i64..(60 * 24 * 800)) {
         let at = now() + chrono::Duration::minutes(minutes) - chrono::Duration::days(400);
         check_valid(&chat::parse(&text, at, ZONES[z]));
+    }
+
+    #[test]
+    fn conversation_turns_are_safe(
+        text in sentence(),
+        z in 0..ZONES.len(),
+        minutes in 0i64..(60 * 24 * 800),
+        pending in any::<bool>(),
+        due in -1i64..(60 * 24 * 60),
+        all_day in any::<bool>(),
+    ) {
+        let at = now() + chrono::Duration::minutes(minutes) - chrono::Duration::days(400);
+        check_turn(&text, at, ZONES[z], pending, due, all_day);
+    }
+
+    #[test]
+    fn conversation_turns_never_panic_on_any_text(text in any::<String>().prop_map(|s| s.chars().take(2000).collect::<String>()), z in 0..ZONES.len(), due in -1i64..(60 * 24 * 60)) {
+        check_turn(&text, now(), ZONES[z], false, due, false);
     }
 }
 

@@ -13,7 +13,7 @@ use crate::sql::{Arg, Dialect, Exec, Stmt};
 use crate::writer::Lane;
 
 /// The columns [`read_conversation`] reads.
-const CONVERSATION_COLUMNS: &str = "id, user_id, created_at, updated_at, last_listing";
+const CONVERSATION_COLUMNS: &str = "id, user_id, created_at, updated_at, last_listing, context, version";
 /// The columns [`read_message`] reads.
 const MESSAGE_COLUMNS: &str = "conversation_id, seq, role, content, actions, created_at";
 
@@ -37,7 +37,7 @@ impl<B: Backend> Engine<B> {
         row.map(|r| read_conversation(&r)).transpose()
     }
 
-    /// Saves `last_listing` and `updated_at` of the user's conversation `c.id`.
+    /// Saves `last_listing`, `context`, `updated_at` and `version` of the user's conversation `c.id`.
     pub async fn save_conversation(&self, c: &Conversation) -> Result<()> {
         match write_one(&self.backend, Lane::Foreground, save(c)).await? {
             0 => Err(StoreError::NotFound("conversation")),
@@ -87,8 +87,16 @@ pub(crate) async fn record_turn<C: Exec>(c: &mut C, dialect: Dialect, turn: &Cha
         c.run(&insert(conv))
             .await
             .map_err(|e| e.on_unique(|_| StoreError::Conflict(format!("conversation {} exists", conv.id))))?;
-    } else if c.run(&save(conv)).await? == 0 {
-        return Err(StoreError::NotFound("conversation"));
+    } else if c.run(&save_turn(conv)).await? == 0 {
+        // No such conversation of this user, or another turn saved it first.
+        let s = Stmt::new(
+            "SELECT version FROM conversations WHERE id = $1 AND user_id = $2",
+            vec![Arg::Uuid(conv.id.0), Arg::Uuid(conv.user_id.as_uuid())],
+        );
+        return Err(match c.row(&s).await? {
+            Some(row) => StoreError::VersionMismatch { current: row.int("version")? },
+            None => StoreError::NotFound("conversation"),
+        });
     }
     for m in &turn.messages {
         append(c, dialect, conv.user_id, m).await?;
@@ -99,28 +107,45 @@ pub(crate) async fn record_turn<C: Exec>(c: &mut C, dialect: Dialect, turn: &Cha
 /// `INSERT` of a new conversation.
 fn insert(c: &Conversation) -> Stmt {
     Stmt::new(
-        format!("INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
+        format!("INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
         vec![
             Arg::Uuid(c.id.0),
             Arg::Uuid(c.user_id.as_uuid()),
             Arg::Time(truncate_micros(c.created_at)),
             Arg::Time(truncate_micros(c.updated_at)),
             Arg::Json(listing_json(&c.last_listing)),
+            Arg::Json(context_json(c)),
+            Arg::Int(c.version),
         ],
     )
 }
 
-/// `UPDATE` of the user's conversation's `last_listing` and `updated_at`.
+/// `UPDATE` of the user's conversation's `last_listing`, `context`, `updated_at` and `version`.
 fn save(c: &Conversation) -> Stmt {
     Stmt::new(
-        "UPDATE conversations SET last_listing = $1, updated_at = $2 WHERE id = $3 AND user_id = $4",
+        "UPDATE conversations SET last_listing = $1, context = $2, updated_at = $3, version = $4 \
+         WHERE id = $5 AND user_id = $6",
         vec![
             Arg::Json(listing_json(&c.last_listing)),
+            Arg::Json(context_json(c)),
             Arg::Time(truncate_micros(c.updated_at)),
+            Arg::Int(c.version),
             Arg::Uuid(c.id.0),
             Arg::Uuid(c.user_id.as_uuid()),
         ],
     )
+}
+
+/// [`save`] of a turn: only over the version before it (`c.version - 1`).
+fn save_turn(c: &Conversation) -> Stmt {
+    let mut s = save(c);
+    s.sql.push_str(" AND version = $7");
+    s.args.push(Arg::Int(c.version - 1));
+    s
+}
+
+fn context_json(c: &Conversation) -> serde_json::Value {
+    serde_json::to_value(&c.context).unwrap_or_else(|_| serde_json::json!({}))
 }
 
 /// Whether conversation `id` is `user_id`'s; `lock` is appended to the query.
@@ -171,12 +196,17 @@ fn read_conversation(row: &impl RowExt) -> Result<Conversation> {
     let id = ConversationId(row.uuid("id")?);
     let last_listing = serde_json::from_value(row.json("last_listing")?)
         .map_err(|e| StoreError::corrupt(format!("conversation {id}: last_listing: {e}")))?;
+    // What the conversation remembers is a convenience: a context this version
+    // cannot read (written by a newer one, say) is forgotten, not an error.
+    let context = serde_json::from_value(row.json("context")?).unwrap_or_default();
     Ok(Conversation {
         id,
         user_id: UserId(row.uuid("user_id")?),
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         last_listing,
+        context,
+        version: row.int("version")?,
     })
 }
 

@@ -230,6 +230,13 @@ async fn apply_change<C: Exec>(c: &mut C, dialect: Dialect, change: &Change, top
             .await
             .map_err(|e| e.on_unique(|_| StoreError::Duplicate(format!("{}/{}", claim.scope, claim.key))))?;
     }
+    for release in &change.releases {
+        let stmt = Stmt::new(
+            "DELETE FROM processed_keys WHERE scope = $1 AND key = $2",
+            vec![Arg::Text(release.scope.clone()), Arg::Text(release.key.clone())],
+        );
+        c.run(&stmt).await?;
+    }
     for write in &change.writes {
         apply_write(c, write).await?;
     }

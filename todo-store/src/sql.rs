@@ -64,6 +64,48 @@ impl Stmt {
     }
 }
 
+/// `sql` with its `$1, $2, …` placeholders made anonymous (`?`) when they appear
+/// in order, each once (as [`Stmt::bind`] writes them); otherwise `None`.
+///
+/// For SQLite, where `$N` is a *named* parameter: binding looks each name up in a
+/// list (sqlx asks for every parameter's name), which is quadratic in the number
+/// of parameters — milliseconds for a batched multi-row `INSERT` of thousands.
+/// Anonymous parameters have no name to look up.
+pub(crate) fn anonymous_placeholders(sql: &str) -> Option<String> {
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut expected = 1u64;
+    let (mut i, mut copied) = (0, 0);
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'\'' || b == b'"' => quote = Some(b),
+            None if b == b'$' => {
+                let digits = bytes[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                if digits > 0 {
+                    let n: u64 = sql[i + 1..i + 1 + digits].parse().ok()?;
+                    if n != expected {
+                        return None;
+                    }
+                    expected += 1;
+                    out.push_str(&sql[copied..i]);
+                    out.push('?');
+                    i += 1 + digits;
+                    copied = i;
+                    continue;
+                }
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    out.push_str(&sql[copied..]);
+    Some(out)
+}
+
 /// Runs statements on one connection (or transaction) of a backend.
 #[async_trait]
 pub(crate) trait Exec: Send {
@@ -85,8 +127,8 @@ pub(crate) trait Exec: Send {
 /// backend shares, then the backend's own arms for the other [`Arg`]s (with `$q`
 /// the query so far).
 macro_rules! bind_args {
-    ($stmt:expr, $q:ident, { $($arms:tt)* }) => {
-        $stmt.args.iter().fold(::sqlx::query(&$stmt.sql), |$q, arg| match arg {
+    ($stmt:expr, $sql:expr, $q:ident, { $($arms:tt)* }) => {
+        $stmt.args.iter().fold(::sqlx::query($sql), |$q, arg| match arg {
             $crate::sql::Arg::Int(v) => $q.bind(*v),
             $crate::sql::Arg::Bool(v) => $q.bind(*v),
             $crate::sql::Arg::Text(v) => $q.bind(v.as_str()),
@@ -99,7 +141,8 @@ macro_rules! bind_args {
 pub(crate) use bind_args;
 
 /// Implements [`Exec`] for a connection type `$conn` with rows `$row`, binding
-/// through the calling module's `fn query(&Stmt) -> sqlx::query::Query<..>`.
+/// through the calling module's `fn query(&Stmt, &str) -> sqlx::query::Query<..>`
+/// on the text its `fn sql_text(&Stmt) -> Cow<str>` gives.
 macro_rules! impl_exec {
     ($conn:ty, $row:ty) => {
         #[::async_trait::async_trait]
@@ -107,11 +150,13 @@ macro_rules! impl_exec {
             type Row = $row;
 
             async fn run(&mut self, stmt: &$crate::sql::Stmt) -> $crate::error::Result<u64> {
-                Ok(query(stmt).execute(&mut *self).await?.rows_affected())
+                let sql = sql_text(stmt);
+                Ok(query(stmt, &sql).execute(&mut *self).await?.rows_affected())
             }
 
             async fn rows(&mut self, stmt: &$crate::sql::Stmt) -> $crate::error::Result<Vec<$row>> {
-                Ok(query(stmt).fetch_all(&mut *self).await?)
+                let sql = sql_text(stmt);
+                Ok(query(stmt, &sql).fetch_all(&mut *self).await?)
             }
         }
     };

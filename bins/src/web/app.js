@@ -183,8 +183,9 @@ function applyChatActions(actions) {
   for (const a of actions || []) {
     const r = a.result || {};
     if (r.error) continue;
-    if (['add_task', 'complete_task', 'update_task'].includes(a.tool) && r.id) applyTask(r);
-    if (a.tool === 'delete_task' && r.deleted) tasks.remove(r.deleted);
+    // "undo" answers with the task as it is again, or {deleted} for an undone add.
+    if (['add_task', 'complete_task', 'update_task', 'skip_occurrence', 'undo'].includes(a.tool) && r.id) applyTask(r);
+    if (['delete_task', 'undo'].includes(a.tool) && r.deleted) tasks.remove(r.deleted);
     if (a.tool === 'save_filter' && r.id) loadSavedFilters();
   }
 }

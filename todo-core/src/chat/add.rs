@@ -9,6 +9,7 @@ use chrono::Timelike;
 use super::command::{AddTaskArgs, Command, DueAt};
 use super::datetime::{Ctx, Due};
 use super::extract::{Reminder, Slots, extract};
+use super::fit;
 use super::lexer::Sentence;
 use super::reply;
 use crate::domain::{RepeatFrom, Tags, TaskTitle, task::TAGS_MAX};
@@ -286,7 +287,7 @@ pub(crate) fn build(s: &Sentence, range: Range<usize>, ctx: &Ctx, remind: bool) 
     build_from(s, extract(s, range, ctx), ctx, remind)
 }
 
-fn build_from(s: &Sentence, mut slots: Slots, ctx: &Ctx, remind: bool) -> Command {
+pub(crate) fn build_from(s: &Sentence, mut slots: Slots, ctx: &Ctx, remind: bool) -> Command {
     // "remind me at 5pm to call mom": the "to" introduced the task.
     slots.drop_leading(s, &["to", "about", "that", "of"]);
     let title = slots.title(s);
@@ -312,13 +313,7 @@ fn build_from(s: &Sentence, mut slots: Slots, ctx: &Ctx, remind: bool) -> Comman
         None => slots.when.resolve(ctx),
     };
     let reminder = slots.reminder.or(remind.then_some(Reminder::AtDue));
-    let remind_at = match (reminder, due) {
-        (Some(Reminder::AtDue), Some(d)) => Some(d.at),
-        (Some(Reminder::Before(span)), Some(d)) => span.before(d.at, ctx),
-        (Some(Reminder::At(w)), Some(d)) => w.resolve_on(d.at.with_timezone(&ctx.tz).date_naive(), ctx).map(|r| r.at),
-        (Some(Reminder::At(w)), None) => w.resolve(ctx).map(|r| r.at),
-        _ => None,
-    };
+    let remind_at = reminder.and_then(|r| fit::reminder(r, due, ctx));
     let tags = Tags::try_from(slots.tags.iter().take(TAGS_MAX).cloned().collect::<Vec<_>>()).unwrap_or_default();
     let from_completion = rule.as_ref().is_some_and(|(spec, _)| spec.from_completion);
     Command::AddTask(AddTaskArgs {

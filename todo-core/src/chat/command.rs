@@ -19,6 +19,23 @@ pub enum Intent {
     CompleteTask,
     DeleteTask,
     UpdateTask,
+    /// Several tasks at once ("add milk, eggs and bread to my shopping list").
+    AddTasks,
+    /// Move a recurring task to its following occurrence ("skip the next one").
+    SkipOccurrence,
+    /// Complete every task of a listing, once the user says yes.
+    CompleteTasks,
+    /// Delete every task of a listing, once the user says yes.
+    DeleteTasks,
+    /// Revert the conversation's last change.
+    Undo,
+    /// "yes" to the bulk action just asked about.
+    Confirm,
+    /// "no" to it.
+    Cancel,
+    /// A task picked without saying what to do with it ("the second one"): the
+    /// answer to "which one?", or what the conversation is about from now on.
+    Choose,
     /// Save the last listing as a named filter ("save this as 'work today'").
     SaveFilter,
     Help,
@@ -33,6 +50,14 @@ impl Intent {
             Intent::CompleteTask => "complete_task",
             Intent::DeleteTask => "delete_task",
             Intent::UpdateTask => "update_task",
+            Intent::AddTasks => "add_tasks",
+            Intent::SkipOccurrence => "skip_occurrence",
+            Intent::CompleteTasks => "complete_tasks",
+            Intent::DeleteTasks => "delete_tasks",
+            Intent::Undo => "undo",
+            Intent::Confirm => "confirm",
+            Intent::Cancel => "cancel",
+            Intent::Choose => "choose",
             Intent::SaveFilter => "save_filter",
             Intent::Help => "help",
             Intent::Unknown => "unknown",
@@ -56,6 +81,14 @@ pub enum Command {
     CompleteTask(RefArgs),
     DeleteTask(RefArgs),
     UpdateTask(UpdateTaskArgs),
+    AddTasks(AddTasksArgs),
+    SkipOccurrence(SkipArgs),
+    CompleteTasks(BulkArgs),
+    DeleteTasks(BulkArgs),
+    Undo(NoArgs),
+    Confirm(NoArgs),
+    Cancel(NoArgs),
+    Choose(RefArgs),
     SaveFilter(SaveFilterArgs),
     Help(NoArgs),
     /// Not understood, or too ambiguous to act on; `args` is `{}` and the
@@ -71,6 +104,14 @@ impl Command {
             Command::CompleteTask(_) => Intent::CompleteTask,
             Command::DeleteTask(_) => Intent::DeleteTask,
             Command::UpdateTask(_) => Intent::UpdateTask,
+            Command::AddTasks(_) => Intent::AddTasks,
+            Command::SkipOccurrence(_) => Intent::SkipOccurrence,
+            Command::CompleteTasks(_) => Intent::CompleteTasks,
+            Command::DeleteTasks(_) => Intent::DeleteTasks,
+            Command::Undo(_) => Intent::Undo,
+            Command::Confirm(_) => Intent::Confirm,
+            Command::Cancel(_) => Intent::Cancel,
+            Command::Choose(_) => Intent::Choose,
             Command::SaveFilter(_) => Intent::SaveFilter,
             Command::Help(_) => Intent::Help,
             Command::Unknown(_) => Intent::Unknown,
@@ -88,6 +129,18 @@ impl Command {
     pub(crate) fn unknown(reply: impl Into<String>) -> Self {
         Command::Unknown(Clarification { reply: reply.into() })
     }
+
+    /// This command about `task` instead of the task it names, for a command
+    /// about one task (complete, delete, update, skip); `None` for any other.
+    pub fn about(self, task: TaskRef) -> Option<Self> {
+        Some(match self {
+            Command::CompleteTask(_) => Command::CompleteTask(RefArgs { task }),
+            Command::DeleteTask(_) => Command::DeleteTask(RefArgs { task }),
+            Command::UpdateTask(u) => Command::UpdateTask(UpdateTaskArgs { task, ..u }),
+            Command::SkipOccurrence(a) => Command::SkipOccurrence(SkipArgs { task, ..a }),
+            _ => return None,
+        })
+    }
 }
 
 /// Which task a command is about.
@@ -99,6 +152,22 @@ pub enum TaskRef {
     Id(TaskId),
     /// A title, or the words of one, to look up.
     Title(String),
+    /// What the conversation is about ("it", "them", "the last one"), resolved by
+    /// the chat service against the conversation's context. Only the conversation
+    /// grammar ([`crate::chat::parse_in`]) makes it.
+    Context(ContextRef),
+}
+
+/// A reference to what a conversation last touched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContextRef {
+    /// "it", "that", "this one": the one task the last turn added, changed or listed.
+    It,
+    /// "them", "those", "these": all of them.
+    Them,
+    /// "the last one": the last of the last listing (or of those tasks).
+    Last,
 }
 
 /// A task's due time: `all_day` when the user gave a date without a time
@@ -166,6 +235,47 @@ pub struct AddTaskArgs {
     /// Only `completion` is ever written ("every! 3 days"); `due` is the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat_from: Option<RepeatFrom>,
+}
+
+/// `add_tasks`: one task per item of a list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AddTasksArgs {
+    pub tasks: Vec<AddTaskArgs>,
+}
+
+/// `skip_occurrence`: a recurring task moves to its following occurrence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkipArgs {
+    #[serde(rename = "ref")]
+    pub task: TaskRef,
+    /// Skip every occurrence in the rest of the skipped one's day, week or month
+    /// ("skip this week"); by default just the next one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest_of: Option<SkipSpan>,
+    /// Skip every occurrence on or before this local date ("skip tomorrow",
+    /// "skip next week"); at least the next one is skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub through: Option<chrono::NaiveDate>,
+}
+
+/// How much `skip_occurrence` skips.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SkipSpan {
+    Day,
+    Week,
+    Month,
+}
+
+/// `complete_tasks` and `delete_tasks`: every task a listing with these arguments
+/// shows, or the tasks of a reference ("all of them"). Asked about first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BulkArgs {
+    #[serde(flatten)]
+    pub filter: ListTasksArgs,
+    /// "all of them": the tasks the conversation is about, instead of a listing.
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskRef>,
 }
 
 /// `list_tasks`: filters, all optional but `status` (pending unless asked otherwise).
@@ -250,6 +360,11 @@ pub struct UpdateTaskArgs {
     pub tags_remove: Vec<Tag>,
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "patch")]
     pub recurrence: Option<Option<RecurrenceRule>>,
+    /// What the sentence said relative to the task (a time without a date, "an
+    /// hour before"): the chat service fits it to the task with
+    /// [`UpdateTaskArgs::fit_to`] once it knows the task. Not on the wire.
+    #[serde(skip)]
+    pub(crate) relative: super::fit::Relative,
 }
 
 impl UpdateTaskArgs {
@@ -266,6 +381,7 @@ impl UpdateTaskArgs {
             tags_add: Vec::new(),
             tags_remove: Vec::new(),
             recurrence: None,
+            relative: super::fit::Relative::default(),
         }
     }
 

@@ -27,11 +27,19 @@ pub(crate) struct Ctx {
     pub now: DateTime<Utc>,
     pub tz: Tz,
     pub today: NaiveDate,
+    /// Read as a turn of a conversation: what is said relative to a task ("6pm",
+    /// "an hour before") is kept for the chat service to fit to that task.
+    pub convo: bool,
 }
 
 impl Ctx {
     pub fn new(now: DateTime<Utc>, tz: Tz) -> Self {
-        Self { now, tz, today: now.with_timezone(&tz).date_naive() }
+        Self { now, tz, today: now.with_timezone(&tz).date_naive(), convo: false }
+    }
+
+    /// This context, for a turn of a conversation.
+    pub fn conversing(self) -> Self {
+        Self { convo: true, ..self }
     }
 
     /// Local midnight of `d` as an instant.

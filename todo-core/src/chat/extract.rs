@@ -23,10 +23,13 @@ pub(crate) enum Reminder {
     Before(Span),
     /// At its own time ("with a reminder at 8am").
     At(When),
+    /// Some days before the due date, at a time of that day ("the day before at
+    /// 6pm"). Read so only in a conversation; elsewhere the time is the due time.
+    BeforeAt(Span, When),
 }
 
 /// Everything recognised in a stretch of tokens.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Slots {
     pub when: When,
     pub rule: Option<RuleSpec>,
@@ -409,6 +412,12 @@ pub(crate) fn reminder_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(Reminder
         return None;
     }
     if let Some((span, k)) = before_at(s, j) {
+        if ctx.convo {
+            let (when, e) = datetime::when_seq(s, k, ctx);
+            if when.date.is_none() && when.instant.is_none() && when.time_of_day().is_some() {
+                return Some((Reminder::BeforeAt(span, when), e));
+            }
+        }
         return Some((Reminder::Before(span), k));
     }
     let k = if s.is_any(j, &["for"]) { j + 1 } else { j };

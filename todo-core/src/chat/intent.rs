@@ -59,7 +59,12 @@ const SUFFIXES: &[&[&str]] =
 
 /// Interprets one tokenised message.
 pub(crate) fn interpret(s: &Sentence, ctx: &Ctx) -> Command {
-    let (i, end) = trim_politeness(s);
+    interpret_range(s, 0, s.len(), ctx)
+}
+
+/// Interprets the tokens `from..to` of a message as the whole of it.
+pub(crate) fn interpret_range(s: &Sentence, from: usize, to: usize, ctx: &Ctx) -> Command {
+    let (i, end) = trim_politeness(s, from, to);
     if i >= end {
         return if s.toks.iter().any(|t| t.norm == "?") {
             Command::Help(NoArgs {})
@@ -86,9 +91,9 @@ pub(crate) fn interpret(s: &Sentence, ctx: &Ctx) -> Command {
         .unwrap_or_else(|| Command::unknown(reply::NOT_UNDERSTOOD))
 }
 
-/// The range of the request without politeness at either end.
-fn trim_politeness(s: &Sentence) -> (usize, usize) {
-    let (mut i, mut end) = (0, s.len());
+/// The range of the request in `from..to` without politeness at either end.
+pub(crate) fn trim_politeness(s: &Sentence, from: usize, to: usize) -> (usize, usize) {
+    let (mut i, mut end) = (from, to.min(s.len()));
     loop {
         while i < end && s.is_mark(i) {
             i += 1;

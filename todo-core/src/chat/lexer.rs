@@ -41,6 +41,9 @@ const QUOTES: &[char] = &['"', '“', '”', '„', '«', '»'];
 pub(crate) struct Sentence<'a> {
     pub text: &'a str,
     pub toks: Vec<Token<'a>>,
+    /// A turn of a conversation: "it", "them" and "the last one" are references
+    /// to what it is about, not words to ask about.
+    pub convo: bool,
 }
 
 impl<'a> Sentence<'a> {
@@ -57,7 +60,12 @@ impl<'a> Sentence<'a> {
             }
         }
         mark_quoted(&mut toks);
-        Self { text, toks }
+        Self { text, toks, convo: false }
+    }
+
+    /// [`Sentence::new`], for a turn of a conversation.
+    pub fn conversing(text: &'a str) -> Self {
+        Self { convo: true, ..Self::new(text) }
     }
 
     pub fn len(&self) -> usize {

@@ -205,7 +205,13 @@ fn build(s: &Sentence, i: usize, end: usize, ctx: &Ctx, search_from: Option<usiz
     build_with(s, i, end, ctx, search_from).0
 }
 
-fn build_with(s: &Sentence, i: usize, end: usize, ctx: &Ctx, search_from: Option<usize>) -> (Command, Vec<bool>) {
+pub(crate) fn build_with(
+    s: &Sentence,
+    i: usize,
+    end: usize,
+    ctx: &Ctx,
+    search_from: Option<usize>,
+) -> (Command, Vec<bool>) {
     let mut args = ListTasksArgs::default();
     let mut consumed = vec![false; s.len()];
     let mut status: Option<StatusFilter> = None;

@@ -37,9 +37,12 @@ pub(crate) mod datetime;
 mod edit;
 mod extract;
 mod filter_phrase;
+mod fit;
+mod followup;
 mod intent;
 pub(crate) mod lexer;
 mod list;
+mod many;
 mod recurrence;
 mod reference;
 mod reply;
@@ -53,9 +56,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 pub use command::{
-    AddTaskArgs, Clarification, Command, DueAt, Intent, ListTasksArgs, NoArgs, RecurrenceRule, RefArgs, SaveFilterArgs,
-    TaskRef, UpdateTaskArgs,
+    AddTaskArgs, AddTasksArgs, BulkArgs, Clarification, Command, ContextRef, DueAt, Intent, ListTasksArgs, NoArgs,
+    RecurrenceRule, RefArgs, SaveFilterArgs, SkipArgs, SkipSpan, TaskRef, UpdateTaskArgs,
 };
+pub use followup::Conversing;
 pub use reply::HELP;
 
 /// Longest message read; the rest is ignored (a chat message is a sentence or two).
@@ -73,4 +77,18 @@ pub fn parse(message: &str, now: DateTime<Utc>, tz: Tz) -> Command {
     };
     let sentence = lexer::Sentence::new(message);
     intent::interpret(&sentence, &datetime::Ctx::new(now, tz))
+}
+
+/// Interprets one turn of a conversation (docs/chat.md, "Conversations"): as
+/// [`parse`], and also "yes"/"no" to a pending question, "undo", "skip the next
+/// one", lists of items, bulk actions, and follow-ups about what the
+/// conversation is on ("actually make it 6pm", "tag it #family"), whose task is a
+/// [`TaskRef::Context`] reference for the chat service to resolve.
+pub fn parse_in(message: &str, now: DateTime<Utc>, tz: Tz, conversing: Conversing) -> Command {
+    let message = match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((cut, _)) => &message[..cut],
+        None => message,
+    };
+    let sentence = lexer::Sentence::conversing(message);
+    followup::interpret(&sentence, &datetime::Ctx::new(now, tz).conversing(), conversing)
 }

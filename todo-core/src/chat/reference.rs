@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use uuid::Uuid;
 
-use super::command::TaskRef;
+use super::command::{ContextRef, TaskRef};
 use super::lexer::Sentence;
 use super::vocab;
 use crate::domain::TaskId;
@@ -94,13 +94,34 @@ pub(crate) fn reference(s: &Sentence, range: Range<usize>) -> Found {
     let rest: Vec<&str> = (ta..tb).filter_map(|i| s.w(i)).collect();
     let quoted = (ta..tb).any(|i| s.toks[i].quoted);
     if !quoted && (rest.is_empty() || rest.iter().all(|w| VAGUE.contains(w) || LEADING.contains(w))) {
-        return Found::Ambiguous;
+        return match pronoun(&words).filter(|_| s.convo) {
+            Some(r) => Found::Ref(TaskRef::Context(r)),
+            None => Found::Ambiguous,
+        };
     }
     let title = s.slice(ta, tb).trim_matches(|c: char| "\"“”„«»".contains(c)).trim();
     if title.is_empty() {
         return Found::Missing;
     }
     Found::Ref(TaskRef::Title(title.to_owned()))
+}
+
+/// What a phrase of pronouns and fillers refers to in a conversation: "it",
+/// "that one", "the task" (what the conversation is about), "them", "these
+/// tasks" (all of it), "the last one".
+fn pronoun(words: &[&str]) -> Option<ContextRef> {
+    let nouns = ["one", "ones", "task", "tasks", "item", "items", "todo", "to-do"];
+    let content: Vec<&str> =
+        words.iter().copied().filter(|w| !nouns.contains(w) && !matches!(*w, "the" | "my" | "a" | "an")).collect();
+    match content.as_slice() {
+        ["it" | "that" | "this" | "same"] => Some(ContextRef::It),
+        ["them" | "those" | "these"] => Some(ContextRef::Them),
+        ["last" | "latest"] => Some(ContextRef::Last),
+        [] if words.first() == Some(&"the") && words.iter().any(|w| matches!(*w, "task" | "one" | "item")) => {
+            Some(ContextRef::It)
+        }
+        _ => None,
+    }
 }
 
 /// "from my list", "on my todo list", "off the list", "in my tasks".

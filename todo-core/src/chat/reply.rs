@@ -43,3 +43,18 @@ pub(crate) const REMINDER_NEEDS_TIME: &str = "When should I remind you? Give a t
 
 pub(crate) const DESCRIPTION_TOO_LONG: &str =
     "That note is too long (10,000 characters at most). Could you shorten it?";
+
+pub(crate) const WHICH_SKIP: &str = "Which recurring task should I skip? Give its number from your last list or its title \
+(\"skip the team meeting\").";
+
+pub(crate) const NO_DUE_TO_SHIFT: &str =
+    "That task has no due date to move from. When should it be due? For example: \"move it to friday at 4pm\".";
+
+pub(crate) const REMINDER_NEEDS_DUE: &str = "That task has no due time to count back from. When should I remind you? \
+For example: \"remind me tomorrow at 9am\".";
+
+pub(crate) const BULK_UNCLEAR: &str = "Which tasks do you mean? Say it as you would ask for a list, for example \
+\"complete all my #work tasks\" or \"delete all completed tasks\".";
+
+pub(crate) const HOW_OFTEN: &str = "How often should it repeat? For example: \"make it every monday\", \"make it \
+weekly\" or \"every 2 weeks\".";

@@ -28,6 +28,17 @@ impl Span {
         }
     }
 
+    /// `at` moved forward by this span, in local time for calendar units.
+    pub fn after(self, at: DateTime<Utc>, ctx: &Ctx) -> Option<DateTime<Utc>> {
+        let local = at.with_timezone(&ctx.tz);
+        let (day, time) = (local.date_naive(), local.time());
+        match self {
+            Span::Minutes(m) => at.checked_add_signed(Duration::try_minutes(m)?),
+            Span::Days(n) => Some(ctx.at(day.checked_add_days(Days::new(n))?, time)),
+            Span::Months(n) => Some(ctx.at(day.checked_add_months(Months::new(n))?, time)),
+        }
+    }
+
     /// What "in <span>" names: an exact instant for minutes and hours, a date otherwise.
     pub fn after_now(self, ctx: &Ctx) -> Option<Piece> {
         match self {

@@ -10,7 +10,7 @@ use std::ops::Range;
 use super::command::{Command, RefArgs, TaskRef, UpdateTaskArgs};
 use super::datetime::{self, Ctx, When};
 use super::edit::{DONE, NOT_DONE, trim_end};
-use super::extract::{before_at, leftover, priority_at, tag_list};
+use super::extract::{Reminder, before_at, leftover, priority_at, tag_list};
 use super::lexer::Sentence;
 use super::recurrence;
 use super::reference::{Found, is_numbered_at, reference};
@@ -100,6 +100,9 @@ fn apply(mut u: UpdateTaskArgs, v: Value, ctx: &Ctx) -> Command {
             Some(d) => {
                 u.due_at = Some(Some(d.at));
                 u.all_day = Some(d.all_day);
+                if ctx.convo {
+                    u.relative.due = Some(w);
+                }
             }
             None => return Command::unknown(reply::WHEN_MOVE),
         },
@@ -340,13 +343,22 @@ fn field_value(s: &Sentence, r: Range<usize>, v: Range<usize>, field: Field, ctx
 /// Sets a reminder: "remind me about task 3 tomorrow at 9am".
 pub(crate) fn reminder_update(mut u: UpdateTaskArgs, s: &Sentence, v: Range<usize>, ctx: &Ctx) -> Command {
     let a = if s.is_any(v.start, &["to", "for"]) { v.start + 1 } else { v.start };
-    if before_at(s, a).is_some() {
-        // "15 minutes before" needs the task's due time, which is not known here.
-        return Command::unknown(reply::REMINDER_NEEDS_TIME);
+    if let Some((span, k)) = before_at(s, a) {
+        // "15 minutes before" needs the task's due time: in a conversation the
+        // chat service fits it to the task; a lone sentence asks.
+        if !ctx.convo {
+            return Command::unknown(reply::REMINDER_NEEDS_TIME);
+        }
+        let (when, e) = datetime::when_seq(s, k, ctx);
+        u.relative.remind = Some(if when.is_empty() { Reminder::Before(span) } else { Reminder::BeforeAt(span, when) });
+        return if e >= v.end { Command::UpdateTask(u) } else { Command::unknown(reply::REMINDER_NEEDS_TIME) };
     }
-    match when_value(s, a, v.end, ctx).and_then(|w| w.resolve(ctx)) {
-        Some(d) => {
+    match when_value(s, a, v.end, ctx).and_then(|w| Some((w, w.resolve(ctx)?))) {
+        Some((w, d)) => {
             u.remind_at = Some(Some(d.at));
+            if ctx.convo {
+                u.relative.remind = Some(Reminder::At(w));
+            }
             Command::UpdateTask(u)
         }
         None => Command::unknown(reply::REMINDER_NEEDS_TIME),
@@ -365,6 +377,9 @@ fn recurrence_update_of(mut u: UpdateTaskArgs, s: &Sentence, a: usize, ctx: &Ctx
     let (spec, _) = recurrence::rule_at(s, a, ctx)?;
     let rule = spec.to_rule(ctx)?;
     u.recurrence = Some(Some(rule));
+    if ctx.convo {
+        u.relative.rule = Some(spec);
+    }
     Some(Command::UpdateTask(u))
 }
 
@@ -376,6 +391,13 @@ fn reschedule(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> 
         let joined = s.is_any(k, &["to", "until", "till", "til", "for", "on", "into"]);
         if s.is(k, "by") && datetime::span_at(s, k + 1).is_some() {
             return Some(match reference(s, j..k) {
+                // In a conversation the chat service moves it from its due time.
+                Found::Ref(task) if ctx.convo => {
+                    let (span, _) = datetime::span_at(s, k + 1)?;
+                    let mut u = UpdateTaskArgs::of(task);
+                    u.relative.shift = Some((span, true));
+                    Command::UpdateTask(u)
+                }
                 Found::Ref(_) => Command::unknown(reply::WHEN_MOVE),
                 _ => Command::unknown(reply::WHICH_UPDATE),
             });

@@ -36,7 +36,7 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn conversation(user: UserId) -> Conversation {
-    Conversation { id: ConversationId::new(), user_id: user, created_at: t0(), updated_at: t0(), last_listing: vec![] }
+    Conversation::start(user, t0())
 }
 
 fn message(c: &Conversation, role: Role, content: &str, n: i64) -> Message {

@@ -12,12 +12,16 @@ use chrono::{DateTime, Utc};
 
 use crate::Error;
 use crate::domain::query::{SortSpec, StatusFilter};
+use crate::domain::{BulkAction, Conversation, Message, PendingAction, Role};
 use crate::domain::{
     Cursor, Description, Email, Priority, Recurrence, RepeatFrom, SeriesId, Status, Tag, Tags, Task, TaskId, TaskQuery,
     TaskTitle, Timezone, User, UserId,
 };
 use crate::events::{EventFactory, OutboxEvent, TaskChange, Topic};
-use crate::ports::{Change, EventLog, LoginAttempts, ProcessedKey, Record, TaskRepository, TaskWrite, UserRepository};
+use crate::ports::{
+    Change, ChatTurn, ConversationStore, EventLog, LoginAttempts, ProcessedKey, Record, TaskRepository, TaskWrite,
+    UserRepository,
+};
 
 /// The ports of one store under test.
 #[derive(Clone)]
@@ -27,15 +31,23 @@ pub struct Repos {
     pub logins: Arc<dyn LoginAttempts>,
     /// The log the outbox appends to (the store's own event log).
     pub log: Arc<dyn EventLog>,
+    /// Where chat turns committed with a change are read back.
+    pub conversations: Arc<dyn ConversationStore>,
 }
 
 impl Repos {
-    /// All four ports from one store value.
+    /// All the ports from one store value.
     pub fn of<S>(store: Arc<S>) -> Self
     where
-        S: TaskRepository + UserRepository + LoginAttempts + EventLog + 'static,
+        S: TaskRepository + UserRepository + LoginAttempts + EventLog + ConversationStore + 'static,
     {
-        Self { tasks: store.clone(), users: store.clone(), logins: store.clone(), log: store }
+        Self {
+            tasks: store.clone(),
+            users: store.clone(),
+            logins: store.clone(),
+            conversations: store.clone(),
+            log: store,
+        }
     }
 }
 
@@ -57,6 +69,7 @@ where
     atomic_changes(&*make().await).await;
     concurrent_changes_keep_their_own_outcome(&*make().await).await;
     claims_are_once(&*make().await).await;
+    chat_turns_keep_context_in_order(&*make().await).await;
     users_have_unique_emails(&*make().await).await;
     listing_matches_reference(&*make().await).await;
 }
@@ -382,6 +395,74 @@ pub async fn claims_are_once(f: &dyn RepoFixture) {
         .commit(Change { claims: vec![twice], ..Change::default() })
         .await
         .expect("the failed change claimed nothing");
+    // A released key may be claimed again; releasing an unclaimed key is nothing.
+    r.tasks.commit(Change { releases: vec![k.clone()], ..Change::default() }).await.expect("release");
+    r.tasks.commit(Change { claims: vec![k.clone()], ..Change::default() }).await.expect("claim again after release");
+    let never = ProcessedKey::new("group-a", "never-claimed");
+    r.tasks.commit(Change { releases: vec![never], ..Change::default() }).await.expect("release an unclaimed key");
+}
+
+/// A chat turn saves its conversation's context with the change it made, and
+/// only over the version it read: a second turn that read the same version
+/// fails whole ([`Error::VersionMismatch`]), its task writes with it.
+pub async fn chat_turns_keep_context_in_order(f: &dyn RepoFixture) {
+    let r = f.open().await;
+    let owner = UserId::new();
+    let t = task(owner, "remembered");
+    let mut conv = Conversation::start(owner, base_now());
+    conv.version = 1;
+    conv.context.focus = vec![t.id];
+    conv.context.remember(Role::User, "add remembered");
+    let message = |c: &Conversation, text: &str| Message {
+        seq: 0,
+        conversation_id: c.id,
+        role: Role::User,
+        content: text.to_owned(),
+        actions: vec![],
+        created_at: base_now(),
+    };
+    let turn = |c: &Conversation, new: bool, text: &str| ChatTurn {
+        conversation: c.clone(),
+        new_conversation: new,
+        messages: vec![message(c, text)],
+    };
+    let mut first = insert(&t);
+    first.turn = Some(turn(&conv, true, "add remembered"));
+    r.tasks.commit(first).await.expect("the first turn");
+    let stored = r.conversations.get(owner, conv.id).await.expect("get").expect("the conversation");
+    assert_eq!((stored.version, &stored.context), (1, &conv.context), "the context reads back");
+
+    let mut second = conv.clone();
+    second.version = 2;
+    second.context.pending = Some(PendingAction { action: BulkAction::Delete, tasks: vec![t.id] });
+    r.tasks
+        .commit(Change { turn: Some(turn(&second, false, "delete all")), ..Change::default() })
+        .await
+        .expect("the next turn");
+    // Another turn that read version 1 too comes second: it fails, whole.
+    let late = task(owner, "late");
+    let mut stale = insert(&late);
+    stale.turn = Some(turn(&second, false, "stale"));
+    let res = r.tasks.commit(stale).await;
+    assert!(matches!(res, Err(Error::VersionMismatch { current: 2 })), "a stale turn: {res:?}");
+    assert_eq!(r.tasks.get(owner, late.id).await.expect("get"), None, "the stale turn's task was not written");
+    let stored = r.conversations.get(owner, conv.id).await.expect("get").expect("the conversation");
+    assert_eq!((stored.version, &stored.context), (2, &second.context));
+    let texts: Vec<String> = r
+        .conversations
+        .messages(owner, conv.id, 0, 10)
+        .await
+        .expect("messages")
+        .into_iter()
+        .map(|m| m.content)
+        .collect();
+    assert_eq!(texts, ["add remembered", "delete all"]);
+    // Another user's turn on it finds no conversation.
+    let mut stolen = second.clone();
+    stolen.user_id = UserId::new();
+    stolen.version = 3;
+    let res = r.tasks.commit(Change { turn: Some(turn(&stolen, false, "mine now")), ..Change::default() }).await;
+    assert!(matches!(res, Err(Error::NotFound(_))), "another user's turn: {res:?}");
 }
 
 /// Users round-trip; an e-mail belongs to one account.

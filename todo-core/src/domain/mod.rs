@@ -14,7 +14,10 @@ pub mod user;
 use std::borrow::Cow;
 
 pub use audit::{AuditEntry, AuditPage, AuditQuery, VerifyReport};
-pub use conversation::{Action, Conversation, Message, Role};
+pub use conversation::{
+    Action, BulkAction, ChangeRecord, Conversation, ConversationContext, Message, PendingAction, RecentMessage,
+    Revision, Role,
+};
 pub use credential::{ApiToken, CalendarFeed, Principal, Scope, Scopes, SecretHash, TokenId, TokenName, TokenView};
 pub use ids::{ConversationId, EventId, FilterId, SeriesId, TaskId, UserId};
 pub use notification::{Notification, WebhookDelivery};

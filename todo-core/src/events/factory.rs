@@ -14,6 +14,8 @@ pub enum TaskChange {
     Completed,
     Reopened,
     Deleted,
+    /// A deleted task back with its id (an "undo" of the deletion).
+    Restored,
 }
 
 /// Builds the events of the catalog for one producing service (`source`).
@@ -65,6 +67,10 @@ impl EventFactory {
                 Some(vec!["status".to_owned(), "completed_at".to_owned()]),
             ),
             TaskChange::Deleted => (EventType::TaskDeleted, TaskEventKind::Deleted, ChangeType::Deleted, None),
+            // For task-events consumers the task comes into existence again: a
+            // creation (Phase V readers need nothing new); live clients and the
+            // audit trail see that it was a restoration.
+            TaskChange::Restored => (EventType::TaskCreated, TaskEventKind::Created, ChangeType::Restored, None),
         };
         out.push(self.event(
             ty,

@@ -52,6 +52,8 @@ pub enum ChangeType {
     Completed,
     Reopened,
     Deleted,
+    /// A deleted task back with its id (an "undo" of the deletion).
+    Restored,
 }
 
 /// `data` of `todo.task.changed.v1` on `task-updates`.

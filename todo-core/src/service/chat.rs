@@ -13,14 +13,21 @@ use utoipa::ToSchema;
 use crate::chat::{self, AddTaskArgs, Command, TaskRef, UpdateTaskArgs};
 use crate::domain::query::TaskQuery;
 use crate::domain::{
-    Action, Conversation, ConversationId, Message, Role, Status, Task, TaskId, Timezone, UserId, ValidationError,
+    Action, BulkAction, Conversation, ConversationId, Message, PendingAction, Revision, Role, Status, Task, TaskId,
+    Timezone, UserId, ValidationError,
 };
 use crate::ports::{Change, ChatTurn, Clock, ConversationStore};
 use crate::service::task::retrying;
 use crate::service::{FilterService, NewTask, TaskPatch, TaskService};
 use crate::{Error, Result};
 
+mod bulk;
 mod listing;
+mod turn;
+mod undo;
+
+pub use turn::TurnContext;
+use turn::remember;
 
 /// Longest accepted chat message, in characters.
 pub const MESSAGE_MAX_CHARS: usize = chat::MAX_MESSAGE_CHARS;
@@ -60,9 +67,23 @@ pub trait Interpreter: Send + Sync {
         let _ = user;
         self.interpret(message, now, tz).await
     }
+
+    /// One turn of a conversation of `user`, with what the conversation remembers
+    /// (`turn`). The default reads the sentence alone.
+    async fn interpret_turn(
+        &self,
+        user: UserId,
+        message: &str,
+        now: DateTime<Utc>,
+        tz: Tz,
+        turn: &TurnContext,
+    ) -> Command {
+        let _ = turn;
+        self.interpret_for(user, message, now, tz).await
+    }
 }
 
-/// [`chat::parse`]: deterministic, no network.
+/// [`chat::parse`] and, in a conversation, [`chat::parse_in`]: deterministic, no network.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RuleBasedInterpreter;
 
@@ -70,6 +91,17 @@ pub struct RuleBasedInterpreter;
 impl Interpreter for RuleBasedInterpreter {
     async fn interpret(&self, message: &str, now: DateTime<Utc>, tz: Tz) -> Command {
         chat::parse(message, now, tz)
+    }
+
+    async fn interpret_turn(
+        &self,
+        _user: UserId,
+        message: &str,
+        now: DateTime<Utc>,
+        tz: Tz,
+        turn: &TurnContext,
+    ) -> Command {
+        chat::parse_in(message, now, tz, turn.conversing())
     }
 }
 
@@ -85,17 +117,51 @@ pub struct ChatService {
 }
 
 /// The outcome of one command: what to say, what was done, which tasks "task N"
-/// now means (for listings), and the change to commit with the turn.
+/// now means (for listings), the change to commit with the turn, and what the
+/// conversation remembers of it.
+#[derive(Default)]
 struct Outcome {
     reply: String,
     actions: Vec<Action>,
     listing: Option<Vec<TaskId>>,
     change: Option<Change>,
+    /// The tasks the command changed, before and after: what "undo" reverts.
+    revisions: Vec<Revision>,
+    /// What the conversation is about now, when the command says (else the
+    /// tasks it changed, or listed).
+    focus: Option<Vec<TaskId>>,
+    /// A bulk action asked about, waiting for "yes".
+    pending: Option<PendingAction>,
+    /// The command undid the conversation's last change.
+    undone: bool,
+    /// The reply asks which task the message meant.
+    asks_which: bool,
 }
 
 impl Outcome {
     fn say(reply: impl Into<String>) -> Self {
-        Self { reply: reply.into(), actions: vec![], listing: None, change: None }
+        Self { reply: reply.into(), ..Self::default() }
+    }
+
+    /// Adds `other` (another task's outcome of the same command) to this one.
+    fn and(mut self, other: Outcome) -> Self {
+        if !other.reply.is_empty() {
+            if !self.reply.is_empty() {
+                self.reply.push('\n');
+            }
+            self.reply.push_str(&other.reply);
+        }
+        self.actions.extend(other.actions);
+        self.change = match (self.change, other.change) {
+            (Some(mut a), Some(b)) => {
+                a.merge(b);
+                Some(a)
+            }
+            (a, b) => a.or(b),
+        };
+        self.revisions.extend(other.revisions);
+        self.listing = other.listing.or(self.listing);
+        self
     }
 }
 
@@ -115,9 +181,9 @@ impl ChatService {
         self
     }
 
-    /// Handles one message of `user_id`. The turn (the conversation, both messages,
-    /// and any task it changed, with that change's events) commits in one
-    /// transaction, or not at all.
+    /// Handles one message of `user_id`. The turn (the conversation with what it
+    /// remembers, both messages, and any task it changed, with that change's
+    /// events) commits in one transaction, or not at all.
     pub async fn send(&self, user_id: UserId, req: ChatRequest) -> Result<ChatResponse> {
         let message = req.message.trim();
         if message.is_empty() {
@@ -131,26 +197,19 @@ impl ChatService {
             )
             .into());
         }
-        let now = self.clock.now();
         let tz = self.tasks.timezone(user_id).await?;
-        let (conversation, new_conversation) = match req.conversation_id {
-            Some(id) => (self.conversations.get(user_id, id).await?.ok_or(Error::NotFound("conversation"))?, false),
-            None => {
-                let c = Conversation {
-                    id: ConversationId::new(),
-                    user_id,
-                    created_at: now,
-                    updated_at: now,
-                    last_listing: vec![],
-                };
-                (c, true)
-            }
-        };
-        let command = self.interpreter.interpret_for(user_id, message, now, tz.tz()).await;
-        // A task changed by another writer meanwhile: the command runs again on
-        // what is there now.
+        // A task or the conversation changed by another writer meanwhile (another
+        // tab, another chat-api instance): the turn is read again on what is
+        // there now.
         retrying(None, || async {
-            let outcome = self.run(user_id, tz, &conversation, command.clone()).await?;
+            let now = self.clock.now();
+            let (conversation, new_conversation) = match req.conversation_id {
+                Some(id) => (self.conversations.get(user_id, id).await?.ok_or(Error::NotFound("conversation"))?, false),
+                None => (Conversation::start(user_id, now), true),
+            };
+            let turn = self.turn_context(user_id, &conversation).await?;
+            let command = self.interpreter.interpret_turn(user_id, message, now, tz.tz(), &turn).await;
+            let outcome = self.run_turn(user_id, tz, &conversation, &turn, command).await?;
             let message = |role, content: &str, actions: Vec<Action>, created_at| Message {
                 seq: 0,
                 conversation_id: conversation.id,
@@ -161,10 +220,9 @@ impl ChatService {
             };
             let replied_at = self.clock.now();
             let mut after = conversation.clone();
-            if let Some(listing) = outcome.listing {
-                after.last_listing = listing;
-            }
+            remember(&mut after, message_text(&req.message), &outcome);
             after.updated_at = replied_at;
+            after.version = conversation.version + 1;
             let turn = ChatTurn {
                 conversation: after,
                 new_conversation,
@@ -201,7 +259,39 @@ impl ChatService {
         self.conversations.messages(user_id, id, after_seq, limit).await
     }
 
-    async fn run(&self, user: UserId, tz: Timezone, conv: &Conversation, command: Command) -> Result<Outcome> {
+    /// Runs one command of a turn: its references to what the conversation is
+    /// about resolved first ("them" runs it once per task).
+    async fn run_turn(
+        &self,
+        user: UserId,
+        tz: Timezone,
+        conv: &Conversation,
+        turn: &TurnContext,
+        command: Command,
+    ) -> Result<Outcome> {
+        let commands = match turn.resolve(command) {
+            Ok(c) => c,
+            Err(outcome) => return Ok(*outcome),
+        };
+        let mut all: Option<Outcome> = None;
+        for c in commands {
+            let o = self.run(user, tz, conv, turn, c).await?;
+            all = Some(match all {
+                Some(a) => a.and(o),
+                None => o,
+            });
+        }
+        Ok(all.unwrap_or_default())
+    }
+
+    async fn run(
+        &self,
+        user: UserId,
+        tz: Timezone,
+        conv: &Conversation,
+        turn: &TurnContext,
+        command: Command,
+    ) -> Result<Outcome> {
         let args = serde_json::to_value(&command).map(|v| v["args"].clone()).unwrap_or(Value::Null);
         let action = |tool: &str, result: Value| Action { tool: tool.to_owned(), args: args.clone(), result };
         match command {
@@ -211,56 +301,84 @@ impl ChatService {
                     Ok((task, change)) => Outcome {
                         reply: format!("Added {}.", describe(&task, tz, self.clock.now())),
                         actions: vec![action("add_task", task_json(&task))],
-                        listing: None,
                         change: Some(change),
+                        revisions: vec![Revision { before: None, after: Some(task) }],
+                        ..Outcome::default()
                     },
                     Err(Error::Validation(v)) => refused(action("add_task", error_json(&v.message)), &v.message),
                     Err(e) => return Err(e),
                 })
             }
+            Command::AddTasks(a) => self.add_many(user, tz, a, action).await,
             Command::ListTasks(l) => self.list(user, tz, l, action).await,
             Command::CompleteTask(r) => {
-                let task = match self.resolve(user, tz, conv, &r.task).await? {
+                let task = match self.resolve(user, tz, conv, turn, &r.task).await? {
                     Ok(t) => t,
                     Err(outcome) => return Ok(outcome),
                 };
                 if task.status == Status::Completed {
-                    return Ok(Outcome::say(format!("'{}' is already done.", task.title)));
+                    return Ok(Outcome {
+                        focus: Some(vec![task.id]),
+                        ..Outcome::say(format!("'{}' is already done.", task.title))
+                    });
                 }
                 let (done, change) = self.tasks.plan_status(&task, Status::Completed)?;
                 let next = if done.recurrence.is_some() { " The next one will appear shortly." } else { "" };
                 Ok(Outcome {
                     reply: format!("Marked '{}' as done.{next}", done.title),
                     actions: vec![action("complete_task", task_json(&done))],
-                    listing: None,
                     change,
+                    revisions: vec![Revision { before: Some(task), after: Some(done) }],
+                    ..Outcome::default()
                 })
             }
             Command::DeleteTask(r) => {
-                let task = match self.resolve(user, tz, conv, &r.task).await? {
+                let task = match self.resolve(user, tz, conv, turn, &r.task).await? {
                     Ok(t) => t,
                     Err(outcome) => return Ok(outcome),
                 };
                 Ok(Outcome {
                     reply: format!("Deleted '{}'.", task.title),
                     actions: vec![action("delete_task", json!({"deleted": task.id}))],
-                    listing: None,
                     change: Some(self.tasks.plan_delete(&task)),
+                    revisions: vec![Revision { before: Some(task), after: None }],
+                    ..Outcome::default()
                 })
             }
             Command::UpdateTask(u) => {
-                let task = match self.resolve(user, tz, conv, &u.task).await? {
+                let task = match self.resolve(user, tz, conv, turn, &u.task).await? {
                     Ok(t) => t,
                     Err(outcome) => return Ok(outcome),
                 };
                 self.update(tz, task, u, action).await
             }
+            Command::SkipOccurrence(a) => {
+                let task = match self.resolve(user, tz, conv, turn, &a.task).await? {
+                    Ok(t) => t,
+                    Err(outcome) => return Ok(outcome),
+                };
+                self.skip(tz, task, a.rest_of, a.through, action)
+            }
+            Command::CompleteTasks(b) => self.ask_bulk(user, tz, turn, BulkAction::Complete, b).await,
+            Command::DeleteTasks(b) => self.ask_bulk(user, tz, turn, BulkAction::Delete, b).await,
+            Command::Confirm(_) => self.confirm(user, tz, conv, action).await,
+            Command::Cancel(_) => Ok(Outcome::say(match &conv.context.pending {
+                Some(_) => "OK, I won't change anything.",
+                None => "OK.",
+            })),
+            Command::Undo(_) => self.undo(user, tz, conv, action).await,
+            Command::Choose(r) => {
+                let task = match self.resolve(user, tz, conv, turn, &r.task).await? {
+                    Ok(t) => t,
+                    Err(outcome) => return Ok(outcome),
+                };
+                self.chose(user, tz, conv, turn, task).await
+            }
             Command::SaveFilter(a) => self.save_listing(user, conv, a, action).await,
             Command::Help(_) => Ok(Outcome {
                 reply: chat::HELP.to_owned(),
                 actions: vec![action("help", json!({}))],
-                listing: None,
-                change: None,
+                ..Outcome::default()
             }),
             Command::Unknown(c) => Ok(Outcome::say(c.reply)),
         }
@@ -270,9 +388,12 @@ impl ChatService {
         &self,
         tz: Timezone,
         task: Task,
-        u: UpdateTaskArgs,
+        mut u: UpdateTaskArgs,
         action: impl Fn(&str, Value) -> Action,
     ) -> Result<Outcome> {
+        if let Err(question) = u.fit_to(&task, self.clock.now(), tz.tz()) {
+            return Ok(Outcome { focus: Some(vec![task.id]), ..Outcome::say(question) });
+        }
         let mut patch = TaskPatch {
             title: u.title.clone(),
             description: u.description.clone(),
@@ -305,11 +426,17 @@ impl ChatService {
                 (c, s) => c.or(s),
             };
         }
+        let revisions = match change {
+            Some(_) => vec![Revision { before: Some(task), after: Some(updated.clone()) }],
+            None => vec![],
+        };
         Ok(Outcome {
             reply: format!("Updated {}.", describe(&updated, tz, self.clock.now())),
             actions: vec![action("update_task", task_json(&updated))],
-            listing: None,
             change,
+            revisions,
+            focus: Some(vec![updated.id]),
+            ..Outcome::default()
         })
     }
 
@@ -320,9 +447,12 @@ impl ChatService {
         user: UserId,
         tz: Timezone,
         conv: &Conversation,
+        turn: &TurnContext,
         r: &TaskRef,
     ) -> Result<std::result::Result<Task, Outcome>> {
         let id = match r {
+            // Resolved before the command runs ([`TurnContext::resolve`]).
+            TaskRef::Context(_) => return Ok(Err(turn.ask_which())),
             TaskRef::Index(n) => match conv.last_listing.get((*n as usize).wrapping_sub(1)) {
                 Some(id) => *id,
                 None if conv.last_listing.is_empty() => {
@@ -376,7 +506,7 @@ impl ChatService {
                     reply.push_str(&format!("\n{}. {}", i + 1, describe(t, tz, now)));
                 }
                 let listing = Some(shown.iter().map(|t| t.id).collect());
-                Ok(Err(Outcome { reply, actions: vec![], listing, change: None }))
+                Ok(Err(Outcome { reply, listing, asks_which: true, ..Outcome::default() }))
             }
         }
     }
@@ -388,7 +518,7 @@ fn message_text(m: &str) -> &str {
 }
 
 fn refused(action: Action, message: &str) -> Outcome {
-    Outcome { reply: format!("I couldn't do that: {message}."), actions: vec![action], listing: None, change: None }
+    Outcome { reply: format!("I couldn't do that: {message}."), actions: vec![action], ..Outcome::default() }
 }
 
 /// The task an `add_task` command asks for.

@@ -36,6 +36,7 @@ impl EventHandler for RecurringTaskHandler {
 
     async fn handle(&self, event: &CloudEvent, _record: &Record) -> Result<()> {
         if let Some((completed, claim)) = completed_occurrence(event)?
+            && !self.reopened(&completed).await?
             && let Some(next) = self.tasks.create_successor(&completed, vec![claim]).await?
         {
             tracing::info!(completed = %completed.id, next = %next.id, due_at = ?next.due_at, "next occurrence created");
@@ -55,6 +56,7 @@ impl EventHandler for RecurringTaskHandler {
         let mut created = Vec::new();
         for d in batch {
             if let Some((completed, claim)) = completed_occurrence(&d.event)?
+                && !self.reopened(&completed).await?
                 && let Some((next, successor)) = self.tasks.plan_successor(&completed, vec![claim]).await?
             {
                 change.merge(successor);
@@ -69,6 +71,19 @@ impl EventHandler for RecurringTaskHandler {
             tracing::info!(%completed, next = %next.id, due_at = ?next.due_at, "next occurrence created");
         }
         Ok(())
+    }
+}
+
+impl RecurringTaskHandler {
+    /// Whether `completed` is pending again by now (reopened, or its completion
+    /// undone in a chat): then it has no successor yet, and completing it again
+    /// makes one. A task deleted since still gets its successor, as before.
+    async fn reopened(&self, completed: &crate::domain::Task) -> Result<bool> {
+        match self.tasks.get(completed.user_id, completed.id).await {
+            Ok(t) => Ok(t.is_pending()),
+            Err(crate::Error::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }
 

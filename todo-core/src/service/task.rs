@@ -459,6 +459,17 @@ impl TaskService {
         Change { writes: vec![write], events, ..Change::default() }
     }
 
+    /// The re-insertion of `deleted` (a task as it was when it was deleted) with
+    /// its id, one version later, uncommitted: an "undo" of the deletion. Its
+    /// events are those of a creation, with `change_type` `restored` for live
+    /// clients; a live reminder is scheduled again.
+    pub fn plan_restore(&self, deleted: &Task) -> (Task, Change) {
+        let now = self.clock.now();
+        let task = Task { version: deleted.version + 1, updated_at: now, ..deleted.clone() };
+        let events = self.events.for_change(&TaskChange::Restored, None, &task, now);
+        (task.clone(), Change { writes: vec![TaskWrite::Insert(task)], events, ..Change::default() })
+    }
+
     /// Changes a copy of `before` with `f` (which returns the kind of change, or
     /// `None` when nothing changed); the new version and its events.
     fn mutation<F>(&self, before: &Task, f: F) -> Result<(Task, Option<Change>)>

@@ -1,6 +1,8 @@
 //! PostgreSQL encodings: the native types (`uuid`, `timestamptz`, `text[]`,
 //! `bytea`, `jsonb`).
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
@@ -11,8 +13,12 @@ use crate::error::Result;
 use crate::rows::{RowExt, common_getters, decode_error};
 use crate::sql::{Arg, Stmt, bind_args, impl_exec};
 
-fn query(stmt: &Stmt) -> Query<'_, Postgres, PgArguments> {
-    bind_args!(stmt, q, {
+fn sql_text(stmt: &Stmt) -> Cow<'_, str> {
+    Cow::Borrowed(&stmt.sql)
+}
+
+fn query<'q>(stmt: &'q Stmt, sql: &'q str) -> Query<'q, Postgres, PgArguments> {
+    bind_args!(stmt, sql, q, {
         Arg::Uuid(v) => q.bind(*v),
         Arg::OptUuid(v) => q.bind(*v),
         Arg::Time(t) => q.bind(*t),

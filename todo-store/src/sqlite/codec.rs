@@ -1,6 +1,8 @@
 //! SQLite encodings: times as INTEGER microseconds, ids as hyphenated TEXT, tags
 //! and JSON as TEXT.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
@@ -9,10 +11,23 @@ use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
 use crate::rows::{RowExt, common_getters, decode_error};
-use crate::sql::{Arg, Stmt, bind_args, impl_exec};
+use crate::sql::{Arg, Stmt, anonymous_placeholders, bind_args, impl_exec};
 
-fn query(stmt: &Stmt) -> Query<'_, Sqlite, SqliteArguments<'_>> {
-    bind_args!(stmt, q, {
+/// Statements with this many parameters or more bind them anonymously (see
+/// [`anonymous_placeholders`]); below it the lookup costs less than the rewrite.
+const ANONYMOUS_FROM: usize = 16;
+
+fn sql_text(stmt: &Stmt) -> Cow<'_, str> {
+    if stmt.args.len() >= ANONYMOUS_FROM
+        && let Some(sql) = anonymous_placeholders(&stmt.sql)
+    {
+        return Cow::Owned(sql);
+    }
+    Cow::Borrowed(&stmt.sql)
+}
+
+fn query<'q>(stmt: &'q Stmt, sql: &'q str) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+    bind_args!(stmt, sql, q, {
         Arg::Uuid(v) => q.bind(v.hyphenated().to_string()),
         Arg::OptUuid(v) => q.bind(v.map(|u| u.hyphenated().to_string())),
         Arg::Time(t) => q.bind(t.timestamp_micros()),

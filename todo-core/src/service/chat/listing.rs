@@ -42,13 +42,7 @@ impl ChatService {
             Err(outcome) => return Ok(outcome),
         };
         if let Some(name) = &plan.missing {
-            let names = self.saved_names(user).await?;
-            let known = if names.is_empty() {
-                "You have no saved lists yet: show a list, then say \"save this as ...\".".to_owned()
-            } else {
-                format!("Your saved lists: {}.", names.join(", "))
-            };
-            return Ok(Outcome::say(format!("You have no saved list called '{name}'. {known}")));
+            return self.no_such_list(user, name).await;
         }
         let mut items: Vec<Task> = Vec::new();
         let mut sections = Vec::new();
@@ -68,8 +62,57 @@ impl ChatService {
             reply,
             actions: vec![action("list_tasks", result)],
             listing: Some(items.iter().map(|t| t.id).collect()),
-            change: None,
+            ..Outcome::default()
         })
+    }
+
+    /// The tasks a listing with `l` shows (its filter or saved list included), in
+    /// its order, at most `limit` (`pending`: only pending ones): what a bulk
+    /// action changes. `Err` with what to say when the listing shows nothing it
+    /// could read.
+    pub(super) async fn matching(
+        &self,
+        user: UserId,
+        tz: Timezone,
+        l: &ListTasksArgs,
+        pending: bool,
+        limit: usize,
+    ) -> Result<std::result::Result<Vec<Task>, Outcome>> {
+        let plan = match self.plan(user, tz, l, self.clock.now()).await? {
+            Ok(plan) => plan,
+            Err(outcome) => return Ok(Err(outcome)),
+        };
+        if let Some(name) = &plan.missing {
+            return Ok(Err(self.no_such_list(user, name).await?));
+        }
+        let mut items: Vec<Task> = Vec::new();
+        for (_, q) in plan.lists {
+            if items.len() >= limit {
+                break;
+            }
+            let mut q = q;
+            q.limit = u32::try_from(limit - items.len()).unwrap_or(u32::MAX);
+            if pending {
+                q.status = StatusFilter::Pending;
+            }
+            for t in self.tasks.list(&q).await?.items {
+                // A task shown by two lists of a query is changed once.
+                if !items.iter().any(|i| i.id == t.id) {
+                    items.push(t);
+                }
+            }
+        }
+        Ok(Ok(items))
+    }
+
+    async fn no_such_list(&self, user: UserId, name: &str) -> Result<Outcome> {
+        let names = self.saved_names(user).await?;
+        let known = if names.is_empty() {
+            "You have no saved lists yet: show a list, then say \"save this as ...\".".to_owned()
+        } else {
+            format!("Your saved lists: {}.", names.join(", "))
+        };
+        Ok(Outcome::say(format!("You have no saved list called '{name}'. {known}")))
     }
 
     /// The queries of a listing; `Err` with what to say when its filter does not parse.
@@ -226,8 +269,7 @@ impl ChatService {
                         f.name
                     ),
                     actions: vec![action("save_filter", serde_json::to_value(&f).unwrap_or(Value::Null))],
-                    listing: None,
-                    change: None,
+                    ..Outcome::default()
                 })
             }
             Err(Error::Validation(v)) => Ok(refused(action("save_filter", json!({"error": v.message})), &v.message)),

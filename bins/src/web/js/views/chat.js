@@ -16,7 +16,8 @@ const EXAMPLES = [
 
 const TOOL_LABEL = {
   add_task: 'Added', complete_task: 'Completed', delete_task: 'Deleted', update_task: 'Updated',
-  list_tasks: 'Listed', help: 'Help',
+  list_tasks: 'Listed', help: 'Help', undo: 'Undone', skip_occurrence: 'Skipped',
+  complete_tasks: 'To complete', delete_tasks: 'To delete',
 };
 
 let applyActions = () => {};
@@ -205,7 +206,7 @@ function actionChip(a) {
   const r = a.result || {};
   if (r.error) return h('span.action-chip.failed', icon('alert'), `${a.tool}: ${r.error}`);
   let label = TOOL_LABEL[a.tool] || a.tool;
-  if (a.tool === 'list_tasks' && Array.isArray(r.items)) label += ` ${r.items.length}`;
+  if (Array.isArray(r.items)) label += ` ${r.items.length}`;
   else if (r.title) label += `: ${r.title}`;
   return h('span.action-chip', icon('check'), label);
 }

@@ -299,6 +299,35 @@ async function main() {
     await page.locator('#audit-verdict[data-ok=true]', { hasText: 'Chain intact' }).waitFor();
     step(`audit: ${await page.locator('#audit-list li').count()} entries listed; verify says the chain is intact`);
     await shot(page, '06-audit');
+
+    // ---- connections: a calendar feed and an API token, each shown once
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await page.getByRole('button', { name: 'Create feed' }).click();
+    await page.locator('#calendar-address').waitFor();
+    const feedUrl = await page.locator('#calendar-url').inputValue();
+    expect(/\/api\/v1\/calendar\/[A-Za-z0-9_-]{43}\.ics$/.test(feedUrl), `the feed address is shown (${feedUrl})`);
+    const feed = await fetch(feedUrl);
+    expect(feed.ok && (await feed.text()).includes('BEGIN:VCALENDAR'), 'the feed answers with a calendar');
+    await page.locator('#calendar-rotate').waitFor();
+    await page.locator('#token-name').fill('Claude Desktop');
+    await page.locator('#token-scope').selectOption('read');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.locator('#token-list li', { hasText: 'Claude Desktop' }).waitFor();
+    const minted = await page.locator('#token-value').inputValue();
+    expect(minted.startsWith('todo_pat_'), 'the new token is shown');
+    const denied = await fetch(`${BASE_URL}/api/v1/tasks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${minted}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'not allowed' }),
+    });
+    expect(denied.status === 403, `a read-only token cannot add a task (${denied.status})`);
+    await shot(page, '06b-connections');
+    await page.locator('#token-list li', { hasText: 'Claude Desktop' }).getByRole('button', { name: 'Revoke' }).click();
+    await page.locator('#confirm-ok').click();
+    await page.locator('#token-list li', { hasText: 'Claude Desktop' }).waitFor({ state: 'detached' });
+    const gone = await fetch(`${BASE_URL}/api/v1/tasks`, { headers: { authorization: `Bearer ${minted}` } });
+    expect(gone.status === 401, 'the revoked token is refused');
+    step('connections: calendar feed made and served; a read-only token made, refused a change, revoked');
     await page.getByRole('link', { name: 'Tasks', exact: true }).click();
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.locator('li.task', { hasText: 'call mom' }).waitFor();

@@ -463,3 +463,34 @@ pub fn init_logs() {
         let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).try_init();
     }
 }
+
+impl TestApp {
+    /// Mints an API token for the holder of `session` with `scopes` and returns its secret.
+    pub async fn mint_token(&self, session: &str, name: &str, scopes: &[&str]) -> String {
+        let a = self.post("/api/v1/auth/tokens", session, json!({"name": name, "scopes": scopes})).await;
+        assert_eq!(a.status, StatusCode::CREATED, "mint {name}: {:?}", a.body);
+        a.body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// The CloudEvents types of the caller's audit trail, oldest first, once it
+    /// holds an entry about `task_id` of type `last_type` (the audit service is
+    /// asynchronous; every event of the caller before that one is in by then,
+    /// since a user's events are recorded in log order).
+    pub async fn audit_types_through(&self, token: &str, task_id: &str, last_type: &str) -> Vec<String> {
+        let path = format!("/api/v1/audit?limit=200&task_id={task_id}&type={last_type}");
+        eventually(20, &format!("{last_type} of {task_id} audited"), || async {
+            let a = self.get(&path, token).await;
+            (a.body["items"].as_array().is_some_and(|i| !i.is_empty())).then_some(())
+        })
+        .await;
+        let all = self.get("/api/v1/audit?limit=200", token).await;
+        let mut types: Vec<String> = all.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|e| e["event_type"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        types.reverse();
+        types
+    }
+}

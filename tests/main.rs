@@ -3,13 +3,16 @@
 
 mod abuse;
 mod bad_input;
+mod calendar;
 mod chat;
 mod conversation;
 mod filters_api;
 mod fuzz;
 mod isolation;
 mod kafka;
+mod mcp;
 mod services;
 mod tasks_api;
 mod tls;
+mod tokens;
 mod web;

@@ -8,16 +8,17 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use todo_core::consumer::LagBoard;
 use todo_core::events::EventFactory;
 use todo_core::ports::{
-    AuditCheckpoints, AuditStore, Clock, ConversationStore, EventLog, LlmBudget, LoginAttempts, ReminderStore,
-    SavedFilterStore, SystemClock, TaskRepository, UserRepository,
+    ApiTokenStore, AuditCheckpoints, AuditStore, CalendarFeedStore, Clock, ConversationStore, EventLog, LlmBudget,
+    LoginAttempts, ReminderStore, SavedFilterStore, SystemClock, TaskRepository, UserRepository,
 };
 use todo_core::service::account::AccountLimits;
+use todo_core::service::assistant::AssistantService;
 use todo_core::service::audit::AuditService;
 use todo_core::service::audit_verify::AuditVerifier;
 use todo_core::service::chat::{ChatService, Interpreter, RuleBasedInterpreter};
 use todo_core::service::notification::NotificationService;
 use todo_core::service::sync::SyncHub;
-use todo_core::service::{AccountService, FilterService, TaskService};
+use todo_core::service::{AccountService, CalendarService, FilterService, TaskService, TokenService};
 
 use std::net::SocketAddr;
 
@@ -29,7 +30,9 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, MigrateOnStart, redact_url};
 use crate::http::auth::{JWT_SECRET_MIN_BYTES, JwtKeys};
+use crate::http::calendar::FeedSettings;
 use crate::http::limit::UserRateLimit;
+use crate::http::mcp::McpSettings;
 use crate::http::serve::ServerLimits;
 use crate::http::web::WebConfig;
 use crate::services::{HttpWebhookSender, ServiceSet, WebhookConfig};
@@ -50,6 +53,8 @@ pub struct Ports {
     pub checkpoints: Arc<dyn AuditCheckpoints>,
     pub llm_budget: Arc<dyn LlmBudget>,
     pub saved_filters: Arc<dyn SavedFilterStore>,
+    pub api_tokens: Arc<dyn ApiTokenStore>,
+    pub calendar_feeds: Arc<dyn CalendarFeedStore>,
     /// The event log services consume (the SQL log, or Kafka).
     pub log: Arc<dyn EventLog>,
     pub clock: Arc<dyn Clock>,
@@ -68,6 +73,8 @@ impl Ports {
             + AuditCheckpoints
             + LlmBudget
             + SavedFilterStore
+            + ApiTokenStore
+            + CalendarFeedStore
             + EventLog
             + 'static,
     {
@@ -81,6 +88,8 @@ impl Ports {
             checkpoints: store.clone(),
             llm_budget: store.clone(),
             saved_filters: store.clone(),
+            api_tokens: store.clone(),
+            calendar_feeds: store.clone(),
             log: store,
             clock: Arc::new(SystemClock),
         }
@@ -99,6 +108,8 @@ impl Ports {
             checkpoints: store.audit_checkpoints(),
             llm_budget: store.llm_budget(),
             saved_filters: store.saved_filters(),
+            api_tokens: store.api_tokens(),
+            calendar_feeds: store.calendar_feeds(),
             log,
             clock: Arc::new(SystemClock),
         }
@@ -120,15 +131,30 @@ pub fn state_with(
 ) -> AppState {
     let tasks =
         TaskService::new(ports.tasks.clone(), ports.users.clone(), ports.clock.clone(), EventFactory::new(API_SOURCE));
+    let filters = FilterService::new(tasks.clone(), ports.saved_filters.clone());
+    let chat = ChatService::new(tasks.clone(), ports.conversations.clone(), ports.clock.clone(), interpreter)
+        .with_saved_filters(filters.clone());
+    let audit = AuditService::new(ports.audit.clone());
+    let notifications = NotificationService::new(ports.reminders.clone());
     AppState {
-        chat: ChatService::new(tasks.clone(), ports.conversations.clone(), ports.clock.clone(), interpreter)
-            .with_saved_filters(FilterService::new(tasks.clone(), ports.saved_filters.clone())),
-        filters: FilterService::new(tasks.clone(), ports.saved_filters.clone()),
+        assistant: AssistantService::new(
+            tasks.clone(),
+            chat.clone(),
+            audit.clone(),
+            notifications.clone(),
+            filters.clone(),
+        ),
+        tokens: TokenService::new(ports.api_tokens.clone(), ports.clock.clone()),
+        calendar: CalendarService::new(ports.calendar_feeds.clone(), tasks.clone()),
+        mcp: Arc::new(McpSettings::default()),
+        feeds: Arc::new(FeedSettings::default()),
+        chat,
+        filters,
         tasks,
         accounts: AccountService::new(ports.users.clone(), ports.login_attempts.clone(), ports.clock.clone()),
-        audit: AuditService::new(ports.audit.clone()),
+        audit,
         verifier: AuditVerifier::new(ports.audit.clone(), ports.checkpoints.clone(), ports.clock.clone()),
-        notifications: NotificationService::new(ports.reminders.clone()),
+        notifications,
         hub: SyncHub::new(),
         live_log: ports.log.clone(),
         lag: LagBoard::new(),
@@ -140,6 +166,23 @@ pub fn state_with(
         web: Arc::new(WebConfig::default()),
         limits: Arc::new(HttpLimits::default()),
         ws_sockets: Default::default(),
+    }
+}
+
+/// The chat interpreter `config` names: the LLM adapter (falling back to the
+/// rule-based one) when `LLM_BASE_URL` is set, else the rule-based one.
+pub fn interpreter(config: &Config, ports: &Ports) -> Arc<dyn Interpreter> {
+    match &config.llm_base_url {
+        Some(url) => Arc::new(
+            crate::llm::LlmInterpreter::new(
+                url,
+                config.llm_model.clone(),
+                config.llm_api_key.clone(),
+                std::time::Duration::from_secs(config.llm_timeout_secs),
+            )
+            .with_budget(ports.llm_budget.clone(), config.llm_daily_budget),
+        ),
+        None => Arc::new(RuleBasedInterpreter),
     }
 }
 
@@ -463,19 +506,7 @@ pub async fn run(role: Role, config: Config) -> anyhow::Result<()> {
     let metrics = crate::telemetry::init_metrics();
     let (ports, infra) = connect(&config).await?;
     let jwt = JwtKeys::new(&secret, config.jwt_ttl_secs);
-    let interpreter: Arc<dyn Interpreter> = match &config.llm_base_url {
-        Some(url) => Arc::new(
-            crate::llm::LlmInterpreter::new(
-                url,
-                config.llm_model.clone(),
-                config.llm_api_key.clone(),
-                std::time::Duration::from_secs(config.llm_timeout_secs),
-            )
-            .with_budget(ports.llm_budget.clone(), config.llm_daily_budget),
-        ),
-        None => Arc::new(RuleBasedInterpreter),
-    };
-    let mut state = state_with(&ports, jwt, Some(metrics), config.cors_origins.clone(), interpreter);
+    let mut state = state_with(&ports, jwt, Some(metrics), config.cors_origins.clone(), interpreter(&config, &ports));
     state.accounts = AccountService::with_limits(
         ports.users.clone(),
         ports.login_attempts.clone(),
@@ -490,6 +521,10 @@ pub async fn run(role: Role, config: Config) -> anyhow::Result<()> {
     state.readiness = Arc::new(readiness);
     state.web = Arc::new(web_config(&config)?);
     state.rate_limit = UserRateLimit::new(config.rate_limit, config.rate_limit_burst).map(Arc::new);
+    state.mcp = Arc::new(
+        McpSettings::parse(&config.mcp_allowed_hosts, &config.mcp_allowed_origins).map_err(anyhow::Error::msg)?,
+    );
+    state.feeds = Arc::new(FeedSettings::parse(config.public_url.as_deref()).map_err(anyhow::Error::msg)?);
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();

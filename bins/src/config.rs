@@ -32,6 +32,15 @@ pub enum Command {
     /// Run only the outbox relay (database event table -> Kafka); needs DATABASE_URL
     /// and KAFKA_BOOTSTRAP_SERVERS. Relays are exclusive: extra ones wait as standbys.
     Relay,
+    /// Serve the MCP tools over stdio (for desktop assistants that launch a
+    /// process), as the user of an API token, on the configured database. The
+    /// token is checked at every call: revoking it stops this process's access.
+    Mcp {
+        /// An API token (`todo_pat_...`, from POST /api/v1/auth/tokens or the web
+        /// page). Prefer TODO_TOKEN: a flag shows in the process list.
+        #[arg(long, env = "TODO_TOKEN", hide_env_values = true)]
+        token: String,
+    },
     /// Interpret one chat sentence and print {"intent": ..., "args": {...}} as JSON.
     Parse {
         /// The current instant, RFC 3339 (default: now).
@@ -258,6 +267,29 @@ pub struct Config {
     #[arg(long, env = "LLM_TIMEOUT_SECS", default_value_t = 10, global = true)]
     pub llm_timeout_secs: u64,
 
+    /// Hosts (`name` or `name:port`) whose `Host` header the MCP endpoint `/mcp`
+    /// accepts, comma-separated (DNS-rebinding protection): list the names clients
+    /// use to reach this server. No wildcard.
+    #[arg(
+        long,
+        env = "TODO_MCP_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        default_value = "localhost,127.0.0.1,::1",
+        global = true
+    )]
+    pub mcp_allowed_hosts: Vec<String>,
+
+    /// Browser origins allowed to call `/mcp` (comma-separated, e.g.
+    /// https://inspector.example.com or http://localhost:*). None by default: a
+    /// request with an `Origin` header is refused; clients that send none pass.
+    #[arg(long, env = "TODO_MCP_ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
+    pub mcp_allowed_origins: Vec<String>,
+
+    /// Public base URL of this server (e.g. https://todo.example.com): the calendar
+    /// feed's address is built on it. Unset: http:// and the request's Host header.
+    #[arg(long, env = "TODO_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -296,6 +328,9 @@ impl Config {
         blank(&mut self.llm_base_url);
         blank(&mut self.llm_api_key);
         blank(&mut self.kafka_properties);
+        blank(&mut self.public_url);
+        self.mcp_allowed_hosts.retain(|h| !h.trim().is_empty());
+        self.mcp_allowed_origins.retain(|o| !o.trim().is_empty());
         self
     }
 
@@ -332,6 +367,8 @@ impl Config {
                 return Err(format!("{name} must be at least 1"));
             }
         }
+        crate::http::mcp::McpSettings::parse(&self.mcp_allowed_hosts, &self.mcp_allowed_origins)?;
+        crate::http::calendar::FeedSettings::parse(self.public_url.as_deref())?;
         if self.hash_concurrency == Some(0) {
             return Err("TODO_HASH_CONCURRENCY must be at least 1".to_owned());
         }

@@ -6,15 +6,18 @@ use std::time::Duration;
 use metrics_exporter_prometheus::PrometheusHandle;
 use todo_core::consumer::LagBoard;
 use todo_core::ports::EventLog;
+use todo_core::service::assistant::AssistantService;
 use todo_core::service::audit::AuditService;
 use todo_core::service::audit_verify::AuditVerifier;
 use todo_core::service::chat::ChatService;
 use todo_core::service::notification::NotificationService;
 use todo_core::service::sync::SyncHub;
-use todo_core::service::{AccountService, FilterService, TaskService};
+use todo_core::service::{AccountService, CalendarService, FilterService, TaskService, TokenService};
 
 use crate::http::auth::JwtKeys;
+use crate::http::calendar::FeedSettings;
 use crate::http::limit::{IpRateLimit, UserRateLimit};
+use crate::http::mcp::McpSettings;
 use crate::http::web::WebConfig;
 use crate::http::ws::SocketCounts;
 
@@ -51,6 +54,16 @@ pub struct AppState {
     pub limits: Arc<HttpLimits>,
     /// Open WebSockets per user.
     pub ws_sockets: SocketCounts,
+    /// API tokens for assistants and scripts.
+    pub tokens: TokenService,
+    /// Calendar feed secrets and contents.
+    pub calendar: CalendarService,
+    /// The MCP tools' use cases.
+    pub assistant: AssistantService,
+    /// Who may reach `/mcp` (`TODO_MCP_ALLOWED_HOSTS`, `TODO_MCP_ALLOWED_ORIGINS`).
+    pub mcp: Arc<McpSettings>,
+    /// Where calendar feeds are served (`TODO_PUBLIC_URL`).
+    pub feeds: Arc<FeedSettings>,
 }
 
 /// The limits applied per request (the server's own are in

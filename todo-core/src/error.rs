@@ -28,6 +28,10 @@ pub enum Error {
     Duplicate(String),
     #[error("authentication failed")]
     Unauthorized,
+    /// The caller is who they say, but may not do this (e.g. a read-only token
+    /// asked for a change).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     /// The server is at capacity (e.g. every password-hashing slot is taken and

@@ -72,6 +72,8 @@ struct State {
     conversations: HashMap<ConversationId, Conversation>,
     saved_filters: HashMap<FilterId, SavedFilter>,
     messages: HashMap<ConversationId, Vec<Message>>,
+    api_tokens: HashMap<crate::domain::TokenId, crate::domain::ApiToken>,
+    calendar_feeds: HashMap<UserId, crate::domain::CalendarFeed>,
 }
 
 #[derive(Clone, Debug)]
@@ -867,5 +869,66 @@ impl ConversationStore for MemoryStore {
             .take(limit as usize)
             .cloned()
             .collect())
+    }
+}
+
+#[async_trait]
+impl crate::ports::ApiTokenStore for MemoryStore {
+    async fn create_token(&self, token: &crate::domain::ApiToken) -> Result<()> {
+        let mut s = self.lock();
+        if s.api_tokens.contains_key(&token.id) || s.api_tokens.values().any(|t| t.hash == token.hash) {
+            return Err(Error::Conflict(format!("token {} exists", token.id)));
+        }
+        s.api_tokens.insert(token.id, token.clone());
+        Ok(())
+    }
+
+    async fn tokens(&self, user_id: UserId) -> Result<Vec<crate::domain::ApiToken>> {
+        let mut out: Vec<_> = self.lock().api_tokens.values().filter(|t| t.user_id == user_id).cloned().collect();
+        out.sort_by_key(|t| std::cmp::Reverse((t.created_at, t.id)));
+        Ok(out)
+    }
+
+    async fn token_by_hash(&self, hash: &crate::domain::SecretHash) -> Result<Option<crate::domain::ApiToken>> {
+        Ok(self.lock().api_tokens.values().find(|t| &t.hash == hash).cloned())
+    }
+
+    async fn revoke_token(&self, user_id: UserId, id: crate::domain::TokenId) -> Result<bool> {
+        let mut s = self.lock();
+        match s.api_tokens.get(&id) {
+            Some(t) if t.user_id == user_id => Ok(s.api_tokens.remove(&id).is_some()),
+            _ => Ok(false),
+        }
+    }
+
+    async fn touch_token(&self, id: crate::domain::TokenId, at: DateTime<Utc>) -> Result<()> {
+        if let Some(t) = self.lock().api_tokens.get_mut(&id) {
+            t.last_used_at = Some(at);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::ports::CalendarFeedStore for MemoryStore {
+    async fn put_feed(&self, feed: &crate::domain::CalendarFeed) -> Result<()> {
+        let mut s = self.lock();
+        if s.calendar_feeds.values().any(|f| f.hash == feed.hash && f.user_id != feed.user_id) {
+            return Err(Error::Conflict("a feed with this secret exists".into()));
+        }
+        s.calendar_feeds.insert(feed.user_id, feed.clone());
+        Ok(())
+    }
+
+    async fn feed(&self, user_id: UserId) -> Result<Option<crate::domain::CalendarFeed>> {
+        Ok(self.lock().calendar_feeds.get(&user_id).cloned())
+    }
+
+    async fn feed_by_hash(&self, hash: &crate::domain::SecretHash) -> Result<Option<crate::domain::CalendarFeed>> {
+        Ok(self.lock().calendar_feeds.values().find(|f| &f.hash == hash).cloned())
+    }
+
+    async fn delete_feed(&self, user_id: UserId) -> Result<bool> {
+        Ok(self.lock().calendar_feeds.remove(&user_id).is_some())
     }
 }

@@ -572,3 +572,39 @@ pub trait WebhookSender: Send + Sync {
     /// short reason otherwise (status, timeout, connection refused).
     async fn send(&self, url: &str, headers: &[(String, String)], body: &str) -> std::result::Result<(), String>;
 }
+
+/// API tokens, stored by the hash of their secret.
+#[async_trait]
+pub trait ApiTokenStore: Send + Sync {
+    /// Stores a new token; [`crate::Error::Conflict`] when its id or hash exists.
+    async fn create_token(&self, token: &crate::domain::ApiToken) -> Result<()>;
+
+    /// `user_id`'s tokens, newest first.
+    async fn tokens(&self, user_id: UserId) -> Result<Vec<crate::domain::ApiToken>>;
+
+    /// The token whose secret has this hash, whoever it belongs to.
+    async fn token_by_hash(&self, hash: &crate::domain::SecretHash) -> Result<Option<crate::domain::ApiToken>>;
+
+    /// Deletes `user_id`'s token `id`; `false` when `user_id` has no such token.
+    async fn revoke_token(&self, user_id: UserId, id: crate::domain::TokenId) -> Result<bool>;
+
+    /// Records that the token was used at `at`.
+    async fn touch_token(&self, id: crate::domain::TokenId, at: DateTime<Utc>) -> Result<()>;
+}
+
+/// Calendar feeds: one per user, stored by the hash of the secret in its URL.
+#[async_trait]
+pub trait CalendarFeedStore: Send + Sync {
+    /// Stores `feed` as its user's feed, replacing the previous one (whose secret
+    /// stops working at once).
+    async fn put_feed(&self, feed: &crate::domain::CalendarFeed) -> Result<()>;
+
+    /// `user_id`'s feed, if any.
+    async fn feed(&self, user_id: UserId) -> Result<Option<crate::domain::CalendarFeed>>;
+
+    /// The feed whose secret has this hash.
+    async fn feed_by_hash(&self, hash: &crate::domain::SecretHash) -> Result<Option<crate::domain::CalendarFeed>>;
+
+    /// Deletes `user_id`'s feed; `false` when there was none.
+    async fn delete_feed(&self, user_id: UserId) -> Result<bool>;
+}

@@ -126,3 +126,20 @@ async fn memory_limit_stores_meet_the_contract() {
     })
     .await;
 }
+
+struct MemoryCredentials;
+
+#[async_trait::async_trait]
+impl todo_core::contract::credentials::CredentialFixture for MemoryCredentials {
+    async fn open(&self) -> todo_core::contract::credentials::CredentialPorts {
+        todo_core::contract::credentials::CredentialPorts::of(Arc::new(MemoryStore::new()))
+    }
+}
+
+#[tokio::test]
+async fn memory_store_keeps_credentials_by_hash() {
+    todo_core::contract::credentials::run_all(|| async {
+        Box::new(MemoryCredentials) as Box<dyn todo_core::contract::credentials::CredentialFixture>
+    })
+    .await;
+}

@@ -412,6 +412,7 @@ macro_rules! impl_store {
         $crate::saved_filters::impl_saved_filter_store!($store);
         $crate::audit_verify::impl_audit_checkpoints!($store);
         $crate::usage::impl_llm_budget!($store);
+        $crate::credentials::impl_credential_stores!($store);
     };
 }
 pub(crate) use impl_store;

@@ -2,8 +2,8 @@
 //!
 //! SQLite and PostgreSQL adapters of the todo-core ports: [`TaskRepository`],
 //! [`UserRepository`], [`LoginAttempts`], [`EventLog`], [`AuditStore`],
-//! [`ReminderStore`], [`ConversationStore`] and [`SavedFilterStore`], with their
-//! migrations.
+//! [`ReminderStore`], [`ConversationStore`], [`SavedFilterStore`], [`ApiTokenStore`] and
+//! [`CalendarFeedStore`], with their migrations.
 //!
 //! - **Transactional outbox.** [`TaskRepository::commit`] writes the tasks, claims
 //!   the idempotency keys and appends the events to the `event_log` table in one
@@ -66,6 +66,7 @@
 mod audit;
 mod audit_verify;
 mod conversations;
+mod credentials;
 mod engine;
 mod error;
 mod filter;
@@ -86,8 +87,8 @@ use std::sync::Arc;
 
 use todo_core::events::TopicNames;
 use todo_core::ports::{
-    AuditCheckpoints, AuditStore, ConversationStore, EventLog, LlmBudget, LoginAttempts, ReminderStore,
-    SavedFilterStore, TaskRepository, UserRepository,
+    ApiTokenStore, AuditCheckpoints, AuditStore, CalendarFeedStore, ConversationStore, EventLog, LlmBudget,
+    LoginAttempts, ReminderStore, SavedFilterStore, TaskRepository, UserRepository,
 };
 
 pub use error::{Result, StoreError};
@@ -134,6 +135,8 @@ pub trait StorePorts:
     + AuditCheckpoints
     + LlmBudget
     + SavedFilterStore
+    + ApiTokenStore
+    + CalendarFeedStore
 {
 }
 
@@ -148,6 +151,8 @@ impl<T> StorePorts for T where
         + AuditCheckpoints
         + LlmBudget
         + SavedFilterStore
+        + ApiTokenStore
+        + CalendarFeedStore
 {
 }
 
@@ -246,6 +251,16 @@ impl Store {
 
     /// The users' saved filters.
     pub fn saved_filters(&self) -> Arc<dyn SavedFilterStore> {
+        self.ports()
+    }
+
+    /// API tokens, by the hash of their secret.
+    pub fn api_tokens(&self) -> Arc<dyn ApiTokenStore> {
+        self.ports()
+    }
+
+    /// Calendar feeds, by the hash of their secret.
+    pub fn calendar_feeds(&self) -> Arc<dyn CalendarFeedStore> {
         self.ports()
     }
 

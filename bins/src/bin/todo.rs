@@ -1,6 +1,6 @@
 //! `todo`: the all-in-one process (`todo serve`, the default), `todo migrate`,
-//! `todo parse` (the chat interpreter on the command line) and `todo converse`
-//! (a conversation on the command line).
+//! `todo mcp` (the MCP tools over stdio), `todo parse` (the chat interpreter on
+//! the command line) and `todo converse` (a conversation on the command line).
 
 use clap::Parser;
 use todo_services::config::{Cli, Command};
@@ -14,6 +14,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => todo_services::app::serve(cli.config).await,
         Command::Migrate => todo_services::app::migrate(&cli.config).await,
         Command::Relay => todo_services::app::relay(cli.config).await,
+        Command::Mcp { token } => todo_services::mcp::stdio::serve(cli.config, token).await,
         Command::Parse { now, tz, sentence } => todo_services::app::parse_command(now.as_deref(), &tz, &sentence),
         Command::Converse { now, tz, turns } => todo_services::converse::run(now.as_deref(), &tz, &turns).await,
     }

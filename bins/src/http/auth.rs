@@ -1,5 +1,6 @@
-//! Authentication: HS256 JWTs (`sub`, `iat`, `exp`), the `AuthUser` extractor,
-//! and the register/login endpoints.
+//! Authentication: HS256 session JWTs (`sub`, `iat`, `exp`) and API tokens
+//! (`todo_pat_...`, with scopes), the `Caller`/`AuthUser`/`SessionUser`
+//! extractors, and the register/login endpoints.
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
@@ -9,8 +10,8 @@ use axum::{Router, http::header};
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use todo_core::domain::{UserId, UserView};
-use todo_core::service::{Credentials, Registration};
+use todo_core::domain::{Principal, UserId, UserView};
+use todo_core::service::{Credentials, Registration, TokenService};
 use utoipa::ToSchema;
 
 use super::client_ip::ClientIp;
@@ -84,7 +85,69 @@ impl JwtKeys {
     }
 }
 
-/// The authenticated caller, from `Authorization: Bearer <JWT>`.
+/// The bearer token of `Authorization: Bearer <token>`.
+fn bearer(headers: &axum::http::HeaderMap) -> ApiResult<&str> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer token"))?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .ok_or_else(|| ApiError::unauthorized("Authorization must be 'Bearer <token>'"))
+}
+
+/// Who `headers` authenticate: a session JWT (every scope) or an API token (its
+/// scopes; revoked or expired tokens are refused), after that user's request
+/// rate limit. Every door (REST, `/mcp`) authenticates through here.
+pub async fn authenticate(state: &AppState, headers: &axum::http::HeaderMap) -> ApiResult<Principal> {
+    let token = bearer(headers)?;
+    let principal = if TokenService::is_api_token(token) {
+        state
+            .tokens
+            .authenticate(token)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("invalid API token: it is unknown, revoked or expired"))?
+    } else {
+        Principal::session(state.jwt.verify(token)?)
+    };
+    if let Some(limit) = &state.rate_limit {
+        limit.check(&principal.user_id)?;
+    }
+    Ok(principal)
+}
+
+/// 403 `insufficient_scope` for a read-only token's unsafe request.
+pub fn insufficient_scope() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "insufficient_scope",
+        "this API token is read-only (scope \"read\"): it cannot change anything; use a token with scopes \
+         [\"read\", \"write\"]",
+    )
+}
+
+/// The authenticated caller and what they may do. A read-only API token gets
+/// no further than this for any request but `GET`, `HEAD` and `OPTIONS`
+/// (403 `insufficient_scope`), whatever the endpoint: so a read token never
+/// changes anything, on endpoints present and future.
+#[derive(Clone, Copy, Debug)]
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let principal = authenticate(state, &parts.headers).await?;
+        if !principal.can_write() && !parts.method.is_safe() {
+            return Err(insufficient_scope());
+        }
+        Ok(Caller(principal))
+    }
+}
+
+/// The authenticated caller's user (see [`Caller`] for what a read-only token may do).
 #[derive(Clone, Copy, Debug)]
 pub struct AuthUser(pub UserId);
 
@@ -92,20 +155,30 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer token"))?;
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .ok_or_else(|| ApiError::unauthorized("Authorization must be 'Bearer <token>'"))?;
-        let user = state.jwt.verify(token.trim())?;
-        if let Some(limit) = &state.rate_limit {
-            limit.check(&user)?;
+        let Caller(p) = Caller::from_request_parts(parts, state).await?;
+        Ok(AuthUser(p.user_id))
+    }
+}
+
+/// A caller signed in with a session (the password), not an API token: only
+/// sessions manage credentials (API tokens, calendar feeds), so a leaked API
+/// token can neither mint more tokens nor open a calendar feed.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionUser(pub UserId);
+
+impl FromRequestParts<AppState> for SessionUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let principal = authenticate(state, &parts.headers).await?;
+        if principal.token.is_some() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "session_required",
+                "API tokens cannot manage API tokens or calendar feeds: sign in with your password",
+            ));
         }
-        Ok(AuthUser(user))
+        Ok(SessionUser(principal.user_id))
     }
 }
 

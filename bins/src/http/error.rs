@@ -19,7 +19,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `bad_request`, `invalid_filter`, `validation_failed`,
-    /// `unauthorized`, `not_found`, `method_not_allowed`, `conflict`, `version_mismatch`,
+    /// `unauthorized`, `forbidden`, `insufficient_scope`, `session_required`, `not_found`,
+    /// `method_not_allowed`, `conflict`, `version_mismatch`,
     /// `payload_too_large`, `unsupported_media_type`, `request_timeout`, `rate_limited`, `unavailable`,
     /// `internal`.
     pub code: &'static str,
@@ -90,6 +91,7 @@ impl From<Error> for ApiError {
             ),
             Error::Duplicate(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             Error::Unauthorized => ApiError::unauthorized("wrong e-mail or password"),
+            Error::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             Error::RateLimited { retry_after_secs } => ApiError::rate_limited(
                 retry_after_secs,
                 format!("too many attempts; try again in {retry_after_secs} s"),

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod chat;
 pub mod client_ip;
 pub mod error;
@@ -9,10 +10,13 @@ pub mod extract;
 pub mod filters;
 pub mod health;
 pub mod limit;
+pub mod mcp;
 pub mod notifications;
 pub mod openapi;
+pub mod redact;
 pub mod serve;
 pub mod tasks;
+pub mod tokens;
 pub mod web;
 pub mod ws;
 
@@ -51,6 +55,7 @@ pub fn router_for(role: Role, state: AppState) -> Router {
             .merge(filters::routes())
             .merge(chat::routes())
             .merge(openapi::routes());
+        routes = routes.merge(tokens::routes()).merge(calendar::routes()).merge(mcp::routes(&state));
         // The page is served where the API is; in the distributed mode it reaches the
         // other services through the URLs of `state.web`.
         routes = routes.merge(web::routes(&state.web));
@@ -86,7 +91,7 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         }))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(redact::RedactedSpan))
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
         .with_state(state)
 }

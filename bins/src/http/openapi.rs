@@ -10,7 +10,8 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "todo-events API", description = "Tasks, chat, audit and notifications of todo-events."),
+    info(title = "todo-events API", description = "Tasks, chat, audit, notifications, API tokens and the calendar feed of \
+        todo-events. The MCP endpoint `/mcp` (Streamable HTTP) is described in docs/mcp.md."),
     paths(
         super::health::health, super::health::ready, super::health::metrics,
         super::auth::register, super::auth::login,
@@ -20,9 +21,12 @@ use crate::state::AppState;
         super::filters::remove, super::filters::tasks,
         super::audit::list, super::audit::verify, super::notifications::list,
         super::chat::chat, super::chat::messages,
+        super::tokens::mint, super::tokens::list, super::tokens::revoke,
+        super::calendar::status, super::calendar::create, super::calendar::rotate, super::calendar::revoke,
+        super::calendar::feed,
     ),
     modifiers(&BearerAuth),
-    tags((name = "tasks"), (name = "filters", description = "Saved filters (docs/filters.md)"), (name = "auth"), (name = "chat"), (name = "audit"), (name = "notifications"), (name = "operations"))
+    tags((name = "tasks"), (name = "filters", description = "Saved filters (docs/filters.md)"), (name = "auth"), (name = "chat"), (name = "audit"), (name = "notifications"), (name = "calendar"), (name = "operations"))
 )]
 pub struct ApiDoc;
 
@@ -33,7 +37,12 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT session or API token (todo_pat_...)")
+                    .build(),
+            ),
         );
     }
 }

@@ -98,6 +98,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/views/audit.js", JS),
     asset!("js/views/auth.js", JS),
     asset!("js/views/chat.js", JS),
+    asset!("js/views/connections.js", JS),
     asset!("js/views/editor.js", JS),
     asset!("js/views/filters.js", JS),
     asset!("js/views/notifications.js", JS),

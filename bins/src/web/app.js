@@ -8,6 +8,7 @@ import { session, tasks } from './js/state.js';
 import { initAudit, loadAudit, resetAudit } from './js/views/audit.js';
 import { initAuth, showAuth } from './js/views/auth.js';
 import { clearConversation, initChat, loadConversation } from './js/views/chat.js';
+import { initConnections, loadConnections, resetConnections } from './js/views/connections.js';
 import { initEditor, openEditor } from './js/views/editor.js';
 import {
   addFired, announceReminder, initNotifications, loadNotifications, resetNotifications,
@@ -15,8 +16,8 @@ import {
 import { loadSavedFilters, resetSavedFilters } from './js/views/filters.js';
 import { applyTask, initTasks, loadTasks } from './js/views/tasks.js';
 
-const ROUTES = ['tasks', 'notifications', 'audit'];
-const TITLES = { tasks: 'Tasks', notifications: 'Reminders', audit: 'Audit trail' };
+const ROUTES = ['tasks', 'notifications', 'audit', 'connections'];
+const TITLES = { tasks: 'Tasks', notifications: 'Reminders', audit: 'Audit trail', connections: 'Connections' };
 
 const live = new LiveConnection({
   url: () => api.endpoints.ws(),
@@ -45,6 +46,7 @@ function boot() {
   initChat({ onActions: applyChatActions });
   initNotifications();
   initAudit();
+  initConnections();
 
   $('#sign-out').addEventListener('click', () => signOut());
   $('#live-indicator').addEventListener('click', () => live.reconnectNow());
@@ -98,6 +100,7 @@ function signOut(reason = '', here = true) {
   resetNotifications();
   resetAudit();
   resetSavedFilters();
+  resetConnections();
   clearConversation();
   $('#usermenu').open = false;
   for (const d of $$('dialog[open]')) d.close();
@@ -110,8 +113,9 @@ function signOut(reason = '', here = true) {
 let current = null;
 
 /**
- * `#/tasks`, `#/notifications`, `#/audit`: hash routes need nothing from the
- * server. `#/tasks?filter=<query>` is the task list under a filter query.
+ * `#/tasks`, `#/notifications`, `#/audit`, `#/connections`: hash routes need
+ * nothing from the server. `#/tasks?filter=<query>` is the task list under a
+ * filter query.
  */
 function route(moveFocus) {
   if (!session.token) return;
@@ -126,6 +130,7 @@ function route(moveFocus) {
   current = name;
   if (name === 'notifications') { $('#notif-dot').hidden = true; if (changed) loadNotifications(); }
   if (name === 'audit' && changed) loadAudit();
+  if (name === 'connections' && changed) loadConnections();
   // Moving focus to the new heading tells screen-reader users the view changed.
   if (moveFocus) $(`#${name === 'tasks' ? 'tasks' : name}-heading`).focus();
 }

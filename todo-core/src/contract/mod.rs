@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod checkpoint;
 pub mod conversations;
+pub mod credentials;
 pub mod event_log;
 pub mod filters;
 pub mod limits;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod conversation;
+pub mod credential;
 pub mod ids;
 pub mod notification;
 pub mod query;
@@ -17,6 +18,7 @@ pub use conversation::{
     Action, BulkAction, ChangeRecord, Conversation, ConversationContext, Message, PendingAction, RecentMessage,
     Revision, Role,
 };
+pub use credential::{ApiToken, CalendarFeed, Principal, Scope, Scopes, SecretHash, TokenId, TokenName, TokenView};
 pub use ids::{ConversationId, EventId, FilterId, SeriesId, TaskId, UserId};
 pub use notification::{Notification, WebhookDelivery};
 pub use query::{Cursor, SortField, SortSpec, StatusFilter, TaskPage, TaskQuery};

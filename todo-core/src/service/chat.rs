@@ -239,6 +239,14 @@ impl ChatService {
         .await
     }
 
+    /// What `message` asks for, interpreted for `user_id` as a chat message would
+    /// be (same interpreter, clock and time zone), without running it or keeping
+    /// it in a conversation.
+    pub async fn interpret(&self, user_id: UserId, message: &str) -> Result<Command> {
+        let tz = self.tasks.timezone(user_id).await?;
+        Ok(self.interpreter.interpret_for(user_id, message, self.clock.now(), tz.tz()).await)
+    }
+
     /// The messages of one of the user's conversations, oldest first.
     pub async fn messages(
         &self,
@@ -513,7 +521,8 @@ fn refused(action: Action, message: &str) -> Outcome {
     Outcome { reply: format!("I couldn't do that: {message}."), actions: vec![action], ..Outcome::default() }
 }
 
-fn new_task(a: AddTaskArgs) -> NewTask {
+/// The task an `add_task` command asks for.
+pub(crate) fn new_task(a: AddTaskArgs) -> NewTask {
     NewTask {
         priority: a.priority,
         tags: (!a.tags.is_empty()).then_some(a.tags),

@@ -1,9 +1,11 @@
 //! Application services: use cases over the ports.
 
 pub mod account;
+pub mod assistant;
 pub mod audit;
 pub mod audit_verify;
 pub mod chat;
+pub mod credentials;
 pub mod filters;
 pub mod live;
 pub mod notification;
@@ -12,5 +14,6 @@ pub mod sync;
 pub mod task;
 
 pub use account::{AccountService, Credentials, Registration};
+pub use credentials::{CalendarService, TokenService};
 pub use filters::FilterService;
 pub use task::{ListParams, NewTask, TaskPatch, TaskService};

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use todo_core::contract::audit::{self, AuditFixture};
 use todo_core::contract::checkpoint;
 use todo_core::contract::conversations::{self, ConversationFixture};
+use todo_core::contract::credentials::{self, CredentialFixture, CredentialPorts};
 use todo_core::contract::limits::{self, LimitFixture, LimitPorts};
 use todo_core::contract::reminders::{self, ReminderFixture, ReminderPorts};
 use todo_core::domain::{Task, TaskId, UserId};
@@ -148,6 +149,14 @@ where
     reminders::run_all(|| async { Box::new(fresh().await) as Box<dyn ReminderFixture> }).await;
     conversations::run_all(|| async { Box::new(fresh().await) as Box<dyn ConversationFixture> }).await;
     limits::run_all(|| async { Box::new(fresh().await) as Box<dyn LimitFixture> }).await;
+    credentials::run_all(|| async { Box::new(fresh().await) as Box<dyn CredentialFixture> }).await;
+}
+
+#[async_trait]
+impl CredentialFixture for StoreFixture {
+    async fn open(&self) -> CredentialPorts {
+        CredentialPorts { tokens: self.store.api_tokens(), feeds: self.store.calendar_feeds() }
+    }
 }
 
 #[async_trait]

@@ -142,3 +142,14 @@ export const listNotifications = (cursor) =>
   request('GET', `${endpoints.notifications}/api/v1/notifications${query({ limit: 30, cursor })}`);
 export const listAudit = (filter) => request('GET', `${endpoints.audit}/api/v1/audit${query(filter)}`);
 export const verifyAudit = () => request('GET', `${endpoints.audit}/api/v1/audit/verify`);
+
+/** API tokens: minted, listed and revoked with the session (never with a token). */
+export const listTokens = () => request('GET', api('/auth/tokens'));
+export const mintToken = (name, scopes) => request('POST', api('/auth/tokens'), { body: { name, scopes } });
+export const revokeToken = (id) => request('DELETE', api(`/auth/tokens/${encodeURIComponent(id)}`));
+
+/** The calendar feed: its address is in the answers of create and rotate only. */
+export const calendarStatus = () => request('GET', api('/calendar'));
+export const createCalendar = () => request('POST', api('/calendar'));
+export const rotateCalendar = () => request('POST', api('/calendar/rotate'));
+export const revokeCalendar = () => request('DELETE', api('/calendar'));

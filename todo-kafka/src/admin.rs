@@ -55,7 +55,19 @@ pub async fn create_topics(config: &KafkaConfig, names: &[String]) -> Result<()>
     let options = AdminOptions::new()
         .request_timeout(Some(config.request_timeout))
         .operation_timeout(Some(config.request_timeout));
-    let results = admin.create_topics(&new_topics, &options).await.map_err(KafkaError::client("create topics"))?;
+    // A broker that is busy or just restarted may time the request out: asking
+    // again is safe (existing topics are left alone), until the metadata deadline.
+    let deadline = Instant::now() + METADATA_WAIT;
+    let results = loop {
+        match admin.create_topics(&new_topics, &options).await {
+            Ok(results) => break results,
+            Err(e) if Instant::now() + config.request_timeout < deadline => {
+                warn!(error = %e, "creating topics failed; asking again");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(KafkaError::client("create topics")(e)),
+        }
+    };
     for result in results {
         match result {
             Ok(name) => {

@@ -43,10 +43,14 @@ impl PostgresStore {
         // One direct connection first: an unreachable server fails now, with its cause,
         // where the pool would retry until its acquire timeout and report only that.
         PgConnection::connect_with(&connect).await?.close().await?;
-        let pool =
-            PgPoolOptions::new().max_connections(options.max_connections.max(2)).connect_with(connect.clone()).await?;
+        // No ping before each use (sqlx's default): it is a round trip on every
+        // query and every transaction. A connection the server dropped fails its
+        // next statement instead and is discarded (a read answers 503 once; a
+        // shared write reruns each job alone on a fresh connection).
+        let pool_options = || PgPoolOptions::new().test_before_acquire(false);
+        let pool = pool_options().max_connections(options.max_connections.max(2)).connect_with(connect.clone()).await?;
         let writers = options.pg_writers.max(1);
-        let write_pool = PgPoolOptions::new().max_connections(writers as u32).connect_with(connect.clone()).await?;
+        let write_pool = pool_options().max_connections(writers as u32).connect_with(connect.clone()).await?;
         let writes = Arc::new(PgWrites { pool: write_pool });
         let writer = Writer::start(writes.clone(), writers);
         let shared = Arc::new(PgShared { wake: Arc::new(Notify::new()), listener: OnceCell::new() });

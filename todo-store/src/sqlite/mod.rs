@@ -81,9 +81,11 @@ impl SqliteStore {
                 .synchronous(SqliteSynchronous::Full);
             let key = prepare_file(connect.get_filename())?;
             // The writer has a connection of its own: readers never hold it up.
-            let write_pool = SqlitePoolOptions::new().max_connections(1).connect_with(connect.clone()).await?;
-            let pool =
-                SqlitePoolOptions::new().max_connections(options.max_connections.max(1)).connect_with(connect).await?;
+            // No ping before each use: a file has no server to drop the connection,
+            // and the ping is a trip through the connection's worker thread.
+            let pool_options = || SqlitePoolOptions::new().test_before_acquire(false);
+            let write_pool = pool_options().max_connections(1).connect_with(connect.clone()).await?;
+            let pool = pool_options().max_connections(options.max_connections.max(1)).connect_with(connect).await?;
             (pool, write_pool, key)
         };
         let file = FileState::of(&key);

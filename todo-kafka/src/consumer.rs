@@ -220,7 +220,8 @@ impl Subscription for KafkaSubscription {
     }
 }
 
-fn to_record(m: &BorrowedMessage<'_>) -> Record {
+/// A consumed message as the ports' [`Record`] (headers as UTF-8, lossily).
+pub(crate) fn to_record(m: &BorrowedMessage<'_>) -> Record {
     let headers = m
         .headers()
         .map(|hs| {

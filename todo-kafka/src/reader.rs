@@ -8,12 +8,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::RDKafkaErrorCode;
-use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use todo_core::ports::{PartitionReader, Record};
 use tracing::debug;
 
 use crate::config::KafkaConfig;
+use crate::consumer::to_record;
 use crate::error::{KafkaError, Result, is_transient_code};
 
 /// Reads one partition in offset order; see [`PartitionReader`].
@@ -120,26 +121,5 @@ impl PartitionReader for KafkaPartitionReader {
 
     fn position(&self) -> i64 {
         self.position
-    }
-}
-
-fn to_record(m: &BorrowedMessage<'_>) -> Record {
-    let headers = m
-        .headers()
-        .map(|hs| {
-            hs.iter()
-                .map(|h| {
-                    (h.key.to_owned(), h.value.map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default())
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Record {
-        topic: m.topic().to_owned(),
-        partition: m.partition(),
-        offset: m.offset(),
-        key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-        payload: m.payload().map(<[u8]>::to_vec).unwrap_or_default(),
-        headers,
     }
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use todo_core::memory::MemoryStore;
-use todo_core::ports::EventLog;
+use todo_core::ports::{EventLog, Ports};
 use todo_kafka::{KafkaConfig, KafkaEventLog, OutboxRelay, RelayConfig};
-use todo_services::app::{self, Ports};
+use todo_services::app;
 use todo_services::http::auth::JwtKeys;
 use todo_services::http::limit::UserRateLimit;
 use todo_services::services::{self, HttpWebhookSender, ServiceSet, WebhookConfig};
@@ -148,7 +148,7 @@ impl Env {
             }
             None => (sql_log.clone(), None),
         };
-        let ports = Ports::from_store(&store, log);
+        let ports = store.ports().with_log(log);
         Connected { ports, relay, sql_log: Some(sql_log), backing: Backing::Sql(store) }
     }
 }

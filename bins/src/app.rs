@@ -7,10 +7,7 @@ use anyhow::{Context, bail};
 use metrics_exporter_prometheus::PrometheusHandle;
 use todo_core::consumer::LagBoard;
 use todo_core::events::EventFactory;
-use todo_core::ports::{
-    ApiTokenStore, AuditCheckpoints, AuditStore, CalendarFeedStore, Clock, ConversationStore, EventLog, LlmBudget,
-    LoginAttempts, ReminderStore, SavedFilterStore, SystemClock, TaskRepository, UserRepository,
-};
+use todo_core::ports::{EventLog, Ports};
 use todo_core::service::account::AccountLimits;
 use todo_core::service::assistant::AssistantService;
 use todo_core::service::audit::AuditService;
@@ -40,81 +37,6 @@ use crate::state::{AppState, HttpLimits};
 
 /// The CloudEvents `source` of events produced by the API.
 pub const API_SOURCE: &str = "/todo/chat-api";
-
-/// The adapters a process runs on.
-#[derive(Clone)]
-pub struct Ports {
-    pub tasks: Arc<dyn TaskRepository>,
-    pub users: Arc<dyn UserRepository>,
-    pub login_attempts: Arc<dyn LoginAttempts>,
-    pub audit: Arc<dyn AuditStore>,
-    pub reminders: Arc<dyn ReminderStore>,
-    pub conversations: Arc<dyn ConversationStore>,
-    pub checkpoints: Arc<dyn AuditCheckpoints>,
-    pub llm_budget: Arc<dyn LlmBudget>,
-    pub saved_filters: Arc<dyn SavedFilterStore>,
-    pub api_tokens: Arc<dyn ApiTokenStore>,
-    pub calendar_feeds: Arc<dyn CalendarFeedStore>,
-    /// The event log services consume (the SQL log, or Kafka).
-    pub log: Arc<dyn EventLog>,
-    pub clock: Arc<dyn Clock>,
-}
-
-impl Ports {
-    /// Every port from one adapter that implements them all (the in-memory store, say).
-    pub fn from_one<S>(store: Arc<S>) -> Self
-    where
-        S: TaskRepository
-            + UserRepository
-            + LoginAttempts
-            + AuditStore
-            + ReminderStore
-            + ConversationStore
-            + AuditCheckpoints
-            + LlmBudget
-            + SavedFilterStore
-            + ApiTokenStore
-            + CalendarFeedStore
-            + EventLog
-            + 'static,
-    {
-        Self {
-            tasks: store.clone(),
-            users: store.clone(),
-            login_attempts: store.clone(),
-            audit: store.clone(),
-            reminders: store.clone(),
-            conversations: store.clone(),
-            checkpoints: store.clone(),
-            llm_budget: store.clone(),
-            saved_filters: store.clone(),
-            api_tokens: store.clone(),
-            calendar_feeds: store.clone(),
-            log: store,
-            clock: Arc::new(SystemClock),
-        }
-    }
-
-    /// Every port from a SQL store, with `log` as the event log services consume
-    /// (the store's own log, or Kafka).
-    pub fn from_store(store: &todo_store::Store, log: Arc<dyn EventLog>) -> Self {
-        Self {
-            tasks: store.tasks(),
-            users: store.users(),
-            login_attempts: store.login_attempts(),
-            audit: store.audit(),
-            reminders: store.reminders(),
-            conversations: store.conversations(),
-            checkpoints: store.audit_checkpoints(),
-            llm_budget: store.llm_budget(),
-            saved_filters: store.saved_filters(),
-            api_tokens: store.api_tokens(),
-            calendar_feeds: store.calendar_feeds(),
-            log,
-            clock: Arc::new(SystemClock),
-        }
-    }
-}
 
 /// The handlers' state over `ports`.
 pub fn state(ports: &Ports, jwt: JwtKeys, metrics: Option<PrometheusHandle>, cors_origins: Vec<String>) -> AppState {
@@ -473,7 +395,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<(Ports, Infra)> {
         Some(k) => k.clone(),
         None => sql_log.clone(),
     };
-    let ports = Ports::from_store(&store, log);
+    let ports = store.ports().with_log(log);
     Ok((ports, Infra { store, sql_log, kafka }))
 }
 

@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::app::Ports;
+use todo_core::ports::Ports;
 
 /// CloudEvents sources of the services' own events.
 pub const RECURRING_SOURCE: &str = "/todo/recurring-task";

@@ -6,11 +6,11 @@ use async_trait::async_trait;
 use todo_core::contract::audit::{self, AuditFixture};
 use todo_core::contract::conversations::{self, ConversationFixture};
 use todo_core::contract::event_log::{self, LogFixture};
-use todo_core::contract::reminders::{self, ReminderFixture, ReminderPorts};
-use todo_core::contract::task_repo::{self, RepoFixture, Repos};
+use todo_core::contract::reminders::{self, ReminderFixture};
+use todo_core::contract::task_repo::{self, RepoFixture};
 use todo_core::domain::UserId;
 use todo_core::memory::MemoryStore;
-use todo_core::ports::{AuditStore, ConversationStore, EventLog};
+use todo_core::ports::{AuditStore, ConversationStore, EventLog, Ports};
 
 struct MemoryLog(MemoryStore);
 
@@ -30,8 +30,8 @@ struct MemoryRepos;
 
 #[async_trait]
 impl RepoFixture for MemoryRepos {
-    async fn open(&self) -> Repos {
-        Repos::of(Arc::new(MemoryStore::new()))
+    async fn open(&self) -> Ports {
+        Ports::from_one(Arc::new(MemoryStore::new()))
     }
 }
 
@@ -63,8 +63,8 @@ struct MemoryReminders;
 
 #[async_trait]
 impl ReminderFixture for MemoryReminders {
-    async fn open(&self) -> ReminderPorts {
-        ReminderPorts::of(Arc::new(MemoryStore::new()))
+    async fn open(&self) -> Ports {
+        Ports::from_one(Arc::new(MemoryStore::new()))
     }
 }
 
@@ -107,15 +107,15 @@ async fn memory_saved_filters_meet_the_contract() {
 
 #[tokio::test]
 async fn memory_store_commits_checkpoints_with_effects() {
-    todo_core::contract::checkpoint::run_all(|| async { (Arc::new(MemoryStore::new()), ()) }).await;
+    todo_core::contract::checkpoint::run_all(|| async { (Ports::from_one(Arc::new(MemoryStore::new())), ()) }).await;
 }
 
 struct MemoryLimits;
 
 #[async_trait]
 impl todo_core::contract::limits::LimitFixture for MemoryLimits {
-    async fn open(&self) -> todo_core::contract::limits::LimitPorts {
-        todo_core::contract::limits::LimitPorts::of(Arc::new(MemoryStore::new()))
+    async fn open(&self) -> Ports {
+        Ports::from_one(Arc::new(MemoryStore::new()))
     }
 }
 
@@ -131,8 +131,8 @@ struct MemoryCredentials;
 
 #[async_trait::async_trait]
 impl todo_core::contract::credentials::CredentialFixture for MemoryCredentials {
-    async fn open(&self) -> todo_core::contract::credentials::CredentialPorts {
-        todo_core::contract::credentials::CredentialPorts::of(Arc::new(MemoryStore::new()))
+    async fn open(&self) -> Ports {
+        Ports::from_one(Arc::new(MemoryStore::new()))
     }
 }
 

@@ -88,7 +88,7 @@ use std::sync::Arc;
 use todo_core::events::TopicNames;
 use todo_core::ports::{
     ApiTokenStore, AuditCheckpoints, AuditStore, CalendarFeedStore, ConversationStore, EventLog, LlmBudget,
-    LoginAttempts, ReminderStore, SavedFilterStore, TaskRepository, UserRepository,
+    LoginAttempts, Ports, ReminderStore, SavedFilterStore, TaskRepository, UserRepository,
 };
 
 pub use error::{Result, StoreError};
@@ -121,39 +121,6 @@ pub enum StoreKind {
     Sqlite,
     /// A PostgreSQL database.
     Postgres,
-}
-
-/// Every port a store implements.
-pub trait StorePorts:
-    TaskRepository
-    + UserRepository
-    + LoginAttempts
-    + EventLog
-    + AuditStore
-    + ReminderStore
-    + ConversationStore
-    + AuditCheckpoints
-    + LlmBudget
-    + SavedFilterStore
-    + ApiTokenStore
-    + CalendarFeedStore
-{
-}
-
-impl<T> StorePorts for T where
-    T: TaskRepository
-        + UserRepository
-        + LoginAttempts
-        + EventLog
-        + AuditStore
-        + ReminderStore
-        + ConversationStore
-        + AuditCheckpoints
-        + LlmBudget
-        + SavedFilterStore
-        + ApiTokenStore
-        + CalendarFeedStore
-{
 }
 
 /// A store on whichever backend the URL named; hands out its ports.
@@ -196,72 +163,72 @@ impl Store {
         }
     }
 
-    /// All ports at once.
-    pub fn ports(&self) -> Arc<dyn StorePorts> {
+    /// Every port, with the store's own event log and the system clock.
+    pub fn ports(&self) -> Ports {
         match &self.inner {
-            Inner::Sqlite(s) => Arc::new(s.clone()),
-            Inner::Postgres(p) => Arc::new(p.clone()),
+            Inner::Sqlite(s) => Ports::from_one(Arc::new(s.clone())),
+            Inner::Postgres(p) => Ports::from_one(Arc::new(p.clone())),
         }
     }
 
     /// The tasks and the transactional outbox.
     pub fn tasks(&self) -> Arc<dyn TaskRepository> {
-        self.ports()
+        self.ports().tasks
     }
 
     /// The user accounts.
     pub fn users(&self) -> Arc<dyn UserRepository> {
-        self.ports()
+        self.ports().users
     }
 
     /// The sign-in attempts, per (account, client address).
     pub fn login_attempts(&self) -> Arc<dyn LoginAttempts> {
-        self.ports()
+        self.ports().login_attempts
     }
 
     /// Checkpoints of verified audit chains.
     pub fn audit_checkpoints(&self) -> Arc<dyn AuditCheckpoints> {
-        self.ports()
+        self.ports().checkpoints
     }
 
     /// The per-user daily LLM budget.
     pub fn llm_budget(&self) -> Arc<dyn LlmBudget> {
-        self.ports()
+        self.ports().llm_budget
     }
 
     /// The event log in the database (the outbox table, read in commit order).
     pub fn event_log(&self) -> Arc<dyn EventLog> {
-        self.ports()
+        self.ports().log
     }
 
     /// The audit trail: one append-only hash chain per user.
     pub fn audit(&self) -> Arc<dyn AuditStore> {
-        self.ports()
+        self.ports().audit
     }
 
     /// The reminder schedule, fired notifications and the webhook outbox.
     pub fn reminders(&self) -> Arc<dyn ReminderStore> {
-        self.ports()
+        self.ports().reminders
     }
 
     /// Chat conversations and their messages.
     pub fn conversations(&self) -> Arc<dyn ConversationStore> {
-        self.ports()
+        self.ports().conversations
     }
 
     /// The users' saved filters.
     pub fn saved_filters(&self) -> Arc<dyn SavedFilterStore> {
-        self.ports()
+        self.ports().saved_filters
     }
 
     /// API tokens, by the hash of their secret.
     pub fn api_tokens(&self) -> Arc<dyn ApiTokenStore> {
-        self.ports()
+        self.ports().api_tokens
     }
 
     /// Calendar feeds, by the hash of their secret.
     pub fn calendar_feeds(&self) -> Arc<dyn CalendarFeedStore> {
-        self.ports()
+        self.ports().calendar_feeds
     }
 
     /// Creates or updates the schema.

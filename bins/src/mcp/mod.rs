@@ -410,8 +410,9 @@ mod tests {
     use todo_core::memory::MemoryStore;
 
     use super::*;
-    use crate::app::{Ports, state};
+    use crate::app::state;
     use crate::http::auth::JwtKeys;
+    use todo_core::ports::Ports;
 
     fn test_assistant() -> AssistantService {
         let ports = Ports::from_one(Arc::new(MemoryStore::new()));

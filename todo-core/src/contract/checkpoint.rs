@@ -4,32 +4,21 @@
 //! the group's position exactly there; a write that fails leaves the position
 //! where it was; a checkpoint of another log is left to its consumer.
 
-use std::sync::Arc;
-
 use chrono::Utc;
 
 use crate::Error;
 use crate::domain::UserId;
 use crate::events::{CloudEvent, EventType, OutboxEvent, ReminderData, Topic};
-use crate::ports::{
-    AuditStore, Change, Checkpoint, EventLog, ProcessedKey, Record, ReminderStore, ScheduleChange, StartFrom,
-    Subscription, TaskRepository,
-};
+use crate::ports::{Change, Checkpoint, Ports, ProcessedKey, Record, ScheduleChange, StartFrom, Subscription};
 
 use super::WAIT;
 
-/// Every port the contract writes through, on one store.
-pub trait CheckpointStore: TaskRepository + AuditStore + ReminderStore + EventLog {}
-
-impl<T: TaskRepository + AuditStore + ReminderStore + EventLog + ?Sized> CheckpointStore for T {}
-
 /// Runs every contract of this module, each on a fresh store from `make`; each
 /// store is dropped (with what keeps it) when its contract ends.
-pub async fn run_all<S, K, F, Fut>(make: F)
+pub async fn run_all<K, F, Fut>(make: F)
 where
-    S: CheckpointStore + ?Sized + 'static,
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = (Arc<S>, K)>,
+    Fut: std::future::Future<Output = (Ports, K)>,
 {
     let (s, _keep) = make().await;
     a_change_commits_its_checkpoint(s).await;
@@ -55,9 +44,9 @@ fn n_of(r: &Record) -> u64 {
 }
 
 /// Commits records `from..to` on `task-updates`.
-async fn append<S: CheckpointStore + ?Sized>(s: &S, user: UserId, from: usize, to: usize) {
+async fn append(s: &Ports, user: UserId, from: usize, to: usize) {
     let events = (from..to).map(|n| event(user, n)).collect();
-    s.commit(Change { events, ..Change::default() }).await.expect("append");
+    s.tasks.commit(Change { events, ..Change::default() }).await.expect("append");
 }
 
 async fn next(sub: &mut dyn Subscription) -> Record {
@@ -65,9 +54,9 @@ async fn next(sub: &mut dyn Subscription) -> Record {
 }
 
 /// Subscribes `group`, appends 5 records and reads 3: the checkpoint after the third.
-async fn three_read<S: CheckpointStore + ?Sized>(s: &S, group: &str) -> (Box<dyn Subscription>, Checkpoint) {
-    let topic = s.topic_names().name(Topic::TaskUpdates);
-    let mut sub = s.subscribe(group, &[topic], StartFrom::Earliest).await.expect("subscribe");
+async fn three_read(s: &Ports, group: &str) -> (Box<dyn Subscription>, Checkpoint) {
+    let topic = s.log.topic_names().name(Topic::TaskUpdates);
+    let mut sub = s.log.subscribe(group, &[topic], StartFrom::Earliest).await.expect("subscribe");
     append(s, UserId::new(), 0, 5).await;
     let mut last = None;
     for n in 0..3 {
@@ -81,47 +70,47 @@ async fn three_read<S: CheckpointStore + ?Sized>(s: &S, group: &str) -> (Box<dyn
 }
 
 /// The number of the first record a fresh member of `group` gets.
-async fn resumes_at<S: CheckpointStore + ?Sized>(s: &S, group: &str, sub: Box<dyn Subscription>) -> u64 {
+async fn resumes_at(s: &Ports, group: &str, sub: Box<dyn Subscription>) -> u64 {
     drop(sub);
-    let topic = s.topic_names().name(Topic::TaskUpdates);
-    let mut again = s.subscribe(group, &[topic], StartFrom::Earliest).await.expect("subscribe again");
+    let topic = s.log.topic_names().name(Topic::TaskUpdates);
+    let mut again = s.log.subscribe(group, &[topic], StartFrom::Earliest).await.expect("subscribe again");
     n_of(&next(&mut *again).await)
 }
 
 /// A change with a checkpoint commits it: marked stored, the group resumes after it.
-pub async fn a_change_commits_its_checkpoint<S: CheckpointStore + ?Sized>(s: Arc<S>) {
-    let (sub, cp) = three_read(&*s, "cp-change").await;
+pub async fn a_change_commits_its_checkpoint(s: Ports) {
+    let (sub, cp) = three_read(&s, "cp-change").await;
     let change = Change { checkpoint: Some(cp.clone()), ..Change::default() };
-    s.commit(change).await.expect("commit with the checkpoint");
+    s.tasks.commit(change).await.expect("commit with the checkpoint");
     assert!(cp.is_stored(), "a store that holds the log stores the checkpoint");
-    assert_eq!(resumes_at(&*s, "cp-change", sub).await, 3, "the group resumes right after the checkpoint");
+    assert_eq!(resumes_at(&s, "cp-change", sub).await, 3, "the group resumes right after the checkpoint");
 }
 
 /// An audit batch commits its checkpoint, appending each event once (events
 /// recorded before and repeats within the batch are skipped), in order per user.
-pub async fn an_audit_batch_commits_its_checkpoint<S: CheckpointStore + ?Sized>(s: Arc<S>) {
-    let (sub, cp) = three_read(&*s, "cp-audit").await;
+pub async fn an_audit_batch_commits_its_checkpoint(s: Ports) {
+    let (sub, cp) = three_read(&s, "cp-audit").await;
     let (a, b) = (UserId::new(), UserId::new());
     let events: Vec<CloudEvent> = (0..6).map(|n| event(if n % 2 == 0 { a } else { b }, n).event).collect();
-    AuditStore::append(&*s, &events[0], Utc::now()).await.expect("one recorded before");
+    s.audit.append(&events[0], Utc::now()).await.expect("one recorded before");
     let mut batch = events.clone();
     batch.push(events[3].clone());
-    let appended = s.append_batch(&batch, Utc::now(), Some(&cp)).await.expect("append the batch");
+    let appended = s.audit.append_batch(&batch, Utc::now(), Some(&cp)).await.expect("append the batch");
     assert_eq!(appended, 5, "events recorded before and repeats are skipped");
     assert!(cp.is_stored());
     for (user, expected) in [(a, vec![0, 2, 4]), (b, vec![1, 3, 5])] {
-        let chain = s.chain(user, 0, 100).await.expect("chain");
+        let chain = s.audit.chain(user, 0, 100).await.expect("chain");
         let ns: Vec<u64> = chain.iter().map(|e| e.event["data"]["n"].as_u64().expect("n")).collect();
         assert_eq!(ns, expected, "each user's chain in batch order");
         let seqs: Vec<i64> = chain.iter().map(|e| e.seq).collect();
         assert_eq!(seqs, vec![1, 2, 3]);
     }
-    assert_eq!(resumes_at(&*s, "cp-audit", sub).await, 3);
+    assert_eq!(resumes_at(&s, "cp-audit", sub).await, 3);
 }
 
 /// Schedule changes commit their checkpoint, applied in order.
-pub async fn schedule_changes_commit_their_checkpoint<S: CheckpointStore + ?Sized>(s: Arc<S>) {
-    let (sub, cp) = three_read(&*s, "cp-schedule").await;
+pub async fn schedule_changes_commit_their_checkpoint(s: Ports) {
+    let (sub, cp) = three_read(&s, "cp-schedule").await;
     let task = crate::domain::TaskId::new();
     let at = Utc::now() + chrono::Duration::hours(1);
     let r = |v: i64| ReminderData {
@@ -133,32 +122,37 @@ pub async fn schedule_changes_commit_their_checkpoint<S: CheckpointStore + ?Size
         task_version: v,
     };
     let changes = vec![ScheduleChange::Upsert(r(1)), ScheduleChange::Cancel(r(2))];
-    s.apply(&changes, Some(&cp)).await.expect("apply");
+    s.reminders.apply(&changes, Some(&cp)).await.expect("apply");
     assert!(cp.is_stored());
-    assert_eq!(s.next_due().await.expect("next due"), None, "the later cancel wins");
-    assert_eq!(resumes_at(&*s, "cp-schedule", sub).await, 3);
+    assert_eq!(s.reminders.next_due().await.expect("next due"), None, "the later cancel wins");
+    assert_eq!(resumes_at(&s, "cp-schedule", sub).await, 3);
 }
 
 /// A change that fails (here: a key claimed before) stores nothing, its
 /// checkpoint included.
-pub async fn a_failed_write_leaves_the_position<S: CheckpointStore + ?Sized>(s: Arc<S>) {
-    let (sub, cp) = three_read(&*s, "cp-failed").await;
+pub async fn a_failed_write_leaves_the_position(s: Ports) {
+    let (sub, cp) = three_read(&s, "cp-failed").await;
     let key = ProcessedKey::new("contract", "once");
-    s.commit(Change { claims: vec![key.clone()], ..Change::default() }).await.expect("first claim");
-    let res = s.commit(Change { claims: vec![key], checkpoint: Some(cp.clone()), ..Change::default() }).await;
+    s.tasks.commit(Change { claims: vec![key.clone()], ..Change::default() }).await.expect("first claim");
+    let res = s.tasks.commit(Change { claims: vec![key], checkpoint: Some(cp.clone()), ..Change::default() }).await;
     assert!(matches!(res, Err(Error::Duplicate(_))), "{res:?}");
     assert!(!cp.is_stored());
-    assert_eq!(resumes_at(&*s, "cp-failed", sub).await, 0, "the position did not move");
+    assert_eq!(resumes_at(&s, "cp-failed", sub).await, 0, "the position did not move");
 }
 
 /// A checkpoint of another log is not this store's to store: the write commits,
 /// the checkpoint stays unstored for its consumer to commit.
-pub async fn foreign_checkpoints_are_left<S: CheckpointStore + ?Sized>(s: Arc<S>) {
-    let (sub, cp) = three_read(&*s, "cp-foreign").await;
+pub async fn foreign_checkpoints_are_left(s: Ports) {
+    let (sub, cp) = three_read(&s, "cp-foreign").await;
     let foreign = Checkpoint::new(u64::MAX, cp.group.clone(), cp.position.clone());
-    s.commit(Change { events: vec![event(UserId::new(), 99)], checkpoint: Some(foreign.clone()), ..Change::default() })
+    s.tasks
+        .commit(Change {
+            events: vec![event(UserId::new(), 99)],
+            checkpoint: Some(foreign.clone()),
+            ..Change::default()
+        })
         .await
         .expect("commit");
     assert!(!foreign.is_stored());
-    assert_eq!(resumes_at(&*s, "cp-foreign", sub).await, 0, "the position did not move");
+    assert_eq!(resumes_at(&s, "cp-foreign", sub).await, 0, "the position did not move");
 }

@@ -2,36 +2,16 @@
 //! client) counted atomically, checkpoints of verified audit chains, and the
 //! per-user daily LLM budget.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::domain::UserId;
-use crate::ports::{AuditCheckpoint, AuditCheckpoints, LlmBudget, LoginAttempts};
-
-/// The limit ports of one store under test.
-#[derive(Clone)]
-pub struct LimitPorts {
-    pub logins: Arc<dyn LoginAttempts>,
-    pub checkpoints: Arc<dyn AuditCheckpoints>,
-    pub budget: Arc<dyn LlmBudget>,
-}
-
-impl LimitPorts {
-    /// All three ports from one store value.
-    pub fn of<S>(store: Arc<S>) -> Self
-    where
-        S: LoginAttempts + AuditCheckpoints + LlmBudget + 'static,
-    {
-        Self { logins: store.clone(), checkpoints: store.clone(), budget: store }
-    }
-}
+use crate::ports::{AuditCheckpoint, Ports};
 
 /// Gives the ports of a fresh, empty store (one fixture per contract).
 #[async_trait]
 pub trait LimitFixture: Send + Sync {
-    async fn open(&self) -> LimitPorts;
+    async fn open(&self) -> Ports;
 }
 
 /// Runs every contract of this module, each on a fresh fixture from `make`.
@@ -56,30 +36,34 @@ pub async fn login_attempts(f: &dyn LimitFixture) {
     let p = f.open().await;
     let (t0, window, s) = (t0(), Duration::minutes(15), Duration::seconds);
     for n in 1..=3u64 {
-        let w = p.logins.count_attempt("ada@example.com", "10.0.0.1", t0 + s(n as i64), window).await.expect("count");
+        let w = p
+            .login_attempts
+            .count_attempt("ada@example.com", "10.0.0.1", t0 + s(n as i64), window)
+            .await
+            .expect("count");
         assert_eq!((w.attempts, w.started), (n, t0 + s(1)), "attempt {n} of one window");
     }
-    let other = p.logins.count_attempt("ada@example.com", "10.0.0.2", t0 + s(5), window).await.expect("count");
+    let other = p.login_attempts.count_attempt("ada@example.com", "10.0.0.2", t0 + s(5), window).await.expect("count");
     assert_eq!(other.attempts, 1, "another client address has its own window");
-    let bob = p.logins.count_attempt("bob@example.com", "10.0.0.1", t0 + s(5), window).await.expect("count");
+    let bob = p.login_attempts.count_attempt("bob@example.com", "10.0.0.1", t0 + s(5), window).await.expect("count");
     assert_eq!(bob.attempts, 1, "another account has its own window");
 
     let later = t0 + s(1) + window;
-    let w = p.logins.count_attempt("ada@example.com", "10.0.0.1", later, window).await.expect("count");
+    let w = p.login_attempts.count_attempt("ada@example.com", "10.0.0.1", later, window).await.expect("count");
     assert_eq!((w.attempts, w.started), (1, later), "a window that has passed starts over");
 
-    p.logins.clear("ada@example.com", "10.0.0.1").await.expect("clear");
-    let w = p.logins.count_attempt("ada@example.com", "10.0.0.1", later + s(1), window).await.expect("count");
+    p.login_attempts.clear("ada@example.com", "10.0.0.1").await.expect("clear");
+    let w = p.login_attempts.count_attempt("ada@example.com", "10.0.0.1", later + s(1), window).await.expect("count");
     assert_eq!(w.attempts, 1, "cleared");
-    let w = p.logins.count_attempt("ada@example.com", "10.0.0.2", t0 + s(6), window).await.expect("count");
+    let w = p.login_attempts.count_attempt("ada@example.com", "10.0.0.2", t0 + s(6), window).await.expect("count");
     assert_eq!(w.attempts, 2, "clearing one pair leaves the others");
 
     // ada/10.0.0.2 and bob began at t0+5s; ada/10.0.0.1 at later+1s.
-    let pruned = p.logins.prune(t0 + s(5)).await.expect("prune");
+    let pruned = p.login_attempts.prune(t0 + s(5)).await.expect("prune");
     assert_eq!(pruned, 2, "windows that began at or before the instant are pruned");
-    let w = p.logins.count_attempt("bob@example.com", "10.0.0.1", t0 + s(7), window).await.expect("count");
+    let w = p.login_attempts.count_attempt("bob@example.com", "10.0.0.1", t0 + s(7), window).await.expect("count");
     assert_eq!(w.attempts, 1, "a pruned window is gone");
-    let w = p.logins.count_attempt("ada@example.com", "10.0.0.1", later + s(2), window).await.expect("count");
+    let w = p.login_attempts.count_attempt("ada@example.com", "10.0.0.1", later + s(2), window).await.expect("count");
     assert_eq!(w.attempts, 2, "a recent window survives pruning");
 }
 
@@ -90,7 +74,7 @@ pub async fn concurrent_attempts_are_counted_once_each(f: &dyn LimitFixture) {
     let n = 24u64;
     let handles: Vec<_> = (0..n)
         .map(|_| {
-            let logins = p.logins.clone();
+            let logins = p.login_attempts.clone();
             tokio::spawn(async move {
                 logins.count_attempt("ada@example.com", "10.0.0.9", t0(), Duration::minutes(15)).await.expect("count")
             })
@@ -127,7 +111,7 @@ pub async fn llm_budget(f: &dyn LimitFixture) {
     let day = NaiveDate::from_ymd_opt(2026, 11, 26).expect("a date");
     let handles: Vec<_> = (0..8)
         .map(|_| {
-            let budget = p.budget.clone();
+            let budget = p.llm_budget.clone();
             tokio::spawn(async move { budget.take_call(a, day, 5).await.expect("take") })
         })
         .collect();
@@ -136,9 +120,9 @@ pub async fn llm_budget(f: &dyn LimitFixture) {
         granted += usize::from(h.await.expect("join"));
     }
     assert_eq!(granted, 5, "exactly the budget is granted to parallel calls");
-    assert!(!p.budget.take_call(a, day, 5).await.expect("take"), "spent");
-    assert!(p.budget.take_call(b, day, 5).await.expect("take"), "another user has their own budget");
+    assert!(!p.llm_budget.take_call(a, day, 5).await.expect("take"), "spent");
+    assert!(p.llm_budget.take_call(b, day, 5).await.expect("take"), "another user has their own budget");
     let tomorrow = day.succ_opt().expect("a date");
-    assert!(p.budget.take_call(a, tomorrow, 5).await.expect("take"), "a new day, a new budget");
-    assert!(!p.budget.take_call(a, day, 0).await.expect("take"), "a budget of 0 grants nothing");
+    assert!(p.llm_budget.take_call(a, tomorrow, 5).await.expect("take"), "a new day, a new budget");
+    assert!(!p.llm_budget.take_call(a, day, 0).await.expect("take"), "a budget of 0 grants nothing");
 }

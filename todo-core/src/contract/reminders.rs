@@ -7,43 +7,21 @@
 //! leases and gives up.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{EventId, Notification, Status, Task, TaskId, TaskTitle, UserId};
 use crate::events::{CloudEvent, EventFactory, EventType, ReminderData, ReminderDueData, Topic};
-use crate::ports::{Change, EventLog, Record, ReminderStore, TaskRepository, TaskWrite, WebhookTarget};
+use crate::ports::{Change, Ports, Record, TaskWrite, WebhookTarget};
 
 /// The source of the reminder events the contracts make.
 const SOURCE: &str = "/contract/notification";
 
-/// The ports of one store under test: the schedule, and the task table and event
-/// log it shares.
-#[derive(Clone)]
-pub struct ReminderPorts {
-    pub reminders: Arc<dyn ReminderStore>,
-    /// The tasks the firing guard reads.
-    pub tasks: Arc<dyn TaskRepository>,
-    /// The log `todo.reminder.due.v1` events are appended to.
-    pub log: Arc<dyn EventLog>,
-}
-
-impl ReminderPorts {
-    /// All three ports from one store value.
-    pub fn of<S>(store: Arc<S>) -> Self
-    where
-        S: ReminderStore + TaskRepository + EventLog + 'static,
-    {
-        Self { reminders: store.clone(), tasks: store.clone(), log: store }
-    }
-}
-
 /// Gives the ports of a fresh, empty store (one fixture per contract).
 #[async_trait]
 pub trait ReminderFixture: Send + Sync {
-    async fn open(&self) -> ReminderPorts;
+    async fn open(&self) -> Ports;
 }
 
 /// Runs every contract of this module, each on a fresh fixture from `make`.
@@ -97,12 +75,12 @@ fn reminder(t: &Task) -> ReminderData {
     }
 }
 
-async fn insert(p: &ReminderPorts, t: &Task) {
+async fn insert(p: &Ports, t: &Task) {
     p.tasks.commit(Change { writes: vec![TaskWrite::Insert(t.clone())], ..Change::default() }).await.expect("insert");
 }
 
 /// Stores `after` over `before` (one version later).
-async fn update(p: &ReminderPorts, before: &Task, after: &Task) {
+async fn update(p: &Ports, before: &Task, after: &Task) {
     let write = TaskWrite::Update { task: after.clone(), expected_version: before.version };
     p.tasks.commit(Change { writes: vec![write], ..Change::default() }).await.expect("update");
 }
@@ -117,14 +95,14 @@ fn next_version(t: &Task, f: impl FnOnce(&mut Task)) -> Task {
 }
 
 /// A task with a reminder, stored and scheduled.
-async fn scheduled(p: &ReminderPorts, user: UserId, title: &str, remind_at: DateTime<Utc>) -> Task {
+async fn scheduled(p: &Ports, user: UserId, title: &str, remind_at: DateTime<Utc>) -> Task {
     let t = task(user, title, remind_at);
     insert(p, &t).await;
     p.reminders.upsert(&reminder(&t)).await.expect("upsert");
     t
 }
 
-async fn fire(p: &ReminderPorts, now: DateTime<Utc>) -> Vec<Notification> {
+async fn fire(p: &Ports, now: DateTime<Utc>) -> Vec<Notification> {
     p.reminders.fire_due(now, 100, &factory(), None).await.expect("fire_due")
 }
 
@@ -134,13 +112,13 @@ fn task_ids(ns: &[Notification]) -> Vec<TaskId> {
 
 /// Every `todo.reminder.due.v1` record in the store's log so far, in log order: read
 /// up to a sentinel committed now.
-async fn due_records(p: &ReminderPorts) -> Vec<Record> {
+async fn due_records(p: &Ports) -> Vec<Record> {
     let records = super::records_so_far(&*p.tasks, &*p.log, &[Topic::TaskUpdates], SOURCE, t0()).await;
     records.into_iter().filter(|rec| rec.header("ce_type") == Some(EventType::ReminderDue.as_str())).collect()
 }
 
 /// Asserts that `record` is the `todo.reminder.due.v1` event of `n` and returns it.
-fn assert_due_event(p: &ReminderPorts, record: &Record, n: &Notification) -> CloudEvent {
+fn assert_due_event(p: &Ports, record: &Record, n: &Notification) -> CloudEvent {
     assert_eq!(record.topic, p.log.topic_names().name(Topic::TaskUpdates), "on task-updates");
     assert_eq!(record.key, Some(n.user_id.to_string()), "keyed by user");
     assert_eq!(record.header("ce_type"), Some(EventType::ReminderDue.as_str()));

@@ -4,7 +4,6 @@
 //! listings equal to [`TaskQuery::apply`] page by page.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -18,43 +17,12 @@ use crate::domain::{
     TaskTitle, Timezone, User, UserId,
 };
 use crate::events::{EventFactory, OutboxEvent, TaskChange, Topic};
-use crate::ports::{
-    Change, ChatTurn, ConversationStore, EventLog, LoginAttempts, ProcessedKey, Record, TaskRepository, TaskWrite,
-    UserRepository,
-};
-
-/// The ports of one store under test.
-#[derive(Clone)]
-pub struct Repos {
-    pub tasks: Arc<dyn TaskRepository>,
-    pub users: Arc<dyn UserRepository>,
-    pub logins: Arc<dyn LoginAttempts>,
-    /// The log the outbox appends to (the store's own event log).
-    pub log: Arc<dyn EventLog>,
-    /// Where chat turns committed with a change are read back.
-    pub conversations: Arc<dyn ConversationStore>,
-}
-
-impl Repos {
-    /// All the ports from one store value.
-    pub fn of<S>(store: Arc<S>) -> Self
-    where
-        S: TaskRepository + UserRepository + LoginAttempts + EventLog + ConversationStore + 'static,
-    {
-        Self {
-            tasks: store.clone(),
-            users: store.clone(),
-            logins: store.clone(),
-            conversations: store.clone(),
-            log: store,
-        }
-    }
-}
+use crate::ports::{Change, ChatTurn, Ports, ProcessedKey, Record, TaskWrite};
 
 /// Gives the ports of a fresh, empty store (one fixture per contract).
 #[async_trait]
 pub trait RepoFixture: Send + Sync {
-    async fn open(&self) -> Repos;
+    async fn open(&self) -> Ports;
 }
 
 /// Runs every contract of this module, each on a fresh fixture from `make`.
@@ -122,12 +90,12 @@ fn update(before: &Task, after: &Task) -> Change {
 
 /// Every record the store's log holds (all three topics), up to a sentinel
 /// committed now: what earlier commits appended, in log order.
-async fn log_so_far(r: &Repos) -> Vec<Record> {
+async fn log_so_far(r: &Ports) -> Vec<Record> {
     super::records_so_far(&*r.tasks, &*r.log, &Topic::ALL, "/contract", base_now()).await
 }
 
 /// Asserts that `records` are exactly the outbox records of `events`, in order.
-fn assert_records(r: &Repos, records: &[Record], events: &[OutboxEvent], what: &str) {
+fn assert_records(r: &Ports, records: &[Record], events: &[OutboxEvent], what: &str) {
     let got: Vec<_> =
         records.iter().map(|r| (r.topic.clone(), r.key.clone(), r.payload.clone(), r.headers.clone())).collect();
     let want: Vec<_> = events

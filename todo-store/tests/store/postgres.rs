@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use todo_core::contract::event_log::{self, LogFixture};
-use todo_core::contract::task_repo::{self, RepoFixture, Repos};
+use todo_core::contract::task_repo::{self, RepoFixture};
 use todo_core::domain::{TaskId, UserId};
 use todo_core::events::{CloudEvent, EventFactory, EventType, Topic};
-use todo_core::ports::{EventLog, StartFrom, WebhookTarget};
+use todo_core::ports::{EventLog, Ports, StartFrom, WebhookTarget};
 use todo_core::service::audit::AuditService;
 use todo_store::{PostgresStore, StoreError, StoreKind, StoreOptions};
 
@@ -37,11 +37,11 @@ impl LogFixture for PgFixture {
 
 #[async_trait]
 impl RepoFixture for PgFixture {
-    async fn open(&self) -> Repos {
+    async fn open(&self) -> Ports {
         let store = todo_store::connect(&self.0.url).await.expect("connect");
         assert_eq!(store.kind(), StoreKind::Postgres);
         store.migrate().await.expect("migrate");
-        Repos::of(Arc::new(store.as_postgres().expect("a PostgreSQL store").clone()))
+        Ports::from_one(Arc::new(store.as_postgres().expect("a PostgreSQL store").clone()))
     }
 }
 

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use todo_core::contract::event_log::{self, LogFixture};
-use todo_core::contract::task_repo::{self, RepoFixture, Repos};
+use todo_core::contract::task_repo::{self, RepoFixture};
 use todo_core::domain::{Email, TaskTitle, Timezone, User, UserId};
 use todo_core::events::{CloudEvent, EventFactory, EventType, Topic};
-use todo_core::ports::{EventLog, StartFrom, SystemClock, TaskRepository, UserRepository};
+use todo_core::ports::{EventLog, Ports, StartFrom, SystemClock, TaskRepository, UserRepository};
 use todo_core::service::{NewTask, TaskService};
 use todo_store::{SqliteStore, StoreKind, StoreOptions};
 
@@ -47,8 +47,8 @@ impl LogFixture for SqliteFile {
 
 #[async_trait]
 impl RepoFixture for SqliteFile {
-    async fn open(&self) -> Repos {
-        Repos::of(Arc::new(open(&self.path).await))
+    async fn open(&self) -> Ports {
+        Ports::from_one(Arc::new(open(&self.path).await))
     }
 }
 
@@ -56,11 +56,11 @@ struct SqliteMemory;
 
 #[async_trait]
 impl RepoFixture for SqliteMemory {
-    async fn open(&self) -> Repos {
+    async fn open(&self) -> Ports {
         let store = todo_store::connect("sqlite::memory:").await.expect("connect");
         assert_eq!(store.kind(), StoreKind::Sqlite);
         store.migrate().await.expect("migrate");
-        Repos::of(Arc::new(store.as_sqlite().expect("a SQLite store").clone()))
+        Ports::from_one(Arc::new(store.as_sqlite().expect("a SQLite store").clone()))
     }
 }
 

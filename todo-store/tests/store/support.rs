@@ -9,12 +9,12 @@ use chrono::{DateTime, Utc};
 use todo_core::contract::audit::{self, AuditFixture};
 use todo_core::contract::checkpoint;
 use todo_core::contract::conversations::{self, ConversationFixture};
-use todo_core::contract::credentials::{self, CredentialFixture, CredentialPorts};
-use todo_core::contract::limits::{self, LimitFixture, LimitPorts};
-use todo_core::contract::reminders::{self, ReminderFixture, ReminderPorts};
+use todo_core::contract::credentials::{self, CredentialFixture};
+use todo_core::contract::limits::{self, LimitFixture};
+use todo_core::contract::reminders::{self, ReminderFixture};
 use todo_core::domain::{Task, TaskId, UserId};
 use todo_core::events::{CloudEvent, EventFactory, EventType, ReminderData, Topic};
-use todo_core::ports::{AuditStore, Change, ConversationStore, EventLog, StartFrom, TaskWrite};
+use todo_core::ports::{AuditStore, Change, ConversationStore, EventLog, Ports, StartFrom, TaskWrite};
 
 pub use todo_store::testing::{PgDb, TempDir};
 
@@ -154,19 +154,15 @@ where
 
 #[async_trait]
 impl CredentialFixture for StoreFixture {
-    async fn open(&self) -> CredentialPorts {
-        CredentialPorts { tokens: self.store.api_tokens(), feeds: self.store.calendar_feeds() }
+    async fn open(&self) -> Ports {
+        self.store.ports()
     }
 }
 
 #[async_trait]
 impl LimitFixture for StoreFixture {
-    async fn open(&self) -> LimitPorts {
-        LimitPorts {
-            logins: self.store.login_attempts(),
-            checkpoints: self.store.audit_checkpoints(),
-            budget: self.store.llm_budget(),
-        }
+    async fn open(&self) -> Ports {
+        self.store.ports()
     }
 }
 
@@ -184,8 +180,8 @@ impl AuditFixture for StoreFixture {
 
 #[async_trait]
 impl ReminderFixture for StoreFixture {
-    async fn open(&self) -> ReminderPorts {
-        ReminderPorts { reminders: self.store.reminders(), tasks: self.store.tasks(), log: self.store.event_log() }
+    async fn open(&self) -> Ports {
+        self.store.ports()
     }
 }
 

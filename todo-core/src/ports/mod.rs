@@ -3,6 +3,10 @@
 //! todo-kafka (Kafka) and bins (clock, HTTP); in-memory ones in
 //! [`crate::memory`] behind the `test-util` feature.
 
+mod bundle;
+
+pub use bundle::{AllPorts, Ports};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::Notify;
 
 use crate::domain::audit::{GENESIS_HASH, canonical_json, chain_hash};
+use crate::domain::reminder::{self, TaskNow};
 use crate::domain::{
     AuditEntry, AuditPage, AuditQuery, Conversation, ConversationId, Email, EventId, FilterId, Message, Notification,
     SavedFilter, Task, TaskId, TaskPage, TaskQuery, User, UserId, WebhookDelivery,
@@ -672,17 +673,15 @@ impl ReminderStore for MemoryStore {
         due.truncate(limit as usize);
         let mut fired = Vec::new();
         for r in due {
-            let stands = st
-                .tasks
-                .get(&r.task_id)
-                .is_some_and(|t| t.user_id == r.user_id && t.is_pending() && t.remind_at == Some(r.remind_at));
+            let task = st.tasks.get(&r.task_id).map(TaskNow::from);
+            let stands = reminder::stands(r.user_id, r.remind_at, task);
             if let Some(s) = st.reminders.get_mut(&r.task_id) {
                 s.state = if stands { ReminderState::Fired } else { ReminderState::Cancelled };
             }
             if !stands {
                 continue;
             }
-            let (ev, n) = crate::service::notification::fire(events, &r, now);
+            let (ev, n) = events.fire_reminder(&r, now);
             if let Some(w) = webhook {
                 let delivery = WebhookDelivery {
                     id: n.id,

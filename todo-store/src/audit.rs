@@ -8,14 +8,15 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use todo_core::domain::audit::{GENESIS_HASH, canonical_json, chain_hash};
 use todo_core::domain::{AuditEntry, AuditPage, AuditQuery, EventId, TaskId, UserId};
 use todo_core::events::{CloudEvent, EventType};
-use todo_core::ports::{Checkpoint, truncate_micros};
+use todo_core::ports::{AuditStore, Checkpoint, truncate_micros};
 
-use crate::engine::{Backend, Engine};
+use crate::backend::{Backend, SqlStore};
 use crate::error::{Result, StoreError};
 use crate::rows::RowExt;
 use crate::sql::{Arg, Dialect, Exec, Stmt};
@@ -25,30 +26,33 @@ use crate::writer::Lane;
 const AUDIT_COLUMNS: &str =
     "user_id, seq, event_id, event_type, task_id, occurred_at, recorded_at, event, prev_hash, hash";
 
-impl<B: Backend> Engine<B> {
-    /// Appends `event` to its user's chain (see `todo_core::ports::AuditStore::append`).
-    pub async fn audit_append(&self, event: &CloudEvent, recorded_at: DateTime<Utc>) -> Result<AuditEntry> {
+#[async_trait]
+impl<B: Backend> AuditStore for SqlStore<B> {
+    /// Appends `event` to its user's chain.
+    async fn append(&self, event: &CloudEvent, recorded_at: DateTime<Utc>) -> todo_core::Result<AuditEntry> {
         let json = serde_json::to_value(event).map_err(|e| StoreError::Internal(format!("event to JSON: {e}")))?;
-        let dialect = self.backend.dialect();
+        let dialect = self.backend().dialect();
         let work = Arc::new((event.clone(), json, truncate_micros(recorded_at)));
-        self.write(Lane::Background, false, move |c| {
-            let work = work.clone();
-            Box::pin(async move {
-                let (event, json, recorded_at) = &*work;
-                append_entry(c, dialect, event, json.clone(), *recorded_at).await
+        let entry = self
+            .write(Lane::Background, false, move |c| {
+                let work = work.clone();
+                Box::pin(async move {
+                    let (event, json, recorded_at) = &*work;
+                    append_entry(c, dialect, event, json.clone(), *recorded_at).await
+                })
             })
-        })
-        .await
+            .await?;
+        Ok(entry)
     }
 
     /// Appends `events` to their users' chains in one transaction with
     /// `checkpoint`, skipping events recorded before; returns how many it appended.
-    pub async fn audit_append_batch(
+    async fn append_batch(
         &self,
         events: &[CloudEvent],
         recorded_at: DateTime<Utc>,
         checkpoint: Option<&Checkpoint>,
-    ) -> Result<usize> {
+    ) -> todo_core::Result<usize> {
         // Per user, in batch order; users in id order, so that two writers lock
         // chains in the same order (PostgreSQL) and never deadlock.
         let mut chains: BTreeMap<UserId, Vec<(CloudEvent, Value)>> = BTreeMap::new();
@@ -60,7 +64,7 @@ impl<B: Backend> Engine<B> {
         if chains.is_empty() && checkpoint.is_none() {
             return Ok(0);
         }
-        let dialect = self.backend.dialect();
+        let dialect = self.backend().dialect();
         let work = Arc::new((chains, truncate_micros(recorded_at), checkpoint.as_ref().map(|(_, s)| s.clone())));
         let appended = self
             .write(Lane::Background, false, move |c| {
@@ -85,7 +89,7 @@ impl<B: Backend> Engine<B> {
     }
 
     /// One page of a user's entries, newest first.
-    pub async fn audit_list(&self, q: &AuditQuery) -> Result<AuditPage> {
+    async fn list(&self, q: &AuditQuery) -> todo_core::Result<AuditPage> {
         let mut s = Stmt::new(
             format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE user_id = $1"),
             vec![Arg::Uuid(q.user_id.as_uuid())],
@@ -104,7 +108,7 @@ impl<B: Backend> Engine<B> {
         }
         let limit = s.bind(Arg::Int(i64::from(q.limit) + 1));
         s.push(&format!(" ORDER BY seq DESC LIMIT {limit}"));
-        let rows = self.backend.connection().await?.rows(&s).await?;
+        let rows = self.backend().connection().await?.rows(&s).await?;
         let mut items = rows.iter().map(read_entry).collect::<Result<Vec<_>>>()?;
         let more = items.len() > q.limit as usize;
         items.truncate(q.limit as usize);
@@ -113,23 +117,33 @@ impl<B: Backend> Engine<B> {
     }
 
     /// A user's entries with `seq > after_seq` in chain order, at most `limit`.
-    pub async fn audit_chain(&self, user_id: UserId, after_seq: i64, limit: u32) -> Result<Vec<AuditEntry>> {
+    async fn chain(&self, user_id: UserId, after_seq: i64, limit: u32) -> todo_core::Result<Vec<AuditEntry>> {
         let s = Stmt::new(
             format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
             vec![Arg::Uuid(user_id.as_uuid()), Arg::Int(after_seq), Arg::Int(i64::from(limit))],
         );
-        let rows = self.backend.connection().await?.rows(&s).await?;
-        rows.iter().map(read_entry).collect()
+        let rows = self.backend().connection().await?.rows(&s).await?;
+        Ok(rows.iter().map(read_entry).collect::<Result<_>>()?)
     }
+}
 
-    /// Replaces the stored event text of entry `seq` of `user_id` behind the
-    /// append-only guard's back; returns the number of rows changed (0 or 1).
-    pub async fn tamper_audit_event(&self, user_id: UserId, seq: i64, event_text: &str) -> Result<u64> {
+#[cfg(feature = "test-util")]
+impl<B: Backend> SqlStore<B> {
+    /// Overwrites the stored event text of entry `seq` of `user_id` with
+    /// `event_json` (any text), going around the append-only guard, and returns
+    /// how many rows changed (0 or 1). Only for tests that show tampering is
+    /// detected: PostgreSQL disables the `audit_log_append_only` trigger with
+    /// `ALTER TABLE ... DISABLE TRIGGER` inside the tampering transaction (the
+    /// table's owner may; the ALTER's lock keeps every other session out until the
+    /// trigger is enabled again in the same transaction); SQLite drops the two
+    /// triggers and re-creates them from their stored definitions, also in one
+    /// transaction.
+    pub async fn tamper_audit_event(&self, user_id: UserId, seq: i64, event_json: &str) -> todo_core::Result<u64> {
         let s = Stmt::new(
             "UPDATE audit_log SET event = $1 WHERE user_id = $2 AND seq = $3",
-            vec![Arg::Text(event_text.to_owned()), Arg::Uuid(user_id.as_uuid()), Arg::Int(seq)],
+            vec![Arg::Text(event_json.to_owned()), Arg::Uuid(user_id.as_uuid()), Arg::Int(seq)],
         );
-        self.backend.run_unguarded(s).await
+        Ok(self.run_unguarded(s).await?)
     }
 }
 
@@ -293,67 +307,3 @@ fn read_entry(row: &impl RowExt) -> Result<AuditEntry> {
         hash: row.text("hash")?,
     })
 }
-
-/// Implements `AuditStore` for a store with a field `engine: Arc<Engine<_>>`, and
-/// its tamper hook for tests.
-macro_rules! impl_audit_store {
-    ($store:ty) => {
-        impl $store {
-            /// Overwrites the stored event text of entry `seq` of `user_id` with
-            /// `event_json` (any text), going around the append-only guard, and
-            /// returns how many rows changed. Only for tests that show tampering is
-            /// detected: PostgreSQL disables the `audit_log_append_only` trigger with
-            /// `ALTER TABLE ... DISABLE TRIGGER` inside the tampering transaction (the
-            /// table's owner may; the ALTER's lock keeps every other session out until
-            /// the trigger is enabled again in the same transaction); SQLite drops the
-            /// two triggers and re-creates them from their stored definitions, also in
-            /// one transaction.
-            #[doc(hidden)]
-            pub async fn tamper_audit_event(
-                &self,
-                user_id: ::todo_core::domain::UserId,
-                seq: i64,
-                event_json: &str,
-            ) -> ::todo_core::Result<u64> {
-                Ok(self.engine.tamper_audit_event(user_id, seq, event_json).await?)
-            }
-        }
-
-        #[::async_trait::async_trait]
-        impl ::todo_core::ports::AuditStore for $store {
-            async fn append(
-                &self,
-                event: &::todo_core::events::CloudEvent,
-                recorded_at: ::chrono::DateTime<::chrono::Utc>,
-            ) -> ::todo_core::Result<::todo_core::domain::AuditEntry> {
-                Ok(self.engine.audit_append(event, recorded_at).await?)
-            }
-
-            async fn append_batch(
-                &self,
-                events: &[::todo_core::events::CloudEvent],
-                recorded_at: ::chrono::DateTime<::chrono::Utc>,
-                checkpoint: Option<&::todo_core::ports::Checkpoint>,
-            ) -> ::todo_core::Result<usize> {
-                Ok(self.engine.audit_append_batch(events, recorded_at, checkpoint).await?)
-            }
-
-            async fn list(
-                &self,
-                query: &::todo_core::domain::AuditQuery,
-            ) -> ::todo_core::Result<::todo_core::domain::AuditPage> {
-                Ok(self.engine.audit_list(query).await?)
-            }
-
-            async fn chain(
-                &self,
-                user_id: ::todo_core::domain::UserId,
-                after_seq: i64,
-                limit: u32,
-            ) -> ::todo_core::Result<Vec<::todo_core::domain::AuditEntry>> {
-                Ok(self.engine.audit_chain(user_id, after_seq, limit).await?)
-            }
-        }
-    };
-}
-pub(crate) use impl_audit_store;

@@ -2,27 +2,30 @@
 //! resumes after the last entry it verified instead of re-hashing the whole chain.
 //! The append path (`audit.rs`) never touches this table.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use todo_core::domain::UserId;
-use todo_core::ports::{AuditCheckpoint, truncate_micros};
+use todo_core::ports::{AuditCheckpoint, AuditCheckpoints, truncate_micros};
 
-use crate::engine::{Backend, Engine, write_one};
-use crate::error::Result;
+use crate::backend::{Backend, SqlStore};
 use crate::rows::RowExt;
 use crate::sql::{Arg, Exec, Stmt};
 use crate::writer::Lane;
 
-impl<B: Backend> Engine<B> {
-    /// `user_id`'s checkpoint.
-    pub async fn audit_checkpoint(&self, user_id: UserId) -> Result<Option<AuditCheckpoint>> {
+#[async_trait]
+impl<B: Backend> AuditCheckpoints for SqlStore<B> {
+    async fn checkpoint(&self, user_id: UserId) -> todo_core::Result<Option<AuditCheckpoint>> {
         let stmt =
             Stmt::new("SELECT seq, hash FROM audit_checkpoints WHERE user_id = $1", vec![Arg::Uuid(user_id.as_uuid())]);
-        let row = self.backend.connection().await?.row(&stmt).await?;
-        row.map(|r| Ok(AuditCheckpoint { seq: r.int("seq")?, hash: r.text("hash")? })).transpose()
+        let row = self.backend().connection().await?.row(&stmt).await?;
+        let read = |r: &<B::Connection as Exec>::Row| -> crate::Result<AuditCheckpoint> {
+            Ok(AuditCheckpoint { seq: r.int("seq")?, hash: r.text("hash")? })
+        };
+        Ok(row.as_ref().map(read).transpose()?)
     }
 
     /// Stores `cp` unless a checkpoint further along is stored.
-    pub async fn save_audit_checkpoint(&self, user_id: UserId, cp: &AuditCheckpoint, at: DateTime<Utc>) -> Result<()> {
+    async fn save_checkpoint(&self, user_id: UserId, cp: &AuditCheckpoint, at: DateTime<Utc>) -> todo_core::Result<()> {
         let stmt = Stmt::new(
             "INSERT INTO audit_checkpoints (user_id, seq, hash, verified_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
@@ -34,31 +37,7 @@ impl<B: Backend> Engine<B> {
                 Arg::Time(truncate_micros(at)),
             ],
         );
-        write_one(&self.backend, Lane::Background, stmt).await.map(drop)
+        self.write_one(Lane::Background, stmt).await?;
+        Ok(())
     }
 }
-
-/// Implements `AuditCheckpoints` for a store with a field `engine: Arc<Engine<_>>`.
-macro_rules! impl_audit_checkpoints {
-    ($store:ty) => {
-        #[::async_trait::async_trait]
-        impl ::todo_core::ports::AuditCheckpoints for $store {
-            async fn checkpoint(
-                &self,
-                user_id: ::todo_core::domain::UserId,
-            ) -> ::todo_core::Result<Option<::todo_core::ports::AuditCheckpoint>> {
-                Ok(self.engine.audit_checkpoint(user_id).await?)
-            }
-
-            async fn save_checkpoint(
-                &self,
-                user_id: ::todo_core::domain::UserId,
-                checkpoint: &::todo_core::ports::AuditCheckpoint,
-                at: ::chrono::DateTime<::chrono::Utc>,
-            ) -> ::todo_core::Result<()> {
-                Ok(self.engine.save_audit_checkpoint(user_id, checkpoint, at).await?)
-            }
-        }
-    };
-}
-pub(crate) use impl_audit_checkpoints;

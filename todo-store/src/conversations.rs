@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use todo_core::domain::{Action, Conversation, ConversationId, Message, Role, TaskId, UserId};
-use todo_core::ports::{ChatTurn, truncate_micros};
+use todo_core::ports::{ChatTurn, ConversationStore, truncate_micros};
 
-use crate::engine::{Backend, Engine, write_one};
+use crate::backend::{Backend, SqlStore};
 use crate::error::{Result, StoreError};
 use crate::rows::RowExt;
 use crate::sql::{Arg, Dialect, Exec, Stmt};
@@ -17,56 +18,58 @@ const CONVERSATION_COLUMNS: &str = "id, user_id, created_at, updated_at, last_li
 /// The columns [`read_message`] reads.
 const MESSAGE_COLUMNS: &str = "conversation_id, seq, role, content, actions, created_at";
 
-impl<B: Backend> Engine<B> {
+#[async_trait]
+impl<B: Backend> ConversationStore for SqlStore<B> {
     /// Stores a new conversation; [`StoreError::Conflict`] if its id exists.
-    pub async fn create_conversation(&self, c: &Conversation) -> Result<()> {
-        let s = insert(c);
-        write_one(&self.backend, Lane::Foreground, s)
+    async fn create(&self, c: &Conversation) -> todo_core::Result<()> {
+        self.write_one(Lane::Foreground, insert(c))
             .await
-            .map_err(|e| e.on_unique(|_| StoreError::Conflict(format!("conversation {} exists", c.id))))
-            .map(drop)
+            .map_err(|e| e.on_unique(|_| StoreError::Conflict(format!("conversation {} exists", c.id))))?;
+        Ok(())
     }
 
     /// The conversation if it exists and belongs to `user_id`.
-    pub async fn conversation(&self, user_id: UserId, id: ConversationId) -> Result<Option<Conversation>> {
+    async fn get(&self, user_id: UserId, id: ConversationId) -> todo_core::Result<Option<Conversation>> {
         let s = Stmt::new(
             format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 AND user_id = $2"),
             vec![Arg::Uuid(id.0), Arg::Uuid(user_id.as_uuid())],
         );
-        let row = self.backend.connection().await?.row(&s).await?;
-        row.map(|r| read_conversation(&r)).transpose()
+        let row = self.backend().connection().await?.row(&s).await?;
+        Ok(row.map(|r| read_conversation(&r)).transpose()?)
     }
 
     /// Saves `last_listing`, `context`, `updated_at` and `version` of the user's conversation `c.id`.
-    pub async fn save_conversation(&self, c: &Conversation) -> Result<()> {
-        match write_one(&self.backend, Lane::Foreground, save(c)).await? {
-            0 => Err(StoreError::NotFound("conversation")),
+    async fn save(&self, c: &Conversation) -> todo_core::Result<()> {
+        match self.write_one(Lane::Foreground, save(c)).await? {
+            0 => Err(StoreError::NotFound("conversation").into()),
             _ => Ok(()),
         }
     }
 
     /// Appends `m` to the user's conversation with the next `seq`.
-    pub async fn append_message(&self, user_id: UserId, m: &Message) -> Result<Message> {
-        let dialect = self.backend.dialect();
+    async fn append(&self, user_id: UserId, m: &Message) -> todo_core::Result<Message> {
+        let dialect = self.backend().dialect();
         let m = Arc::new(m.clone());
-        self.write(Lane::Foreground, false, move |c| {
-            let m = m.clone();
-            Box::pin(async move { append(c, dialect, user_id, &m).await })
-        })
-        .await
+        let appended = self
+            .write(Lane::Foreground, false, move |c| {
+                let m = m.clone();
+                Box::pin(async move { append(c, dialect, user_id, &m).await })
+            })
+            .await?;
+        Ok(appended)
     }
 
     /// Messages of the user's conversation with `seq > after_seq`, oldest first.
-    pub async fn messages(
+    async fn messages(
         &self,
         user_id: UserId,
         id: ConversationId,
         after_seq: i64,
         limit: u32,
-    ) -> Result<Vec<Message>> {
-        let mut conn = self.backend.connection().await?;
+    ) -> todo_core::Result<Vec<Message>> {
+        let mut conn = self.backend().connection().await?;
         if !owns(&mut *conn, "", user_id, id).await? {
-            return Err(StoreError::NotFound("conversation"));
+            return Err(StoreError::NotFound("conversation").into());
         }
         let s = Stmt::new(
             format!(
@@ -75,7 +78,7 @@ impl<B: Backend> Engine<B> {
             vec![Arg::Uuid(id.0), Arg::Int(after_seq), Arg::Int(i64::from(limit))],
         );
         let rows = conn.rows(&s).await?;
-        rows.iter().map(read_message).collect()
+        Ok(rows.iter().map(read_message).collect::<Result<_>>()?)
     }
 }
 
@@ -228,46 +231,3 @@ fn read_message(row: &impl RowExt) -> Result<Message> {
         created_at: row.time("created_at")?,
     })
 }
-
-/// Implements `ConversationStore` for a store with a field `engine: Arc<Engine<_>>`.
-macro_rules! impl_conversation_store {
-    ($store:ty) => {
-        #[::async_trait::async_trait]
-        impl ::todo_core::ports::ConversationStore for $store {
-            async fn create(&self, c: &::todo_core::domain::Conversation) -> ::todo_core::Result<()> {
-                Ok(self.engine.create_conversation(c).await?)
-            }
-
-            async fn get(
-                &self,
-                user_id: ::todo_core::domain::UserId,
-                id: ::todo_core::domain::ConversationId,
-            ) -> ::todo_core::Result<Option<::todo_core::domain::Conversation>> {
-                Ok(self.engine.conversation(user_id, id).await?)
-            }
-
-            async fn save(&self, c: &::todo_core::domain::Conversation) -> ::todo_core::Result<()> {
-                Ok(self.engine.save_conversation(c).await?)
-            }
-
-            async fn append(
-                &self,
-                user_id: ::todo_core::domain::UserId,
-                m: &::todo_core::domain::Message,
-            ) -> ::todo_core::Result<::todo_core::domain::Message> {
-                Ok(self.engine.append_message(user_id, m).await?)
-            }
-
-            async fn messages(
-                &self,
-                user_id: ::todo_core::domain::UserId,
-                id: ::todo_core::domain::ConversationId,
-                after_seq: i64,
-                limit: u32,
-            ) -> ::todo_core::Result<Vec<::todo_core::domain::Message>> {
-                Ok(self.engine.messages(user_id, id, after_seq, limit).await?)
-            }
-        }
-    };
-}
-pub(crate) use impl_conversation_store;

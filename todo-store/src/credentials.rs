@@ -1,11 +1,12 @@
 //! API tokens and calendar feeds on both backends, stored as the SHA-256 of
 //! their secret and found by it (`api_tokens`, `calendar_feeds`, migration 0007).
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use todo_core::domain::{ApiToken, CalendarFeed, Scopes, SecretHash, TokenId, TokenName, UserId};
-use todo_core::ports::truncate_micros;
+use todo_core::ports::{ApiTokenStore, CalendarFeedStore, truncate_micros};
 
-use crate::engine::{Backend, Engine, write_one};
+use crate::backend::{Backend, SqlStore};
 use crate::error::{Result, StoreError};
 use crate::rows::RowExt;
 use crate::sql::{Arg, Exec, Stmt};
@@ -16,9 +17,9 @@ const TOKEN_COLUMNS: &str = "id, user_id, name, scopes, token_hash, created_at, 
 /// The columns [`read_feed`] reads.
 const FEED_COLUMNS: &str = "user_id, secret_hash, created_at";
 
-impl<B: Backend> Engine<B> {
-    /// See `todo_core::ports::ApiTokenStore::create_token`.
-    pub async fn create_token(&self, t: &ApiToken) -> Result<()> {
+#[async_trait]
+impl<B: Backend> ApiTokenStore for SqlStore<B> {
+    async fn create_token(&self, t: &ApiToken) -> todo_core::Result<()> {
         let stmt = Stmt::new(
             format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
             vec![
@@ -32,51 +33,55 @@ impl<B: Backend> Engine<B> {
                 Arg::OptTime(t.expires_at.map(truncate_micros)),
             ],
         );
-        write_one(&self.backend, Lane::Foreground, stmt)
+        self.write_one(Lane::Foreground, stmt)
             .await
-            .map_err(|e| e.on_unique(|_| StoreError::Conflict(format!("token {} exists", t.id))))
-            .map(drop)
+            .map_err(|e| e.on_unique(|_| StoreError::Conflict(format!("token {} exists", t.id))))?;
+        Ok(())
     }
 
     /// `user_id`'s tokens, newest first.
-    pub async fn tokens(&self, user_id: UserId) -> Result<Vec<ApiToken>> {
+    async fn tokens(&self, user_id: UserId) -> todo_core::Result<Vec<ApiToken>> {
         let stmt = Stmt::new(
             format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"),
             vec![Arg::Uuid(user_id.as_uuid())],
         );
-        let rows = self.backend.connection().await?.rows(&stmt).await?;
-        rows.iter().map(read_token).collect()
+        let rows = self.backend().connection().await?.rows(&stmt).await?;
+        Ok(rows.iter().map(read_token).collect::<Result<_>>()?)
     }
 
-    pub async fn token_by_hash(&self, hash: &SecretHash) -> Result<Option<ApiToken>> {
+    async fn token_by_hash(&self, hash: &SecretHash) -> todo_core::Result<Option<ApiToken>> {
         let stmt = Stmt::new(
             format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1"),
             vec![Arg::Text(hash.as_str().to_owned())],
         );
-        let row = self.backend.connection().await?.row(&stmt).await?;
-        row.map(|r| read_token(&r)).transpose()
+        let row = self.backend().connection().await?.row(&stmt).await?;
+        Ok(row.map(|r| read_token(&r)).transpose()?)
     }
 
     /// Deletes `user_id`'s token `id`; whether there was one.
-    pub async fn revoke_token(&self, user_id: UserId, id: TokenId) -> Result<bool> {
+    async fn revoke_token(&self, user_id: UserId, id: TokenId) -> todo_core::Result<bool> {
         let stmt = Stmt::new(
             "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2",
             vec![Arg::Uuid(id.as_uuid()), Arg::Uuid(user_id.as_uuid())],
         );
-        Ok(write_one(&self.backend, Lane::Foreground, stmt).await? > 0)
+        Ok(self.write_one(Lane::Foreground, stmt).await? > 0)
     }
 
     /// Records a use of token `id` (background work: it never holds up requests).
-    pub async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()> {
+    async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> todo_core::Result<()> {
         let stmt = Stmt::new(
             "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1",
             vec![Arg::Uuid(id.as_uuid()), Arg::Time(truncate_micros(at))],
         );
-        write_one(&self.backend, Lane::Background, stmt).await.map(drop)
+        self.write_one(Lane::Background, stmt).await?;
+        Ok(())
     }
+}
 
+#[async_trait]
+impl<B: Backend> CalendarFeedStore for SqlStore<B> {
     /// Stores `feed` as its user's feed, replacing the previous one.
-    pub async fn put_feed(&self, feed: &CalendarFeed) -> Result<()> {
+    async fn put_feed(&self, feed: &CalendarFeed) -> todo_core::Result<()> {
         let stmt = Stmt::new(
             format!(
                 "INSERT INTO calendar_feeds ({FEED_COLUMNS}) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE \
@@ -88,30 +93,32 @@ impl<B: Backend> Engine<B> {
                 Arg::Time(truncate_micros(feed.created_at)),
             ],
         );
-        write_one(&self.backend, Lane::Foreground, stmt)
+        self.write_one(Lane::Foreground, stmt)
             .await
-            .map_err(|e| e.on_unique(|_| StoreError::Conflict("a feed with this secret exists".into())))
-            .map(drop)
+            .map_err(|e| e.on_unique(|_| StoreError::Conflict("a feed with this secret exists".into())))?;
+        Ok(())
     }
 
-    pub async fn feed(&self, user_id: UserId) -> Result<Option<CalendarFeed>> {
-        self.feed_where("user_id = $1", Arg::Uuid(user_id.as_uuid())).await
+    async fn feed(&self, user_id: UserId) -> todo_core::Result<Option<CalendarFeed>> {
+        Ok(self.feed_where("user_id = $1", Arg::Uuid(user_id.as_uuid())).await?)
     }
 
-    pub async fn feed_by_hash(&self, hash: &SecretHash) -> Result<Option<CalendarFeed>> {
-        self.feed_where("secret_hash = $1", Arg::Text(hash.as_str().to_owned())).await
-    }
-
-    async fn feed_where(&self, condition: &str, arg: Arg) -> Result<Option<CalendarFeed>> {
-        let stmt = Stmt::new(format!("SELECT {FEED_COLUMNS} FROM calendar_feeds WHERE {condition}"), vec![arg]);
-        let row = self.backend.connection().await?.row(&stmt).await?;
-        row.map(|r| read_feed(&r)).transpose()
+    async fn feed_by_hash(&self, hash: &SecretHash) -> todo_core::Result<Option<CalendarFeed>> {
+        Ok(self.feed_where("secret_hash = $1", Arg::Text(hash.as_str().to_owned())).await?)
     }
 
     /// Deletes `user_id`'s feed; whether there was one.
-    pub async fn delete_feed(&self, user_id: UserId) -> Result<bool> {
+    async fn delete_feed(&self, user_id: UserId) -> todo_core::Result<bool> {
         let stmt = Stmt::new("DELETE FROM calendar_feeds WHERE user_id = $1", vec![Arg::Uuid(user_id.as_uuid())]);
-        Ok(write_one(&self.backend, Lane::Foreground, stmt).await? > 0)
+        Ok(self.write_one(Lane::Foreground, stmt).await? > 0)
+    }
+}
+
+impl<B: Backend> SqlStore<B> {
+    async fn feed_where(&self, condition: &str, arg: Arg) -> Result<Option<CalendarFeed>> {
+        let stmt = Stmt::new(format!("SELECT {FEED_COLUMNS} FROM calendar_feeds WHERE {condition}"), vec![arg]);
+        let row = self.backend().connection().await?.row(&stmt).await?;
+        row.map(|r| read_feed(&r)).transpose()
     }
 }
 
@@ -137,72 +144,3 @@ fn read_feed(r: &impl RowExt) -> Result<CalendarFeed> {
         created_at: r.time("created_at")?,
     })
 }
-
-/// Implements `ApiTokenStore` and `CalendarFeedStore` for a store with a field
-/// `engine: Arc<Engine<_>>`.
-macro_rules! impl_credential_stores {
-    ($store:ty) => {
-        #[::async_trait::async_trait]
-        impl ::todo_core::ports::ApiTokenStore for $store {
-            async fn create_token(&self, token: &::todo_core::domain::ApiToken) -> ::todo_core::Result<()> {
-                Ok(self.engine.create_token(token).await?)
-            }
-
-            async fn tokens(
-                &self,
-                user_id: ::todo_core::domain::UserId,
-            ) -> ::todo_core::Result<Vec<::todo_core::domain::ApiToken>> {
-                Ok(self.engine.tokens(user_id).await?)
-            }
-
-            async fn token_by_hash(
-                &self,
-                hash: &::todo_core::domain::SecretHash,
-            ) -> ::todo_core::Result<Option<::todo_core::domain::ApiToken>> {
-                Ok(self.engine.token_by_hash(hash).await?)
-            }
-
-            async fn revoke_token(
-                &self,
-                user_id: ::todo_core::domain::UserId,
-                id: ::todo_core::domain::TokenId,
-            ) -> ::todo_core::Result<bool> {
-                Ok(self.engine.revoke_token(user_id, id).await?)
-            }
-
-            async fn touch_token(
-                &self,
-                id: ::todo_core::domain::TokenId,
-                at: ::chrono::DateTime<::chrono::Utc>,
-            ) -> ::todo_core::Result<()> {
-                Ok(self.engine.touch_token(id, at).await?)
-            }
-        }
-
-        #[::async_trait::async_trait]
-        impl ::todo_core::ports::CalendarFeedStore for $store {
-            async fn put_feed(&self, feed: &::todo_core::domain::CalendarFeed) -> ::todo_core::Result<()> {
-                Ok(self.engine.put_feed(feed).await?)
-            }
-
-            async fn feed(
-                &self,
-                user_id: ::todo_core::domain::UserId,
-            ) -> ::todo_core::Result<Option<::todo_core::domain::CalendarFeed>> {
-                Ok(self.engine.feed(user_id).await?)
-            }
-
-            async fn feed_by_hash(
-                &self,
-                hash: &::todo_core::domain::SecretHash,
-            ) -> ::todo_core::Result<Option<::todo_core::domain::CalendarFeed>> {
-                Ok(self.engine.feed_by_hash(hash).await?)
-            }
-
-            async fn delete_feed(&self, user_id: ::todo_core::domain::UserId) -> ::todo_core::Result<bool> {
-                Ok(self.engine.delete_feed(user_id).await?)
-            }
-        }
-    };
-}
-pub(crate) use impl_credential_stores;

@@ -13,24 +13,7 @@ use todo_core::domain::SortSpec;
 use todo_core::domain::query::SortField;
 use todo_core::filter::{Cond, SetColumn, TagPart, TagPattern, TimeBound, TimeColumn};
 
-use crate::engine::{Backend, Engine};
-use crate::error::Result;
-use crate::sql::{Arg, Dialect, Exec, PG_MIN_MICROS, Stmt, list_tasks};
-
-impl<B: Backend> Engine<B> {
-    /// Runs the listing statement of `query` and fetches its rows without decoding
-    /// them into tasks: the SQL alone, for benchmarks. Returns the number of rows.
-    pub async fn raw_list(&self, query: &todo_core::domain::TaskQuery) -> Result<usize> {
-        let stmt = list_tasks(self.backend.dialect(), query);
-        Ok(self.backend.connection().await?.rows(&stmt).await?.len())
-    }
-
-    /// The listing statement of `query`: its SQL, and its arguments as text.
-    pub fn list_sql(&self, query: &todo_core::domain::TaskQuery) -> (String, Vec<String>) {
-        let stmt = list_tasks(self.backend.dialect(), query);
-        (stmt.sql, stmt.args.iter().map(|a| format!("{a:?}")).collect())
-    }
-}
+use crate::sql::{Arg, Dialect, PG_MIN_MICROS, Stmt};
 
 /// Appends ` AND ...` for `cond` (and what it implies for the indexes) to a
 /// statement whose `WHERE` clause is open.

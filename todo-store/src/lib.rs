@@ -65,10 +65,11 @@
 
 mod audit;
 mod audit_verify;
+mod backend;
 mod conversations;
 mod credentials;
-mod engine;
 mod error;
+mod event_log;
 mod filter;
 mod login;
 mod postgres;
@@ -77,23 +78,22 @@ mod rows;
 mod saved_filters;
 mod sql;
 mod sqlite;
+mod store;
 mod subscription;
+mod tasks;
 #[cfg(feature = "test-util")]
 pub mod testing;
 mod usage;
+mod users;
 mod writer;
 
-use std::sync::Arc;
-
 use todo_core::events::TopicNames;
-use todo_core::ports::{
-    ApiTokenStore, AuditCheckpoints, AuditStore, CalendarFeedStore, ConversationStore, EventLog, LlmBudget,
-    LoginAttempts, Ports, ReminderStore, SavedFilterStore, TaskRepository, UserRepository,
-};
 
+pub use backend::{Backend, SqlStore};
 pub use error::{Result, StoreError};
-pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use postgres::{PostgresBackend, PostgresStore};
+pub use sqlite::{SqliteBackend, SqliteStore};
+pub use store::{Store, connect, connect_with};
 
 /// How a store connects.
 #[derive(Clone, Debug)]
@@ -121,195 +121,4 @@ pub enum StoreKind {
     Sqlite,
     /// A PostgreSQL database.
     Postgres,
-}
-
-/// A store on whichever backend the URL named; hands out its ports.
-#[derive(Clone)]
-pub struct Store {
-    inner: Inner,
-}
-
-#[derive(Clone)]
-enum Inner {
-    Sqlite(SqliteStore),
-    Postgres(PostgresStore),
-}
-
-/// Connects to `database_url` with default [`StoreOptions`].
-pub async fn connect(database_url: &str) -> Result<Store> {
-    connect_with(database_url, &StoreOptions::default()).await
-}
-
-/// Connects to `database_url`: `sqlite:...` (a file, created with its directory if
-/// missing, or `sqlite::memory:`) or `postgres://...` (also `postgresql://`).
-/// Does not migrate: call [`Store::migrate`].
-pub async fn connect_with(database_url: &str, options: &StoreOptions) -> Result<Store> {
-    let inner = if database_url.starts_with("sqlite:") {
-        Inner::Sqlite(SqliteStore::connect(database_url, options).await?)
-    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        Inner::Postgres(PostgresStore::connect(database_url, options).await?)
-    } else {
-        return Err(StoreError::UnsupportedUrl(database_url.to_owned()));
-    };
-    Ok(Store { inner })
-}
-
-impl Store {
-    /// The backend in use.
-    pub fn kind(&self) -> StoreKind {
-        match &self.inner {
-            Inner::Sqlite(_) => StoreKind::Sqlite,
-            Inner::Postgres(_) => StoreKind::Postgres,
-        }
-    }
-
-    /// Every port, with the store's own event log and the system clock.
-    pub fn ports(&self) -> Ports {
-        match &self.inner {
-            Inner::Sqlite(s) => Ports::from_one(Arc::new(s.clone())),
-            Inner::Postgres(p) => Ports::from_one(Arc::new(p.clone())),
-        }
-    }
-
-    /// The tasks and the transactional outbox.
-    pub fn tasks(&self) -> Arc<dyn TaskRepository> {
-        self.ports().tasks
-    }
-
-    /// The user accounts.
-    pub fn users(&self) -> Arc<dyn UserRepository> {
-        self.ports().users
-    }
-
-    /// The sign-in attempts, per (account, client address).
-    pub fn login_attempts(&self) -> Arc<dyn LoginAttempts> {
-        self.ports().login_attempts
-    }
-
-    /// Checkpoints of verified audit chains.
-    pub fn audit_checkpoints(&self) -> Arc<dyn AuditCheckpoints> {
-        self.ports().checkpoints
-    }
-
-    /// The per-user daily LLM budget.
-    pub fn llm_budget(&self) -> Arc<dyn LlmBudget> {
-        self.ports().llm_budget
-    }
-
-    /// The event log in the database (the outbox table, read in commit order).
-    pub fn event_log(&self) -> Arc<dyn EventLog> {
-        self.ports().log
-    }
-
-    /// The audit trail: one append-only hash chain per user.
-    pub fn audit(&self) -> Arc<dyn AuditStore> {
-        self.ports().audit
-    }
-
-    /// The reminder schedule, fired notifications and the webhook outbox.
-    pub fn reminders(&self) -> Arc<dyn ReminderStore> {
-        self.ports().reminders
-    }
-
-    /// Chat conversations and their messages.
-    pub fn conversations(&self) -> Arc<dyn ConversationStore> {
-        self.ports().conversations
-    }
-
-    /// The users' saved filters.
-    pub fn saved_filters(&self) -> Arc<dyn SavedFilterStore> {
-        self.ports().saved_filters
-    }
-
-    /// API tokens, by the hash of their secret.
-    pub fn api_tokens(&self) -> Arc<dyn ApiTokenStore> {
-        self.ports().api_tokens
-    }
-
-    /// Calendar feeds, by the hash of their secret.
-    pub fn calendar_feeds(&self) -> Arc<dyn CalendarFeedStore> {
-        self.ports().calendar_feeds
-    }
-
-    /// Creates or updates the schema.
-    pub async fn migrate(&self) -> Result<()> {
-        match &self.inner {
-            Inner::Sqlite(s) => s.migrate().await,
-            Inner::Postgres(p) => p.migrate().await,
-        }
-    }
-
-    /// Runs the listing SQL of `query`, fetching its rows without decoding them:
-    /// the SQL alone, for benchmarks. Returns the number of rows.
-    #[doc(hidden)]
-    pub async fn raw_list(&self, query: &todo_core::domain::TaskQuery) -> Result<usize> {
-        match &self.inner {
-            Inner::Sqlite(s) => s.raw_list(query).await,
-            Inner::Postgres(p) => p.raw_list(query).await,
-        }
-    }
-
-    /// The listing SQL of `query` and its arguments (for benchmarks and query plans).
-    #[doc(hidden)]
-    pub fn list_sql(&self, query: &todo_core::domain::TaskQuery) -> (String, Vec<String>) {
-        match &self.inner {
-            Inner::Sqlite(s) => s.list_sql(query),
-            Inner::Postgres(p) => p.list_sql(query),
-        }
-    }
-
-    /// Closes the connection pool.
-    pub async fn close(&self) {
-        match &self.inner {
-            Inner::Sqlite(s) => s.close().await,
-            Inner::Postgres(p) => p.close().await,
-        }
-    }
-
-    /// Appends a raw record and keeps its transaction open for `hold` before the
-    /// commit: for tests of readers against slow writers.
-    #[doc(hidden)]
-    pub async fn append_holding(
-        &self,
-        topic: &str,
-        payload: &[u8],
-        hold: std::time::Duration,
-    ) -> todo_core::Result<()> {
-        match &self.inner {
-            Inner::Sqlite(s) => s.append_holding(topic, payload, hold).await,
-            Inner::Postgres(p) => p.append_holding(topic, payload, hold).await,
-        }
-    }
-
-    /// Overwrites the stored event text of audit entry `seq` of `user_id`, going
-    /// around the append-only guard (see `PostgresStore::tamper_audit_event`): for
-    /// tests that show tampering is detected.
-    #[doc(hidden)]
-    pub async fn tamper_audit_event(
-        &self,
-        user_id: todo_core::domain::UserId,
-        seq: i64,
-        event_json: &str,
-    ) -> todo_core::Result<u64> {
-        match &self.inner {
-            Inner::Sqlite(s) => s.tamper_audit_event(user_id, seq, event_json).await,
-            Inner::Postgres(p) => p.tamper_audit_event(user_id, seq, event_json).await,
-        }
-    }
-
-    /// The SQLite store, if that is the backend.
-    pub fn as_sqlite(&self) -> Option<&SqliteStore> {
-        match &self.inner {
-            Inner::Sqlite(s) => Some(s),
-            Inner::Postgres(_) => None,
-        }
-    }
-
-    /// The PostgreSQL store, if that is the backend.
-    pub fn as_postgres(&self) -> Option<&PostgresStore> {
-        match &self.inner {
-            Inner::Postgres(p) => Some(p),
-            Inner::Sqlite(_) => None,
-        }
-    }
 }

@@ -6,19 +6,21 @@
 //! PostgreSQL locked with `FOR UPDATE SKIP LOCKED`, so concurrent instances take
 //! disjoint ones), each is marked, and for each that still stands its
 //! notification, its `todo.reminder.due.v1` event (into `event_log`, like the
-//! outbox) and its webhook delivery are written. A reminder stands only if its task
-//! still exists, is pending and has the same `remind_at`: see
-//! `docs/adr/0008-reminder-firing-guard.md`.
+//! outbox) and its webhook delivery are written. Whether a reminder stands (its
+//! task still exists, is pending and has the same `remind_at`) and what its
+//! firing records are the domain's rules, [`todo_core::domain::reminder`] and
+//! [`EventFactory::fire_reminder`]: see `docs/adr/0008-reminder-firing-guard.md`.
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use todo_core::domain::{EventId, Notification, TaskId, UserId, WebhookDelivery};
+use todo_core::domain::reminder::{self, TaskNow};
+use todo_core::domain::{EventId, Notification, Status, TaskId, UserId, WebhookDelivery};
 use todo_core::events::{EventFactory, ReminderData, TopicNames};
-use todo_core::ports::{Checkpoint, ScheduleChange, WebhookTarget, truncate_micros};
-use todo_core::service::notification;
+use todo_core::ports::{Checkpoint, ReminderStore, ScheduleChange, WebhookTarget, truncate_micros};
 
-use crate::engine::{Backend, Engine, write_one};
+use crate::backend::{Backend, SqlStore};
 use crate::error::{Result, StoreError};
 use crate::rows::{EventRow, RowExt};
 use crate::sql::{Arg, Dialect, Exec, Stmt, ceil_micros};
@@ -37,87 +39,72 @@ enum ScheduleWrite {
     Cancel,
 }
 
-impl<B: Backend> Engine<B> {
+#[async_trait]
+impl<B: Backend> ReminderStore for SqlStore<B> {
     /// Schedules or moves `r` unless an older task version than the stored one.
-    pub async fn reminder_upsert(&self, r: &ReminderData) -> Result<()> {
-        write_one(&self.backend, Lane::Background, schedule(r, ScheduleWrite::Upsert)).await.map(drop)
+    async fn upsert(&self, r: &ReminderData) -> todo_core::Result<()> {
+        self.write_one(Lane::Background, schedule(r, ScheduleWrite::Upsert)).await?;
+        Ok(())
     }
 
     /// Cancels the reminder of `r.task_id` unless a newer version is stored.
-    pub async fn reminder_cancel(&self, r: &ReminderData) -> Result<()> {
-        write_one(&self.backend, Lane::Background, schedule(r, ScheduleWrite::Cancel)).await.map(drop)
+    async fn cancel(&self, r: &ReminderData) -> todo_core::Result<()> {
+        self.write_one(Lane::Background, schedule(r, ScheduleWrite::Cancel)).await?;
+        Ok(())
     }
 
     /// Applies `changes` in order, in one transaction with `checkpoint`.
-    pub async fn reminder_apply(&self, changes: &[ScheduleChange], checkpoint: Option<&Checkpoint>) -> Result<()> {
-        let mut stmts: Vec<Stmt> = changes
+    async fn apply(&self, changes: &[ScheduleChange], checkpoint: Option<&Checkpoint>) -> todo_core::Result<()> {
+        let stmts = changes
             .iter()
             .map(|c| match c {
                 ScheduleChange::Upsert(r) => schedule(r, ScheduleWrite::Upsert),
                 ScheduleChange::Cancel(r) => schedule(r, ScheduleWrite::Cancel),
             })
             .collect();
-        let checkpoint = self.own_checkpoint(checkpoint)?;
-        stmts.extend(checkpoint.as_ref().map(|(_, s)| s.clone()));
-        if stmts.is_empty() {
-            return Ok(());
-        }
-        let stmts = Arc::new(stmts);
-        self.write(Lane::Background, false, move |c| {
-            let stmts = stmts.clone();
-            Box::pin(async move {
-                for s in stmts.iter() {
-                    c.run(s).await?;
-                }
-                Ok(())
-            })
-        })
-        .await?;
-        if let Some((cp, _)) = checkpoint {
-            cp.mark_stored();
-        }
-        Ok(())
+        Ok(self.write_all(stmts, checkpoint).await?)
     }
 
-    /// Fires at most `limit` reminders due at `now`, in one transaction (see
-    /// `todo_core::ports::ReminderStore::fire_due`).
-    pub async fn fire_due(
+    /// Fires at most `limit` reminders due at `now`, in one transaction.
+    async fn fire_due(
         &self,
         now: DateTime<Utc>,
         limit: u32,
         events: &EventFactory,
         webhook: Option<&WebhookTarget>,
-    ) -> Result<Vec<Notification>> {
+    ) -> todo_core::Result<Vec<Notification>> {
         let batch = Arc::new(Batch {
             now: truncate_micros(now),
             limit,
             events: events.clone(),
             webhook: webhook.cloned(),
-            topics: self.topics.clone(),
+            topics: self.topics().clone(),
         });
-        let dialect = self.backend.dialect();
-        self.write(Lane::Background, true, move |c| {
-            let batch = batch.clone();
-            Box::pin(async move { fire_batch(c, dialect, &batch).await })
-        })
-        .await
+        let dialect = self.backend().dialect();
+        let fired = self
+            .write(Lane::Background, true, move |c| {
+                let batch = batch.clone();
+                Box::pin(async move { fire_batch(c, dialect, &batch).await })
+            })
+            .await?;
+        Ok(fired)
     }
 
     /// When the earliest scheduled reminder is due.
-    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
+    async fn next_due(&self) -> todo_core::Result<Option<DateTime<Utc>>> {
         let s = Stmt::new("SELECT MIN(remind_at) AS next FROM reminder_schedule WHERE state = 'scheduled'", vec![]);
-        let row = self.backend.connection().await?.row(&s).await?;
+        let row = self.backend().connection().await?.row(&s).await?;
         Ok(row.map(|r| r.opt_time("next")).transpose()?.flatten())
     }
 
     /// A user's notifications, newest first by `(fired_at, id)`, after the one
     /// with id `before` (none if that is not one of the user's).
-    pub async fn notifications(
+    async fn notifications(
         &self,
         user_id: UserId,
         limit: u32,
         before: Option<EventId>,
-    ) -> Result<Vec<Notification>> {
+    ) -> todo_core::Result<Vec<Notification>> {
         let mut s = Stmt::new(
             format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = $1"),
             vec![Arg::Uuid(user_id.as_uuid())],
@@ -130,20 +117,20 @@ impl<B: Backend> Engine<B> {
         }
         let limit = s.bind(Arg::Int(i64::from(limit)));
         s.push(&format!(" ORDER BY fired_at DESC, id DESC LIMIT {limit}"));
-        let rows = self.backend.connection().await?.rows(&s).await?;
-        rows.iter().map(read_notification).collect()
+        let rows = self.backend().connection().await?.rows(&s).await?;
+        Ok(rows.iter().map(read_notification).collect::<Result<_>>()?)
     }
 
     /// Leases at most `limit` due webhook deliveries for `lease_secs`: each one's next
     /// attempt moves to the lease's end, and its attempts count goes up.
-    pub async fn claim_webhooks(
+    async fn claim_webhooks(
         &self,
         now: DateTime<Utc>,
         limit: u32,
         lease_secs: i64,
-    ) -> Result<Vec<WebhookDelivery>> {
+    ) -> todo_core::Result<Vec<WebhookDelivery>> {
         let lease_end = truncate_micros(now) + Duration::seconds(lease_secs);
-        let lock = self.backend.dialect().lock_skip_locked("w");
+        let lock = self.backend().dialect().lock_skip_locked("w");
         let s = Stmt::new(
             format!(
                 "UPDATE webhook_deliveries SET next_attempt_at = $1, attempts = attempts + 1 WHERE id IN (\
@@ -155,24 +142,27 @@ impl<B: Backend> Engine<B> {
             vec![Arg::Time(lease_end), Arg::Time(truncate_micros(now)), Arg::Int(i64::from(limit))],
         );
         let s = Arc::new(s);
-        self.write(Lane::Background, false, move |c| {
-            let s = s.clone();
-            Box::pin(async move { c.rows(&s).await?.iter().map(read_delivery).collect::<Result<Vec<_>>>() })
-        })
-        .await
+        let claimed = self
+            .write(Lane::Background, false, move |c| {
+                let s = s.clone();
+                Box::pin(async move { c.rows(&s).await?.iter().map(read_delivery).collect::<Result<Vec<_>>>() })
+            })
+            .await?;
+        Ok(claimed)
     }
 
     /// The delivery succeeded: it is never claimed again.
-    pub async fn webhook_delivered(&self, id: EventId) -> Result<()> {
+    async fn webhook_delivered(&self, id: EventId) -> todo_core::Result<()> {
         let s = Stmt::new(
             "UPDATE webhook_deliveries SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL",
             vec![Arg::Uuid(id.as_uuid()), Arg::Time(truncate_micros(Utc::now()))],
         );
-        write_one(&self.backend, Lane::Background, s).await.map(drop)
+        self.write_one(Lane::Background, s).await?;
+        Ok(())
     }
 
     /// The delivery failed: due again at `retry_at`, or given up (`None`).
-    pub async fn webhook_failed(&self, id: EventId, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+    async fn webhook_failed(&self, id: EventId, error: &str, retry_at: Option<DateTime<Utc>>) -> todo_core::Result<()> {
         let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
         let (set, at) = match retry_at {
             // Rounded up: a stored time may not fall before the one asked for.
@@ -186,7 +176,8 @@ impl<B: Backend> Engine<B> {
             ),
             vec![Arg::Uuid(id.as_uuid()), Arg::Time(at), Arg::Text(error)],
         );
-        write_one(&self.backend, Lane::Background, s).await.map(drop)
+        self.write_one(Lane::Background, s).await?;
+        Ok(())
     }
 }
 
@@ -242,8 +233,7 @@ async fn fire_batch<C: Exec>(c: &mut C, dialect: Dialect, b: &Batch) -> Result<V
     let due = Stmt::new(
         format!(
             "SELECT r.task_id, r.user_id, r.title, r.due_at, r.remind_at, r.task_version, \
-             CASE WHEN t.id IS NOT NULL AND t.user_id = r.user_id AND t.status = 'pending' \
-             AND t.remind_at = r.remind_at THEN TRUE ELSE FALSE END AS stands \
+             t.user_id AS task_user_id, t.status AS task_status, t.remind_at AS task_remind_at \
              FROM reminder_schedule r LEFT JOIN tasks t ON t.id = r.task_id \
              WHERE r.state = 'scheduled' AND r.remind_at <= $1 \
              ORDER BY r.remind_at, r.task_id LIMIT $2{lock}"
@@ -261,7 +251,7 @@ async fn fire_batch<C: Exec>(c: &mut C, dialect: Dialect, b: &Batch) -> Result<V
             user_id: UserId(row.uuid("user_id")?),
             task_version: row.int("task_version")?,
         };
-        if !row.boolean("stands")? {
+        if !reminder::stands(r.user_id, r.remind_at, task_now(row)?) {
             // Completed, deleted or moved: it never fires for this time.
             let s = Stmt::new(
                 "UPDATE reminder_schedule SET state = 'cancelled' WHERE task_id = $1",
@@ -278,7 +268,7 @@ async fn fire_batch<C: Exec>(c: &mut C, dialect: Dialect, b: &Batch) -> Result<V
 /// Marks `r` fired and writes its notification, event and webhook delivery.
 async fn fire_one<C: Exec>(c: &mut C, b: &Batch, r: &ReminderData) -> Result<Notification> {
     let now = b.now;
-    let (event, n) = notification::fire(&b.events, r, now);
+    let (event, n) = b.events.fire_reminder(r, now);
     let mark = Stmt::new(
         "UPDATE reminder_schedule SET state = 'fired', fired_at = $2 WHERE task_id = $1",
         vec![Arg::Uuid(r.task_id.as_uuid()), Arg::Time(now)],
@@ -314,6 +304,20 @@ async fn fire_one<C: Exec>(c: &mut C, b: &Batch, r: &ReminderData) -> Result<Not
     Ok(n)
 }
 
+/// The reminder's task as it is now (`task_user_id`, `task_status`,
+/// `task_remind_at` of the due query's join; `None`: deleted).
+fn task_now(row: &impl RowExt) -> Result<Option<TaskNow>> {
+    let Some(user_id) = row.opt_uuid("task_user_id")? else {
+        return Ok(None);
+    };
+    let status = row.text("task_status")?;
+    Ok(Some(TaskNow {
+        user_id: UserId(user_id),
+        status: Status::parse(&status).map_err(|e| StoreError::corrupt(format!("task status {status:?}: {e}")))?,
+        remind_at: row.opt_time("task_remind_at")?,
+    }))
+}
+
 /// Reads the [`NOTIFICATION_COLUMNS`] of a row.
 fn read_notification(row: &impl RowExt) -> Result<Notification> {
     Ok(Notification {
@@ -340,73 +344,3 @@ fn read_delivery(row: &impl RowExt) -> Result<WebhookDelivery> {
             .map_err(|_| StoreError::corrupt(format!("webhook delivery {id}: attempts {attempts}")))?,
     })
 }
-
-/// Implements `ReminderStore` for a store with a field `engine: Arc<Engine<_>>`.
-macro_rules! impl_reminder_store {
-    ($store:ty) => {
-        #[::async_trait::async_trait]
-        impl ::todo_core::ports::ReminderStore for $store {
-            async fn upsert(&self, r: &::todo_core::events::ReminderData) -> ::todo_core::Result<()> {
-                Ok(self.engine.reminder_upsert(r).await?)
-            }
-
-            async fn cancel(&self, r: &::todo_core::events::ReminderData) -> ::todo_core::Result<()> {
-                Ok(self.engine.reminder_cancel(r).await?)
-            }
-
-            async fn apply(
-                &self,
-                changes: &[::todo_core::ports::ScheduleChange],
-                checkpoint: Option<&::todo_core::ports::Checkpoint>,
-            ) -> ::todo_core::Result<()> {
-                Ok(self.engine.reminder_apply(changes, checkpoint).await?)
-            }
-
-            async fn fire_due(
-                &self,
-                now: ::chrono::DateTime<::chrono::Utc>,
-                limit: u32,
-                events: &::todo_core::events::EventFactory,
-                webhook: Option<&::todo_core::ports::WebhookTarget>,
-            ) -> ::todo_core::Result<Vec<::todo_core::domain::Notification>> {
-                Ok(self.engine.fire_due(now, limit, events, webhook).await?)
-            }
-
-            async fn next_due(&self) -> ::todo_core::Result<Option<::chrono::DateTime<::chrono::Utc>>> {
-                Ok(self.engine.next_due().await?)
-            }
-
-            async fn notifications(
-                &self,
-                user_id: ::todo_core::domain::UserId,
-                limit: u32,
-                before: Option<::todo_core::domain::EventId>,
-            ) -> ::todo_core::Result<Vec<::todo_core::domain::Notification>> {
-                Ok(self.engine.notifications(user_id, limit, before).await?)
-            }
-
-            async fn claim_webhooks(
-                &self,
-                now: ::chrono::DateTime<::chrono::Utc>,
-                limit: u32,
-                lease_secs: i64,
-            ) -> ::todo_core::Result<Vec<::todo_core::domain::WebhookDelivery>> {
-                Ok(self.engine.claim_webhooks(now, limit, lease_secs).await?)
-            }
-
-            async fn webhook_delivered(&self, id: ::todo_core::domain::EventId) -> ::todo_core::Result<()> {
-                Ok(self.engine.webhook_delivered(id).await?)
-            }
-
-            async fn webhook_failed(
-                &self,
-                id: ::todo_core::domain::EventId,
-                error: &str,
-                retry_at: Option<::chrono::DateTime<::chrono::Utc>>,
-            ) -> ::todo_core::Result<()> {
-                Ok(self.engine.webhook_failed(id, error, retry_at).await?)
-            }
-        }
-    };
-}
-pub(crate) use impl_reminder_store;

@@ -21,7 +21,7 @@ pub(crate) const TASK_COLUMNS: &str = "id, user_id, title, description, status, 
 /// Column values of a result row, decoded into the types the domain needs. Each
 /// backend implements it for its row type (SQLite decodes times from microseconds,
 /// ids from text, tags from JSON).
-pub(crate) trait RowExt {
+pub trait RowExt {
     fn text(&self, col: &str) -> Result<String>;
     fn opt_text(&self, col: &str) -> Result<Option<String>>;
     fn int(&self, col: &str) -> Result<i64>;

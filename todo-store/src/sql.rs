@@ -15,7 +15,7 @@ use crate::rows::{RowExt, TASK_COLUMNS};
 /// A value bound to a statement; each backend encodes it in its own column types
 /// (SQLite: times as microseconds, ids as text, tags and JSON as text).
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Arg {
+pub enum Arg {
     Int(i64),
     Bool(bool),
     Text(String),
@@ -33,7 +33,7 @@ pub(crate) enum Arg {
 
 /// SQL text and its bind values.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Stmt {
+pub struct Stmt {
     pub sql: String,
     pub args: Vec<Arg>,
 }
@@ -108,7 +108,7 @@ pub(crate) fn anonymous_placeholders(sql: &str) -> Option<String> {
 
 /// Runs statements on one connection (or transaction) of a backend.
 #[async_trait]
-pub(crate) trait Exec: Send {
+pub trait Exec: Send {
     type Row: RowExt + Send + Sync;
 
     /// Executes `stmt`; returns the number of rows it affected.
@@ -165,7 +165,7 @@ pub(crate) use impl_exec;
 
 /// What differs in the SQL of the two backends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Dialect {
+pub enum Dialect {
     Sqlite,
     Postgres,
 }

@@ -21,7 +21,7 @@ const REMEMBERED: usize = 4096;
 
 /// One backend's access to the log for one group member.
 #[async_trait]
-pub(crate) trait LogSource: Send + 'static {
+pub trait LogSource: Send + 'static {
     /// A place in commit order.
     type Position: Clone + Send + Sync + 'static;
 

@@ -2,19 +2,20 @@
 //! day's count is below the limit, so concurrent chat turns on any number of API
 //! instances never overspend.
 
-use chrono::NaiveDate;
-use todo_core::domain::UserId;
-
 use std::sync::Arc;
 
-use crate::engine::{Backend, Engine};
-use crate::error::Result;
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use todo_core::domain::UserId;
+use todo_core::ports::LlmBudget;
+
+use crate::backend::{Backend, SqlStore};
 use crate::sql::{Arg, Exec, Stmt};
 use crate::writer::Lane;
 
-impl<B: Backend> Engine<B> {
-    /// See `todo_core::ports::LlmBudget::take_call`.
-    pub async fn take_llm_call(&self, user_id: UserId, day: NaiveDate, limit: u32) -> Result<bool> {
+#[async_trait]
+impl<B: Backend> LlmBudget for SqlStore<B> {
+    async fn take_call(&self, user_id: UserId, day: NaiveDate, limit: u32) -> todo_core::Result<bool> {
         if limit == 0 {
             return Ok(false);
         }
@@ -25,28 +26,12 @@ impl<B: Backend> Engine<B> {
             vec![Arg::Uuid(user_id.as_uuid()), Arg::Text(day.format("%Y-%m-%d").to_string()), Arg::Int(limit.into())],
         );
         let stmt = Arc::new(stmt);
-        self.write(Lane::Foreground, false, move |c| {
-            let stmt = stmt.clone();
-            Box::pin(async move { c.row(&stmt).await.map(|row| row.is_some()) })
-        })
-        .await
+        let taken = self
+            .write(Lane::Foreground, false, move |c| {
+                let stmt = stmt.clone();
+                Box::pin(async move { c.row(&stmt).await.map(|row| row.is_some()) })
+            })
+            .await?;
+        Ok(taken)
     }
 }
-
-/// Implements `LlmBudget` for a store with a field `engine: Arc<Engine<_>>`.
-macro_rules! impl_llm_budget {
-    ($store:ty) => {
-        #[::async_trait::async_trait]
-        impl ::todo_core::ports::LlmBudget for $store {
-            async fn take_call(
-                &self,
-                user_id: ::todo_core::domain::UserId,
-                day: ::chrono::NaiveDate,
-                limit: u32,
-            ) -> ::todo_core::Result<bool> {
-                Ok(self.engine.take_llm_call(user_id, day, limit).await?)
-            }
-        }
-    };
-}
-pub(crate) use impl_llm_budget;

@@ -29,7 +29,7 @@ pub(crate) const MAX_JOBS: usize = 256;
 
 /// Who is waiting for a write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Lane {
+pub enum Lane {
     /// A request: goes into the next transaction.
     Foreground,
     /// Consumers, schedulers, relays: one job per transaction at most.
@@ -38,7 +38,7 @@ pub(crate) enum Lane {
 
 /// What a writer needs of a database: write transactions on a connection of its own.
 #[async_trait]
-pub(crate) trait WriteTarget: Send + Sync + 'static {
+pub trait WriteTarget: Send + Sync + 'static {
     /// A connection, on which statements run.
     type Connection: Exec;
     /// A write transaction.
@@ -122,7 +122,7 @@ struct Queues<C: Send> {
 
 /// Hands write jobs to the writer task(s) of one database. Cloning shares them;
 /// the tasks end when the last handle is dropped.
-pub(crate) struct Writer<C: Send> {
+pub struct Writer<C: Send> {
     foreground: mpsc::UnboundedSender<Box<dyn Job<C>>>,
     background: mpsc::UnboundedSender<Box<dyn Job<C>>>,
 }
@@ -266,7 +266,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::engine::Backend;
+    use crate::backend::Internals;
     use crate::sql::Stmt;
 
     /// Whatever the background backlog, a request's write runs in the first or
@@ -275,7 +275,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn requests_pass_the_background_backlog() {
         let store = crate::SqliteStore::connect("sqlite::memory:", &crate::StoreOptions::default()).await.unwrap();
-        let writer = store.engine.backend.writer().clone();
+        let writer = store.backend().writer().clone();
         let ran = Arc::new(AtomicUsize::new(0));
         let mut backlog = Vec::new();
         for _ in 0..300 {

@@ -7,6 +7,7 @@ pub mod ids;
 pub mod notification;
 pub mod query;
 pub mod recurrence;
+pub mod reminder;
 pub mod saved_filter;
 pub mod task;
 pub mod user;

@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use super::OutboxEvent;
 use super::envelope::{CloudEvent, EventType};
 use super::payload::{ChangeType, ReminderData, ReminderDueData, TaskEventData, TaskEventKind, TaskUpdateData};
-use crate::domain::Task;
+use crate::domain::{Notification, Task, reminder};
 
 /// What happened to a task.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -130,6 +130,26 @@ impl EventFactory {
                 task_version: t.version,
             },
         )
+    }
+
+    /// Fires `r` at `fired_at`: its `todo.reminder.due.v1` event and the
+    /// [`Notification`] that records it (same id), late per [`reminder::is_late`].
+    /// What every [`crate::ports::ReminderStore::fire_due`] writes for one reminder
+    /// that stands ([`reminder::stands`]).
+    pub fn fire_reminder(&self, r: &ReminderData, fired_at: DateTime<Utc>) -> (OutboxEvent, Notification) {
+        let late = reminder::is_late(r.remind_at, fired_at);
+        let event = self.reminder_due(r, fired_at, late);
+        let n = Notification {
+            id: event.event.id,
+            user_id: r.user_id,
+            task_id: r.task_id,
+            title: r.title.clone(),
+            due_at: r.due_at,
+            remind_at: r.remind_at,
+            fired_at,
+            late,
+        };
+        (event, n)
     }
 
     /// `todo.reminder.due.v1`: the reminder `r` fired at `fired_at`.

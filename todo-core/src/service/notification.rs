@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio::sync::Notify;
@@ -15,7 +15,7 @@ use tracing::{debug, info, warn};
 
 use crate::consumer::{Delivery, EventHandler};
 use crate::domain::{EventId, Notification, UserId, WebhookDelivery};
-use crate::events::{CloudEvent, DomainEvent, EventError, EventFactory, EventType, OutboxEvent, ReminderData, Topic};
+use crate::events::{CloudEvent, DomainEvent, EventError, EventFactory, EventType, Topic};
 use crate::ports::{Checkpoint, Clock, Record, ReminderStore, ScheduleChange, WebhookSender, WebhookTarget};
 use crate::{Error, Result};
 
@@ -301,30 +301,6 @@ impl NotificationService {
     pub async fn list(&self, user_id: UserId, limit: u32, before: Option<EventId>) -> Result<Vec<Notification>> {
         self.store.notifications(user_id, limit, before).await
     }
-}
-
-/// Whether `fired_at` is late for `remind_at` (more than a second after it).
-pub fn is_late(remind_at: DateTime<Utc>, fired_at: DateTime<Utc>) -> bool {
-    fired_at - remind_at > Duration::seconds(1)
-}
-
-/// Fires `r` at `now`: its `todo.reminder.due.v1` event (made by `events`) and the
-/// [`Notification`] that records it, late per [`is_late`]. What every
-/// [`ReminderStore::fire_due`] writes for one reminder.
-pub fn fire(events: &EventFactory, r: &ReminderData, now: DateTime<Utc>) -> (OutboxEvent, Notification) {
-    let late = is_late(r.remind_at, now);
-    let event = events.reminder_due(r, now, late);
-    let n = Notification {
-        id: event.event.id,
-        user_id: r.user_id,
-        task_id: r.task_id,
-        title: r.title.clone(),
-        due_at: r.due_at,
-        remind_at: r.remind_at,
-        fired_at: now,
-        late,
-    };
-    (event, n)
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ use sqlx::{Connection, PgConnection};
 use todo_core::ports::{Record, StartFrom};
 use tokio::sync::Notify;
 
-use super::{PgBackend, PgShared};
+use super::{PgShared, PostgresBackend};
 use crate::error::{Result, StoreError};
 use crate::rows::{RowExt, read_record};
 use crate::sql::{Arg, Exec, Stmt};
@@ -98,13 +98,13 @@ pub(super) fn store_position(group: &str, pos: PgPosition) -> Stmt {
 
 /// A place in commit order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct PgPosition {
+pub struct PgPosition {
     pub txid: i64,
     pub seq: i64,
 }
 
 /// A member of a consumer group of the PostgreSQL log.
-pub(crate) struct PgLogSource {
+pub struct PgLogSource {
     connect: PgConnectOptions,
     /// Keeps the store's listener alive and gives its signal.
     shared: Arc<PgShared>,
@@ -121,7 +121,7 @@ pub(crate) struct PgLogSource {
 }
 
 impl PgLogSource {
-    pub(super) fn new(backend: &PgBackend, group: &str, topics: &[String]) -> Self {
+    pub(super) fn new(backend: &PostgresBackend, group: &str, topics: &[String]) -> Self {
         Self {
             connect: backend.connect.clone(),
             shared: backend.shared.clone(),

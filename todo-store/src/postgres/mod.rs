@@ -18,25 +18,20 @@ use tokio::task::JoinHandle;
 use tracing::warn;
 
 use self::log::{PgLogSource, PgPosition};
-use crate::StoreOptions;
-use crate::engine::{Backend, Engine, impl_store};
+use crate::backend::{Internals, SqlStore};
 use crate::error::{Result, StoreError};
 use crate::sql::{Arg, Dialect, Exec, Stmt};
-use crate::writer::{Lane, WriteTarget, Writer};
+use crate::writer::{WriteTarget, Writer};
+use crate::{StoreKind, StoreOptions};
 
 /// The channel notified by every transaction that appends to the event log.
 const CHANNEL: &str = "todo_event_log";
 
-/// Tasks, users, login attempts and the event log in a PostgreSQL database
-/// (version 13 or later). Cloning is cheap and shares the pool.
-#[derive(Clone)]
-pub struct PostgresStore {
-    engine: Arc<Engine<PgBackend>>,
-}
+/// Every table of todo-events, the event log (or outbox) included, in a
+/// PostgreSQL database (version 13 or later): the store of the distributed mode.
+pub type PostgresStore = SqlStore<PostgresBackend>;
 
-impl_store!(PostgresStore);
-
-impl PostgresStore {
+impl SqlStore<PostgresBackend> {
     /// Connects to `postgres://user:password@host:port/database`.
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self> {
         let connect = PgConnectOptions::from_str(url).map_err(|e| StoreError::UnsupportedUrl(format!("{e}")))?;
@@ -54,18 +49,20 @@ impl PostgresStore {
         let writes = Arc::new(PgWrites { pool: write_pool });
         let writer = Writer::start(writes.clone(), writers);
         let shared = Arc::new(PgShared { wake: Arc::new(Notify::new()), listener: OnceCell::new() });
-        let backend = PgBackend { pool, connect, shared, writes, writer, log_id: next_log_id() };
-        Ok(Self { engine: Engine::shared(backend, options) })
+        let backend = PostgresBackend { pool, connect, shared, writes, writer, log_id: next_log_id() };
+        Ok(SqlStore::new(backend, options))
     }
 
     /// The connection pool, for tables of other crates in the same database.
     pub fn pool(&self) -> &PgPool {
-        &self.engine.backend.pool
+        &self.backend().pool
     }
 }
 
+/// A PostgreSQL database under a [`SqlStore`]: a pool of readers, writer
+/// connections of their own, and a session per consumer group member.
 #[derive(Clone)]
-pub(crate) struct PgBackend {
+pub struct PostgresBackend {
     /// For reads.
     pool: PgPool,
     /// For the dedicated session of each consumer group member.
@@ -77,7 +74,7 @@ pub(crate) struct PgBackend {
 }
 
 /// Where the writers write: connections of their own.
-pub(crate) struct PgWrites {
+struct PgWrites {
     pool: PgPool,
 }
 
@@ -139,10 +136,12 @@ async fn forward(mut listener: PgListener, wake: Arc<Notify>) {
 }
 
 #[async_trait]
-impl Backend for PgBackend {
+impl Internals for PostgresBackend {
     type Connection = PgConnection;
     type Conn = PoolConnection<Postgres>;
     type Source = PgLogSource;
+
+    const KIND: StoreKind = StoreKind::Postgres;
 
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
@@ -198,12 +197,14 @@ impl Backend for PgBackend {
         }
     }
 
+    #[cfg(feature = "test-util")]
     /// Disables the `audit_log_append_only` trigger inside the transaction and
     /// enables it again before the commit. `ALTER TABLE` takes an ACCESS EXCLUSIVE
     /// lock held to the end of the transaction, so no other session ever writes to
     /// `audit_log` while the trigger is off. It needs the table's owner (the role
     /// that migrated), not a superuser as `session_replication_role` would.
     async fn run_unguarded(&self, stmt: Stmt) -> Result<u64> {
+        use crate::writer::Lane;
         const TRIGGER: &str = "audit_log_append_only";
         let stmt = Arc::new(stmt);
         self.writer
@@ -220,6 +221,7 @@ impl Backend for PgBackend {
     }
 
     /// On a pool connection of its own: the writers go on meanwhile.
+    #[cfg(feature = "test-util")]
     async fn write_holding(&self, stmt: Stmt, hold: Duration) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         if let Err(e) = tx.run(&stmt).await {

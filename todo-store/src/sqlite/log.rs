@@ -21,7 +21,7 @@ use todo_core::ports::{Record, StartFrom, truncate_micros};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::SqliteBackend;
-use crate::engine::{Backend, write_one};
+use crate::backend::{Internals, write_one};
 use crate::error::{Result, StoreError};
 use crate::rows::{RowExt, read_record};
 use crate::sql::{Arg, Exec, Stmt};
@@ -57,7 +57,7 @@ pub(super) fn store_position(group: &str, seq: i64) -> Stmt {
 }
 
 /// A member of a consumer group of the SQLite log.
-pub(crate) struct SqliteLogSource {
+pub struct SqliteLogSource {
     backend: SqliteBackend,
     group: String,
     topics: Vec<String>,

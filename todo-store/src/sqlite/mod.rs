@@ -19,29 +19,23 @@ use todo_core::ports::{Checkpoint, StartFrom, next_log_id};
 use tokio::sync::{Notify, OwnedMutexGuard, Semaphore};
 
 use self::log::SqliteLogSource;
-use crate::StoreOptions;
-use crate::engine::{Backend, Engine, impl_store};
+use crate::backend::{Internals, SqlStore};
 use crate::error::{Result, StoreError};
-use crate::rows::RowExt;
-use crate::sql::{Dialect, Exec, Stmt};
-use crate::writer::{Lane, WriteTarget, Writer};
+use crate::sql::{Dialect, Stmt};
+use crate::writer::{WriteTarget, Writer};
+use crate::{StoreKind, StoreOptions};
 
 /// How long a statement waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Tasks, users, login attempts and the embedded event log in one SQLite file.
+/// Every table of todo-events, the embedded event log included, in one SQLite
+/// file: the store of the embedded single-process mode.
 ///
 /// One process owns the file: writers take turns in this process, and consumer
-/// groups are exclusive among the subscribers of this process. Cloning is cheap
-/// and shares the pool.
-#[derive(Clone)]
-pub struct SqliteStore {
-    pub(crate) engine: Arc<Engine<SqliteBackend>>,
-}
+/// groups are exclusive among the subscribers of this process.
+pub type SqliteStore = SqlStore<SqliteBackend>;
 
-impl_store!(SqliteStore);
-
-impl SqliteStore {
+impl SqlStore<SqliteBackend> {
     /// Opens `sqlite://path/todo.db` (created with its directory if missing),
     /// `sqlite:relative.db` or `sqlite::memory:`.
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self> {
@@ -93,12 +87,12 @@ impl SqliteStore {
         // One writer: SQLite has one anyway.
         let writer = Writer::start(writes.clone(), 1);
         let backend = SqliteBackend { pool, file, writes, writer, log_id: next_log_id() };
-        Ok(Self { engine: Engine::shared(backend, options) })
+        Ok(SqlStore::new(backend, options))
     }
 
     /// The connection pool, for tables of other crates in the same file.
     pub fn pool(&self) -> &SqlitePool {
-        &self.engine.backend.pool
+        &self.backend().pool
     }
 }
 
@@ -152,8 +146,10 @@ impl FileState {
     }
 }
 
+/// A SQLite database under a [`SqlStore`]: a WAL file (or an in-memory
+/// database) with a pool of readers and one writer.
 #[derive(Clone)]
-pub(crate) struct SqliteBackend {
+pub struct SqliteBackend {
     /// For reads.
     pool: SqlitePool,
     file: Arc<FileState>,
@@ -163,14 +159,14 @@ pub(crate) struct SqliteBackend {
 }
 
 /// Where the writer writes: the write connection, and this process's turn on the file.
-pub(crate) struct SqliteWrites {
+struct SqliteWrites {
     pool: SqlitePool,
     file: Arc<FileState>,
 }
 
 /// A write transaction, begun `IMMEDIATE` (the write lock up front, so it never
 /// fails midway to upgrade a read lock), holding this process's write turn.
-pub(crate) struct SqliteWriteTx {
+struct SqliteWriteTx {
     tx: Transaction<'static, Sqlite>,
     turn: OwnedMutexGuard<()>,
 }
@@ -219,10 +215,12 @@ impl WriteTarget for SqliteWrites {
 }
 
 #[async_trait]
-impl Backend for SqliteBackend {
+impl Internals for SqliteBackend {
     type Connection = SqliteConnection;
     type Conn = PoolConnection<Sqlite>;
     type Source = SqliteLogSource;
+
+    const KIND: StoreKind = StoreKind::Sqlite;
 
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
@@ -265,10 +263,14 @@ impl Backend for SqliteBackend {
         Ok(log::store_position(&checkpoint.group, seq))
     }
 
+    #[cfg(feature = "test-util")]
     /// Drops the triggers of `audit_log` inside the transaction and re-creates them
     /// from their stored definitions before the commit (SQLite cannot disable a
     /// trigger; its DDL is transactional, and the write lock keeps others out).
     async fn run_unguarded(&self, stmt: Stmt) -> Result<u64> {
+        use crate::rows::RowExt as _;
+        use crate::sql::Exec as _;
+        use crate::writer::Lane;
         let stmt = Arc::new(stmt);
         self.writer
             .write(Lane::Foreground, false, move |tx| {
@@ -296,7 +298,9 @@ impl Backend for SqliteBackend {
             .await
     }
 
+    #[cfg(feature = "test-util")]
     async fn write_holding(&self, stmt: Stmt, hold: Duration) -> Result<()> {
+        use crate::sql::Exec as _;
         let mut tx = self.writes.begin().await?;
         if let Err(e) = tx.run(&stmt).await {
             self.writes.rollback(tx).await;

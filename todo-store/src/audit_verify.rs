@@ -8,7 +8,7 @@ use todo_core::domain::UserId;
 use todo_core::ports::{AuditCheckpoint, AuditCheckpoints, truncate_micros};
 
 use crate::backend::{Backend, SqlStore};
-use crate::rows::RowExt;
+use crate::sql::RowExt;
 use crate::sql::{Arg, Exec, Stmt};
 use crate::writer::Lane;
 
@@ -18,7 +18,7 @@ impl<B: Backend> AuditCheckpoints for SqlStore<B> {
         let stmt =
             Stmt::new("SELECT seq, hash FROM audit_checkpoints WHERE user_id = $1", vec![Arg::Uuid(user_id.as_uuid())]);
         let row = self.backend().connection().await?.row(&stmt).await?;
-        let read = |r: &<B::Connection as Exec>::Row| -> crate::Result<AuditCheckpoint> {
+        let read = |r: &<B::Connection as Exec>::Row| -> crate::error::Result<AuditCheckpoint> {
             Ok(AuditCheckpoint { seq: r.int("seq")?, hash: r.text("hash")? })
         };
         Ok(row.as_ref().map(read).transpose()?)

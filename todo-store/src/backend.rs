@@ -12,8 +12,8 @@ use futures::future::BoxFuture;
 use todo_core::events::TopicNames;
 use todo_core::ports::{Checkpoint, StartFrom};
 
-use crate::StoreKind;
 use crate::error::Result;
+use crate::options::{StoreKind, StoreOptions};
 use crate::sql::{Dialect, Exec, Stmt};
 use crate::subscription::LogSource;
 use crate::writer::{Lane, Writer};
@@ -117,7 +117,7 @@ impl<B> Clone for SqlStore<B> {
 
 impl<B: Backend> SqlStore<B> {
     /// A store over `backend`.
-    pub(crate) fn new(backend: B, options: &crate::StoreOptions) -> Self {
+    pub(crate) fn new(backend: B, options: &StoreOptions) -> Self {
         Self { shared: Arc::new(Shared { backend, topics: options.topic_names.clone() }) }
     }
 

@@ -9,7 +9,7 @@ use todo_core::ports::{ChatTurn, ConversationStore, truncate_micros};
 
 use crate::backend::{Backend, SqlStore};
 use crate::error::{Result, StoreError};
-use crate::rows::RowExt;
+use crate::sql::RowExt;
 use crate::sql::{Arg, Dialect, Exec, Stmt};
 use crate::writer::Lane;
 

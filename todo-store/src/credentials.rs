@@ -8,7 +8,7 @@ use todo_core::ports::{ApiTokenStore, CalendarFeedStore, truncate_micros};
 
 use crate::backend::{Backend, SqlStore};
 use crate::error::{Result, StoreError};
-use crate::rows::RowExt;
+use crate::sql::RowExt;
 use crate::sql::{Arg, Exec, Stmt};
 use crate::writer::Lane;
 

@@ -11,7 +11,8 @@ use todo_core::ports::{EventLog, StartFrom, Subscription, truncate_micros};
 
 use crate::backend::{Backend, SqlStore};
 use crate::error::{Result, StoreError};
-use crate::rows::{EventRow, RowExt};
+use crate::rows::EventRow;
+use crate::sql::RowExt;
 use crate::sql::{Exec, Stmt};
 use crate::subscription::SqlSubscription;
 use crate::writer::Lane;

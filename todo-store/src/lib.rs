@@ -1,13 +1,39 @@
 //! # todo-store
 //!
-//! SQLite and PostgreSQL adapters of the todo-core ports: [`TaskRepository`],
+//! SQLite and PostgreSQL adapters of every todo-core port: [`TaskRepository`],
 //! [`UserRepository`], [`LoginAttempts`], [`EventLog`], [`AuditStore`],
-//! [`ReminderStore`], [`ConversationStore`], [`SavedFilterStore`], [`ApiTokenStore`] and
-//! [`CalendarFeedStore`], with their migrations.
+//! [`AuditCheckpoints`], [`ReminderStore`], [`ConversationStore`],
+//! [`SavedFilterStore`], [`LlmBudget`], [`ApiTokenStore`] and [`CalendarFeedStore`],
+//! with their migrations.
+//!
+//! ## Shape
+//!
+//! - **One store.** [`SqlStore<B>`](SqlStore) implements every port itself, each in
+//!   the module named for its port (`tasks`, `users`, `login`, `event_log`, `audit`,
+//!   `audit_verify`, `reminders`, `conversations`, `saved_filters`, `credentials`,
+//!   `usage`), with the same SQL on both databases.
+//! - **The backend is the difference.** `B` is a [`Backend`]: [`SqliteBackend`] or
+//!   [`PostgresBackend`] (modules `sqlite`, `postgres`) supply connecting, the
+//!   dialect's few differences, row locking, the group-commit writer, reading the
+//!   event log in commit order, and migrations. [`SqliteStore`] and
+//!   [`PostgresStore`] name the two stores.
+//! - **Any URL.** [`connect`] returns a [`Store`]: the [`Ports`] bundle of the store
+//!   the URL named, plus `migrate`, `close` and `kind`, with no match over the
+//!   backends; [`Store::as_sqlite`] / [`Store::as_postgres`] give the typed store
+//!   (its pool) back.
+//! - **Domain rules stay in the domain.** Adapters import ports, domain values and
+//!   the event catalog, never a service: which reminder fires, and what its firing
+//!   records, is [`todo_core::domain::reminder`] and
+//!   [`EventFactory::fire_reminder`](todo_core::events::EventFactory::fire_reminder).
+//! - **Test entry points** (`tamper_audit_event`, `append_holding`, `raw_list`,
+//!   `list_sql`, the `testing` fixtures) exist only with the `test-util` feature.
+//!
+//! ## What the stores guarantee
 //!
 //! - **Transactional outbox.** [`TaskRepository::commit`] writes the tasks, claims
 //!   the idempotency keys and appends the events to the `event_log` table in one
-//!   transaction, or does nothing.
+//!   transaction, or does nothing. Writes of concurrent callers share transactions
+//!   (group commit, `docs/adr/0016-group-commit.md`), never outcomes.
 //! - **Embedded event log.** Without Kafka, that table *is* the log: consumer groups
 //!   read it in commit order (SQLite: `seq`; PostgreSQL: below the oldest running
 //!   transaction, see the `postgres::log` module), one active member per group, with
@@ -70,8 +96,9 @@ mod conversations;
 mod credentials;
 mod error;
 mod event_log;
-mod filter;
+mod listing;
 mod login;
+mod options;
 mod postgres;
 mod reminders;
 mod rows;
@@ -87,38 +114,15 @@ mod usage;
 mod users;
 mod writer;
 
-use todo_core::events::TopicNames;
+#[cfg(doc)]
+use todo_core::ports::{
+    ApiTokenStore, AuditCheckpoints, AuditStore, CalendarFeedStore, ConversationStore, EventLog, LlmBudget,
+    LoginAttempts, Ports, ReminderStore, SavedFilterStore, TaskRepository, UserRepository,
+};
 
 pub use backend::{Backend, SqlStore};
 pub use error::{Result, StoreError};
+pub use options::{StoreKind, StoreOptions};
 pub use postgres::{PostgresBackend, PostgresStore};
 pub use sqlite::{SqliteBackend, SqliteStore};
 pub use store::{Store, connect, connect_with};
-
-/// How a store connects.
-#[derive(Clone, Debug)]
-pub struct StoreOptions {
-    /// Physical names of the catalog topics in the event log (default: no prefix).
-    pub topic_names: TopicNames,
-    /// Most pooled connections for reads (default 10). An in-memory SQLite database
-    /// has one, shared with its writer.
-    pub max_connections: u32,
-    /// PostgreSQL: writer tasks, each with a connection of its own, that commit
-    /// the queued writes in shared transactions (default 2). SQLite has one writer.
-    pub pg_writers: usize,
-}
-
-impl Default for StoreOptions {
-    fn default() -> Self {
-        Self { topic_names: TopicNames::default(), max_connections: 10, pg_writers: 2 }
-    }
-}
-
-/// Which database a [`Store`] uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StoreKind {
-    /// A SQLite file or in-memory database.
-    Sqlite,
-    /// A PostgreSQL database.
-    Postgres,
-}

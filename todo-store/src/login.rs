@@ -12,7 +12,7 @@ use todo_core::ports::{AttemptWindow, LoginAttempts, truncate_micros};
 
 use crate::backend::{Backend, SqlStore};
 use crate::error::StoreError;
-use crate::rows::RowExt;
+use crate::sql::RowExt;
 use crate::sql::{Arg, Exec, Stmt};
 use crate::writer::Lane;
 

@@ -22,7 +22,8 @@ use todo_core::ports::{Checkpoint, ReminderStore, ScheduleChange, WebhookTarget,
 
 use crate::backend::{Backend, SqlStore};
 use crate::error::{Result, StoreError};
-use crate::rows::{EventRow, RowExt};
+use crate::rows::EventRow;
+use crate::sql::RowExt;
 use crate::sql::{Arg, Dialect, Exec, Stmt, ceil_micros};
 use crate::writer::Lane;
 

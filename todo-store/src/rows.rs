@@ -12,66 +12,11 @@ use todo_core::ports::{Record, truncate_micros};
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
-use crate::sql::{Arg, Stmt};
+use crate::sql::{Arg, RowExt, Stmt};
 
 /// The stored columns of a task, as [`TaskRow::read`] reads them (by name).
 pub(crate) const TASK_COLUMNS: &str = "id, user_id, title, description, status, priority, tags, due_at, all_day, \
      remind_at, recurrence, repeat_from, series_id, created_at, updated_at, completed_at, version";
-
-/// Column values of a result row, decoded into the types the domain needs. Each
-/// backend implements it for its row type (SQLite decodes times from microseconds,
-/// ids from text, tags from JSON).
-pub trait RowExt {
-    fn text(&self, col: &str) -> Result<String>;
-    fn opt_text(&self, col: &str) -> Result<Option<String>>;
-    fn int(&self, col: &str) -> Result<i64>;
-    fn boolean(&self, col: &str) -> Result<bool>;
-    fn bytes(&self, col: &str) -> Result<Vec<u8>>;
-    fn opt_uuid(&self, col: &str) -> Result<Option<Uuid>>;
-    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>>;
-    fn tags(&self, col: &str) -> Result<Vec<String>>;
-    /// A JSON column: `jsonb` (PostgreSQL), JSON text (SQLite).
-    fn json(&self, col: &str) -> Result<serde_json::Value>;
-
-    fn uuid(&self, col: &str) -> Result<Uuid> {
-        self.opt_uuid(col)?.ok_or_else(|| null_column(col))
-    }
-
-    fn time(&self, col: &str) -> Result<DateTime<Utc>> {
-        self.opt_time(col)?.ok_or_else(|| null_column(col))
-    }
-}
-
-fn null_column(col: &str) -> StoreError {
-    StoreError::corrupt(format!("column {col} is NULL"))
-}
-
-/// A column that did not decode.
-pub(crate) fn decode_error(col: &str, e: &sqlx::Error) -> StoreError {
-    StoreError::corrupt(format!("column {col}: {e}"))
-}
-
-/// The getters whose decoding is the same in every backend (for `impl RowExt`).
-macro_rules! common_getters {
-    () => {
-        fn text(&self, col: &str) -> $crate::error::Result<String> {
-            ::sqlx::Row::try_get(self, col).map_err(|e| $crate::rows::decode_error(col, &e))
-        }
-        fn opt_text(&self, col: &str) -> $crate::error::Result<Option<String>> {
-            ::sqlx::Row::try_get(self, col).map_err(|e| $crate::rows::decode_error(col, &e))
-        }
-        fn int(&self, col: &str) -> $crate::error::Result<i64> {
-            ::sqlx::Row::try_get(self, col).map_err(|e| $crate::rows::decode_error(col, &e))
-        }
-        fn boolean(&self, col: &str) -> $crate::error::Result<bool> {
-            ::sqlx::Row::try_get(self, col).map_err(|e| $crate::rows::decode_error(col, &e))
-        }
-        fn bytes(&self, col: &str) -> $crate::error::Result<Vec<u8>> {
-            ::sqlx::Row::try_get(self, col).map_err(|e| $crate::rows::decode_error(col, &e))
-        }
-    };
-}
-pub(crate) use common_getters;
 
 /// A task as stored: plain values, no validation yet.
 #[derive(Clone, Debug, PartialEq)]

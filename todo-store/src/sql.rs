@@ -1,16 +1,14 @@
 //! Backend-neutral SQL: bind values, statements with `$n` placeholders (SQLite and
-//! PostgreSQL both read them), the two backends' few differences ([`Dialect`]), and
-//! the listing query that implements [`TaskQuery`] exactly.
+//! PostgreSQL both read them), running them ([`Exec`]) and reading their rows
+//! ([`RowExt`]), and the two backends' few differences ([`Dialect`]).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use todo_core::domain::query::{SortField, SortKey};
-use todo_core::domain::{TaskQuery, UserId};
+use todo_core::domain::UserId;
 use todo_core::ports::truncate_micros;
 use uuid::Uuid;
 
-use crate::error::Result;
-use crate::rows::{RowExt, TASK_COLUMNS};
+use crate::error::{Result, StoreError};
 
 /// A value bound to a statement; each backend encodes it in its own column types
 /// (SQLite: times as microseconds, ids as text, tags and JSON as text).
@@ -106,6 +104,61 @@ pub(crate) fn anonymous_placeholders(sql: &str) -> Option<String> {
     Some(out)
 }
 
+/// Column values of a result row, decoded into the types the domain needs. Each
+/// backend implements it for its row type (SQLite decodes times from microseconds,
+/// ids from text, tags from JSON).
+pub trait RowExt {
+    fn text(&self, col: &str) -> Result<String>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>>;
+    fn int(&self, col: &str) -> Result<i64>;
+    fn boolean(&self, col: &str) -> Result<bool>;
+    fn bytes(&self, col: &str) -> Result<Vec<u8>>;
+    fn opt_uuid(&self, col: &str) -> Result<Option<Uuid>>;
+    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>>;
+    fn tags(&self, col: &str) -> Result<Vec<String>>;
+    /// A JSON column: `jsonb` (PostgreSQL), JSON text (SQLite).
+    fn json(&self, col: &str) -> Result<serde_json::Value>;
+
+    fn uuid(&self, col: &str) -> Result<Uuid> {
+        self.opt_uuid(col)?.ok_or_else(|| null_column(col))
+    }
+
+    fn time(&self, col: &str) -> Result<DateTime<Utc>> {
+        self.opt_time(col)?.ok_or_else(|| null_column(col))
+    }
+}
+
+fn null_column(col: &str) -> StoreError {
+    StoreError::corrupt(format!("column {col} is NULL"))
+}
+
+/// A column that did not decode.
+pub(crate) fn decode_error(col: &str, e: &sqlx::Error) -> StoreError {
+    StoreError::corrupt(format!("column {col}: {e}"))
+}
+
+/// The getters whose decoding is the same in every backend (for `impl RowExt`).
+macro_rules! common_getters {
+    () => {
+        fn text(&self, col: &str) -> $crate::error::Result<String> {
+            ::sqlx::Row::try_get(self, col).map_err(|e| $crate::sql::decode_error(col, &e))
+        }
+        fn opt_text(&self, col: &str) -> $crate::error::Result<Option<String>> {
+            ::sqlx::Row::try_get(self, col).map_err(|e| $crate::sql::decode_error(col, &e))
+        }
+        fn int(&self, col: &str) -> $crate::error::Result<i64> {
+            ::sqlx::Row::try_get(self, col).map_err(|e| $crate::sql::decode_error(col, &e))
+        }
+        fn boolean(&self, col: &str) -> $crate::error::Result<bool> {
+            ::sqlx::Row::try_get(self, col).map_err(|e| $crate::sql::decode_error(col, &e))
+        }
+        fn bytes(&self, col: &str) -> $crate::error::Result<Vec<u8>> {
+            ::sqlx::Row::try_get(self, col).map_err(|e| $crate::sql::decode_error(col, &e))
+        }
+    };
+}
+pub(crate) use common_getters;
+
 /// Runs statements on one connection (or transaction) of a backend.
 #[async_trait]
 pub trait Exec: Send {
@@ -173,16 +226,6 @@ pub enum Dialect {
 /// Earliest `timestamptz` PostgreSQL stores (4714-11-24 BC), in Unix microseconds.
 pub(crate) const PG_MIN_MICROS: i64 = -210_866_803_200_000_000;
 
-/// Where a cursor key lies relative to the stored sort keys.
-enum Bound {
-    /// Compare against this value.
-    Value(Arg),
-    /// Below every key a task can have.
-    BelowAll,
-    /// Above every key a task can have.
-    AboveAll,
-}
-
 /// First key of the advisory locks that serialise the appends to one user's audit
 /// chain (`"audt"`); the second is `hashtext(user id)`. The consumer groups of the
 /// log use another first key, so the two never wait for each other.
@@ -237,32 +280,6 @@ impl Dialect {
             Dialect::Postgres => format!("tags @> ARRAY[{param}]::text[]"),
         }
     }
-
-    /// A `created_at` cursor key (microseconds) against the stored column: an
-    /// integer in SQLite; a `timestamptz` in PostgreSQL, whose range is narrower than
-    /// `i64` microseconds, so a key outside it is above or below every task.
-    fn created_at_key(self, micros: i64) -> Bound {
-        match self {
-            Dialect::Sqlite => Bound::Value(Arg::Int(micros)),
-            Dialect::Postgres if micros < PG_MIN_MICROS => Bound::BelowAll,
-            Dialect::Postgres => match DateTime::from_timestamp_micros(micros) {
-                Some(t) => Bound::Value(Arg::Time(t)),
-                None => Bound::AboveAll,
-            },
-        }
-    }
-
-    /// The cursor key as a bound of the sort column. [`SortKey`] orders every
-    /// `Int` before every `Text`, so a key of the other kind is below or above all.
-    fn cursor_bound(self, field: SortField, key: &SortKey) -> Bound {
-        match (field, key) {
-            (SortField::Title, SortKey::Text(t)) => Bound::Value(Arg::Text(t.clone())),
-            (SortField::Title, SortKey::Int(_)) => Bound::BelowAll,
-            (_, SortKey::Text(_)) => Bound::AboveAll,
-            (SortField::CreatedAt, SortKey::Int(k)) => self.created_at_key(*k),
-            (SortField::DueAt | SortField::Priority, SortKey::Int(k)) => Bound::Value(Arg::Int(*k)),
-        }
-    }
 }
 
 /// The smallest microsecond instant at or after `t`. Stored times have microsecond
@@ -272,45 +289,9 @@ pub(crate) fn ceil_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     if floor < t { floor + Duration::microseconds(1) } else { floor }
 }
 
-/// The page query of `q`: [`TaskQuery::matches`], the keyset cursor and the order of
-/// [`todo_core::domain::SortSpec`], overfetching one row (see `TaskPage::from_overfetch`).
-pub(crate) fn list_tasks(d: Dialect, q: &TaskQuery) -> Stmt {
-    let mut s = Stmt::new(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = "), vec![]);
-    let p = s.bind(Arg::Uuid(q.user_id.as_uuid()));
-    s.push(&p);
-    crate::filter::push_where(d, &mut s, &q.condition(), q.sort);
-    let desc = q.sort.descending;
-    let column = match q.sort.field {
-        SortField::DueAt if desc => "due_sort_desc",
-        SortField::DueAt => "due_sort_asc",
-        SortField::Priority => "priority_rank",
-        SortField::CreatedAt => "created_at",
-        SortField::Title => "title_sort",
-    };
-    if let Some(c) = &q.cursor {
-        match d.cursor_bound(q.sort.field, &c.key) {
-            Bound::Value(key) => {
-                let k = s.bind(key);
-                let id = s.bind(Arg::Uuid(c.id.as_uuid()));
-                let op = if desc { "<" } else { ">" };
-                s.push(&format!(" AND ({column}, id) {op} ({k}, {id})"));
-            }
-            // Ascending, everything is after a key below all; descending, nothing is.
-            Bound::BelowAll if desc => s.push(" AND FALSE"),
-            Bound::AboveAll if !desc => s.push(" AND FALSE"),
-            Bound::BelowAll | Bound::AboveAll => {}
-        }
-    }
-    let dir = if desc { "DESC" } else { "ASC" };
-    let limit = s.bind(Arg::Int(i64::from(q.limit) + 1));
-    s.push(&format!(" ORDER BY {column} {dir}, id {dir} LIMIT {limit}"));
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use todo_core::domain::{Cursor, SortSpec, TaskId, UserId};
 
     #[test]
     fn ceil_keeps_whole_microseconds() {
@@ -318,17 +299,5 @@ mod tests {
         assert_eq!(ceil_micros(t), t);
         let t2 = t + Duration::nanoseconds(1);
         assert_eq!(ceil_micros(t2), t + Duration::microseconds(1));
-    }
-
-    #[test]
-    fn descending_cursor_reverses_the_comparison() {
-        let now = "2026-11-26T09:00:00Z".parse().unwrap();
-        let mut q = TaskQuery::new(UserId::new(), now);
-        q.sort = SortSpec::parse("-priority").unwrap();
-        q.cursor = Some(Cursor { sort: "-priority".into(), key: SortKey::Int(1), id: TaskId::new() });
-        let s = list_tasks(Dialect::Postgres, &q);
-        assert!(s.sql.contains("(priority_rank, id) < ($3, $4)"), "{}", s.sql);
-        assert!(s.sql.ends_with("ORDER BY priority_rank DESC, id DESC LIMIT $5"), "{}", s.sql);
-        assert_eq!(s.args.len(), 5);
     }
 }

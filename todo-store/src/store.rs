@@ -12,7 +12,9 @@ use todo_core::ports::{
 
 use crate::backend::{Backend, SqlStore};
 use crate::error::{Result, StoreError};
-use crate::{PostgresStore, SqliteStore, StoreKind, StoreOptions};
+use crate::options::{StoreKind, StoreOptions};
+use crate::postgres::PostgresStore;
+use crate::sqlite::SqliteStore;
 
 /// A store on whichever backend the URL named; hands out its ports. Cloning is
 /// cheap and shares the pools.

@@ -1,5 +1,5 @@
 //! [`TaskRepository`] on both backends: task reads, listings (the SQL of
-//! [`crate::sql::list_tasks`]) and the transactional outbox.
+//! [`crate::listing::list_tasks`]) and the transactional outbox.
 
 use std::sync::Arc;
 
@@ -11,9 +11,10 @@ use todo_core::ports::{Change, TaskRepository, TaskWrite, truncate_micros};
 
 use crate::backend::{Backend, SqlStore};
 use crate::conversations::record_turn;
-use crate::error::StoreError;
-use crate::rows::{EventRow, RowExt, TASK_COLUMNS, TaskRow};
-use crate::sql::{Arg, Dialect, Exec, Stmt, list_tasks};
+use crate::error::{Result, StoreError};
+use crate::listing::list_tasks;
+use crate::rows::{EventRow, TASK_COLUMNS, TaskRow};
+use crate::sql::{Arg, Dialect, Exec, RowExt, Stmt};
 use crate::writer::Lane;
 
 #[async_trait]
@@ -30,7 +31,7 @@ impl<B: Backend> TaskRepository for SqlStore<B> {
     async fn list(&self, query: &TaskQuery) -> todo_core::Result<TaskPage> {
         let stmt = list_tasks(self.backend().dialect(), query);
         let rows = self.backend().connection().await?.rows(&stmt).await?;
-        let tasks = rows.iter().map(|r| TaskRow::read(r)?.into_task()).collect::<crate::Result<Vec<_>>>()?;
+        let tasks = rows.iter().map(|r| TaskRow::read(r)?.into_task()).collect::<Result<Vec<_>>>()?;
         Ok(TaskPage::from_overfetch(tasks, query))
     }
 
@@ -65,7 +66,7 @@ impl<B: Backend> TaskRepository for SqlStore<B> {
 impl<B: Backend> SqlStore<B> {
     /// Runs the listing SQL of `query`, fetching its rows without decoding them
     /// into tasks: the SQL alone, for benchmarks. Returns the number of rows.
-    pub async fn raw_list(&self, query: &TaskQuery) -> crate::Result<usize> {
+    pub async fn raw_list(&self, query: &TaskQuery) -> Result<usize> {
         let stmt = list_tasks(self.backend().dialect(), query);
         Ok(self.backend().connection().await?.rows(&stmt).await?.len())
     }
@@ -79,7 +80,7 @@ impl<B: Backend> SqlStore<B> {
 }
 
 /// Applies `change` inside an open transaction; any error leaves it to be rolled back.
-async fn apply_change<C: Exec>(c: &mut C, dialect: Dialect, change: &Change, topics: &TopicNames) -> crate::Result<()> {
+async fn apply_change<C: Exec>(c: &mut C, dialect: Dialect, change: &Change, topics: &TopicNames) -> Result<()> {
     let now = truncate_micros(Utc::now());
     // Claims first: a change whose key is claimed already is work done before
     // (`Duplicate`), whatever its writes would report (e.g. the version mismatch that
@@ -115,7 +116,7 @@ async fn apply_change<C: Exec>(c: &mut C, dialect: Dialect, change: &Change, top
     Ok(())
 }
 
-async fn apply_write<C: Exec>(c: &mut C, write: &TaskWrite) -> crate::Result<()> {
+async fn apply_write<C: Exec>(c: &mut C, write: &TaskWrite) -> Result<()> {
     let (stmt, user_id, id) = match write {
         TaskWrite::Insert(task) => {
             c.run(&TaskRow::insert(task))

@@ -5,7 +5,7 @@ use todo_core::domain::{Email, User, UserId};
 use todo_core::ports::UserRepository;
 
 use crate::backend::{Backend, SqlStore};
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 use crate::rows::{USER_COLUMNS, insert_user, read_user};
 use crate::sql::{Arg, Exec, Stmt};
 use crate::writer::Lane;
@@ -35,7 +35,7 @@ impl<B: Backend> UserRepository for SqlStore<B> {
 }
 
 impl<B: Backend> SqlStore<B> {
-    async fn user_where(&self, condition: &str, arg: Arg) -> crate::Result<Option<User>> {
+    async fn user_where(&self, condition: &str, arg: Arg) -> Result<Option<User>> {
         let stmt = Stmt::new(format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}"), vec![arg]);
         let row = self.backend().connection().await?.row(&stmt).await?;
         row.map(|r| read_user(&r)).transpose()

@@ -10,8 +10,8 @@ use sqlx::{PgConnection, Postgres, Row};
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::rows::{RowExt, common_getters, decode_error};
 use crate::sql::{Arg, Stmt, bind_args, impl_exec};
+use crate::sql::{RowExt, common_getters, decode_error};
 
 fn sql_text(stmt: &Stmt) -> Cow<'_, str> {
     Cow::Borrowed(&stmt.sql)

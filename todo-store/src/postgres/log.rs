@@ -50,9 +50,10 @@ use sqlx::{Connection, PgConnection};
 use todo_core::ports::{Record, StartFrom};
 use tokio::sync::Notify;
 
-use super::{PgShared, PostgresBackend};
+use super::db::{PgShared, PostgresBackend};
 use crate::error::{Result, StoreError};
-use crate::rows::{RowExt, read_record};
+use crate::rows::read_record;
+use crate::sql::RowExt;
 use crate::sql::{Arg, Exec, Stmt};
 use crate::subscription::LogSource;
 

@@ -2,30 +2,27 @@
 //! `event_log` table is the outbox (drained to Kafka) or, without Kafka, the log.
 
 mod codec;
+mod db;
 mod log;
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
-use sqlx::{Connection as _, PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{Connection as _, PgConnection, PgPool, Postgres};
 use todo_core::ports::{Checkpoint, StartFrom, next_log_id};
 use tokio::sync::{Notify, OnceCell};
-use tokio::task::JoinHandle;
-use tracing::warn;
 
+pub use self::db::PostgresBackend;
+use self::db::{CHANNEL, ListenerTask, PgShared, PgWrites, forward};
 use self::log::{PgLogSource, PgPosition};
 use crate::backend::{Internals, SqlStore};
 use crate::error::{Result, StoreError};
-use crate::sql::{Arg, Dialect, Exec, Stmt};
-use crate::writer::{WriteTarget, Writer};
-use crate::{StoreKind, StoreOptions};
-
-/// The channel notified by every transaction that appends to the event log.
-const CHANNEL: &str = "todo_event_log";
+use crate::options::{StoreKind, StoreOptions};
+use crate::sql::{Dialect, Stmt};
+use crate::writer::Writer;
 
 /// Every table of todo-events, the event log (or outbox) included, in a
 /// PostgreSQL database (version 13 or later): the store of the distributed mode.
@@ -56,82 +53,6 @@ impl SqlStore<PostgresBackend> {
     /// The connection pool, for tables of other crates in the same database.
     pub fn pool(&self) -> &PgPool {
         &self.backend().pool
-    }
-}
-
-/// A PostgreSQL database under a [`SqlStore`]: a pool of readers, writer
-/// connections of their own, and a session per consumer group member.
-#[derive(Clone)]
-pub struct PostgresBackend {
-    /// For reads.
-    pool: PgPool,
-    /// For the dedicated session of each consumer group member.
-    connect: PgConnectOptions,
-    shared: Arc<PgShared>,
-    writes: Arc<PgWrites>,
-    writer: Writer<PgConnection>,
-    pub(crate) log_id: u64,
-}
-
-/// Where the writers write: connections of their own.
-struct PgWrites {
-    pool: PgPool,
-}
-
-#[async_trait]
-impl WriteTarget for PgWrites {
-    type Connection = PgConnection;
-    type Tx = Transaction<'static, Postgres>;
-
-    async fn begin(&self) -> Result<Transaction<'static, Postgres>> {
-        Ok(self.pool.begin().await?)
-    }
-
-    async fn commit(&self, mut tx: Transaction<'static, Postgres>, appended: bool) -> Result<()> {
-        if appended {
-            // Delivered to listeners when (and only if) the transaction commits.
-            tx.run(&Stmt::new("SELECT pg_notify($1, '')", vec![Arg::Text(CHANNEL.to_owned())])).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn rollback(&self, tx: Transaction<'static, Postgres>) {
-        if let Err(e) = tx.rollback().await {
-            warn!(error = %e, "rollback failed");
-        }
-    }
-}
-
-/// What the clones of one store share.
-pub(crate) struct PgShared {
-    /// Signalled on every notification of [`CHANNEL`].
-    wake: Arc<Notify>,
-    /// The task forwarding notifications to `wake`, started by the first subscription.
-    listener: OnceCell<ListenerTask>,
-}
-
-/// Stops the listener when the last handle of the store goes away.
-struct ListenerTask(JoinHandle<()>);
-
-impl Drop for ListenerTask {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-async fn forward(mut listener: PgListener, wake: Arc<Notify>) {
-    loop {
-        match listener.try_recv().await {
-            Ok(Some(_)) => wake.notify_waiters(),
-            // The connection was lost and re-established: notifications may be missed.
-            Ok(None) => wake.notify_waiters(),
-            Err(sqlx::Error::PoolClosed) => return,
-            Err(e) => {
-                warn!(error = %e, channel = CHANNEL, "listening for appends failed; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }
     }
 }
 
@@ -204,6 +125,7 @@ impl Internals for PostgresBackend {
     /// `audit_log` while the trigger is off. It needs the table's owner (the role
     /// that migrated), not a superuser as `session_replication_role` would.
     async fn run_unguarded(&self, stmt: Stmt) -> Result<u64> {
+        use crate::sql::Exec as _;
         use crate::writer::Lane;
         const TRIGGER: &str = "audit_log_append_only";
         let stmt = Arc::new(stmt);
@@ -222,7 +144,9 @@ impl Internals for PostgresBackend {
 
     /// On a pool connection of its own: the writers go on meanwhile.
     #[cfg(feature = "test-util")]
-    async fn write_holding(&self, stmt: Stmt, hold: Duration) -> Result<()> {
+    async fn write_holding(&self, stmt: Stmt, hold: std::time::Duration) -> Result<()> {
+        use crate::sql::Exec as _;
+        use crate::writer::WriteTarget as _;
         let mut tx = self.pool.begin().await?;
         if let Err(e) = tx.run(&stmt).await {
             let _ = tx.rollback().await;

@@ -10,8 +10,8 @@ use sqlx::{Row, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
-use crate::rows::{RowExt, common_getters, decode_error};
 use crate::sql::{Arg, Stmt, anonymous_placeholders, bind_args, impl_exec};
+use crate::sql::{RowExt, common_getters, decode_error};
 
 /// Statements with this many parameters or more bind them anonymously (see
 /// [`anonymous_placeholders`]); below it the lookup costs less than the rewrite.

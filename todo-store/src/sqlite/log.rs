@@ -7,7 +7,7 @@
 //!
 //! Consumer groups are exclusive: one active member per group, the others wait as
 //! standbys until it goes away. The lock is a permit in this process's registry of
-//! the file ([`super::FileState`]), which is enough because one process owns a
+//! the file ([`super::db::FileState`]), which is enough because one process owns a
 //! SQLite file (the embedded mode); a second process on the same file is not
 //! excluded. Readers wake on the in-process signal sent after every commit that
 //! appended, and also look every [`POLL`] for writers that cannot signal them.
@@ -20,10 +20,11 @@ use chrono::Utc;
 use todo_core::ports::{Record, StartFrom, truncate_micros};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
-use super::SqliteBackend;
+use super::db::SqliteBackend;
 use crate::backend::{Internals, write_one};
 use crate::error::{Result, StoreError};
-use crate::rows::{RowExt, read_record};
+use crate::rows::read_record;
+use crate::sql::RowExt;
 use crate::sql::{Arg, Exec, Stmt};
 use crate::subscription::LogSource;
 use crate::writer::Lane;

@@ -2,28 +2,28 @@
 //! tasks, the users and the durable event log.
 
 mod codec;
+mod db;
 mod log;
 
-use std::collections::HashMap;
-use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 use todo_core::ports::{Checkpoint, StartFrom, next_log_id};
-use tokio::sync::{Notify, OwnedMutexGuard, Semaphore};
 
+pub use self::db::SqliteBackend;
+use self::db::{FileState, SqliteWrites, prepare_file};
 use self::log::SqliteLogSource;
 use crate::backend::{Internals, SqlStore};
 use crate::error::{Result, StoreError};
+use crate::options::{StoreKind, StoreOptions};
 use crate::sql::{Dialect, Stmt};
-use crate::writer::{WriteTarget, Writer};
-use crate::{StoreKind, StoreOptions};
+use crate::writer::Writer;
 
 /// How long a statement waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -96,124 +96,6 @@ impl SqlStore<SqliteBackend> {
     }
 }
 
-/// Creates the directory of the database file; returns the file's canonical path,
-/// which names it in this process's registry.
-fn prepare_file(path: &Path) -> Result<String> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|source| StoreError::Directory { path: dir.clone(), source })?;
-    let dir = dir.canonicalize().map_err(|source| StoreError::Directory { path: dir.clone(), source })?;
-    Ok(dir.join(path.file_name().unwrap_or_default()).display().to_string())
-}
-
-/// What the handles of one database file share in this process.
-pub(crate) struct FileState {
-    /// Signalled after every commit that appended to the event log.
-    appended: Arc<Notify>,
-    /// This process's turn to write: SQLite has one writer at a time anyway, and
-    /// waiting here is fair and cheaper than retrying on SQLITE_BUSY (two stores
-    /// open on one file each have a writer; tests hold transactions open).
-    write_turn: Arc<tokio::sync::Mutex<()>>,
-    /// One permit per consumer group: its active member holds it.
-    groups: Mutex<HashMap<String, Arc<Semaphore>>>,
-}
-
-/// The state of every database file open in this process, by canonical path.
-static FILES: LazyLock<Mutex<HashMap<String, Weak<FileState>>>> = LazyLock::new(Default::default);
-
-impl FileState {
-    fn of(key: &str) -> Arc<FileState> {
-        let mut files = FILES.lock().unwrap_or_else(PoisonError::into_inner);
-        files.retain(|_, state| state.strong_count() > 0);
-        if let Some(state) = files.get(key).and_then(Weak::upgrade) {
-            return state;
-        }
-        let state = Arc::new(FileState {
-            appended: Arc::new(Notify::new()),
-            write_turn: Arc::new(tokio::sync::Mutex::new(())),
-            groups: Mutex::new(HashMap::new()),
-        });
-        files.insert(key.to_owned(), Arc::downgrade(&state));
-        state
-    }
-
-    /// The permit of consumer group `group`.
-    fn group(&self, group: &str) -> Arc<Semaphore> {
-        let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
-        groups.entry(group.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(1))).clone()
-    }
-}
-
-/// A SQLite database under a [`SqlStore`]: a WAL file (or an in-memory
-/// database) with a pool of readers and one writer.
-#[derive(Clone)]
-pub struct SqliteBackend {
-    /// For reads.
-    pool: SqlitePool,
-    file: Arc<FileState>,
-    writes: Arc<SqliteWrites>,
-    writer: Writer<SqliteConnection>,
-    log_id: u64,
-}
-
-/// Where the writer writes: the write connection, and this process's turn on the file.
-struct SqliteWrites {
-    pool: SqlitePool,
-    file: Arc<FileState>,
-}
-
-/// A write transaction, begun `IMMEDIATE` (the write lock up front, so it never
-/// fails midway to upgrade a read lock), holding this process's write turn.
-struct SqliteWriteTx {
-    tx: Transaction<'static, Sqlite>,
-    turn: OwnedMutexGuard<()>,
-}
-
-impl Deref for SqliteWriteTx {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
-        &self.tx
-    }
-}
-
-impl DerefMut for SqliteWriteTx {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.tx
-    }
-}
-
-#[async_trait]
-impl WriteTarget for SqliteWrites {
-    type Connection = SqliteConnection;
-    type Tx = SqliteWriteTx;
-
-    async fn begin(&self) -> Result<SqliteWriteTx> {
-        let turn = self.file.write_turn.clone().lock_owned().await;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(SqliteWriteTx { tx, turn })
-    }
-
-    async fn commit(&self, tx: SqliteWriteTx, appended: bool) -> Result<()> {
-        let SqliteWriteTx { tx, turn } = tx;
-        tx.commit().await?;
-        drop(turn);
-        if appended {
-            self.file.appended.notify_waiters();
-        }
-        Ok(())
-    }
-
-    async fn rollback(&self, tx: SqliteWriteTx) {
-        let SqliteWriteTx { tx, turn } = tx;
-        if let Err(e) = tx.rollback().await {
-            tracing::warn!(error = %e, "rollback failed");
-        }
-        drop(turn);
-    }
-}
-
 #[async_trait]
 impl Internals for SqliteBackend {
     type Connection = SqliteConnection;
@@ -268,8 +150,8 @@ impl Internals for SqliteBackend {
     /// from their stored definitions before the commit (SQLite cannot disable a
     /// trigger; its DDL is transactional, and the write lock keeps others out).
     async fn run_unguarded(&self, stmt: Stmt) -> Result<u64> {
-        use crate::rows::RowExt as _;
         use crate::sql::Exec as _;
+        use crate::sql::RowExt as _;
         use crate::writer::Lane;
         let stmt = Arc::new(stmt);
         self.writer
@@ -301,6 +183,7 @@ impl Internals for SqliteBackend {
     #[cfg(feature = "test-util")]
     async fn write_holding(&self, stmt: Stmt, hold: Duration) -> Result<()> {
         use crate::sql::Exec as _;
+        use crate::writer::WriteTarget as _;
         let mut tx = self.writes.begin().await?;
         if let Err(e) = tx.run(&stmt).await {
             self.writes.rollback(tx).await;
@@ -308,5 +191,69 @@ impl Internals for SqliteBackend {
         }
         tokio::time::sleep(hold).await;
         self.writes.commit(tx, true).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::sql::Exec as _;
+    use crate::writer::Lane;
+
+    /// The group-commit writer (`crate::writer`) on SQLite: whatever the background
+    /// backlog, a request's write runs in the first or
+    /// second transaction after it arrives: behind at most the background job in
+    /// flight and the one batched with it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_pass_the_background_backlog() {
+        let store = SqliteStore::connect("sqlite::memory:", &StoreOptions::default()).await.unwrap();
+        let writer = store.backend().writer().clone();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let mut backlog = Vec::new();
+        for _ in 0..300 {
+            let (writer, ran) = (writer.clone(), ran.clone());
+            backlog.push(tokio::spawn(async move {
+                writer
+                    .write(Lane::Background, false, move |c| {
+                        let ran = ran.clone();
+                        Box::pin(async move {
+                            // A heavy batch: 2 ms of work inside the transaction.
+                            tokio::time::sleep(Duration::from_millis(2)).await;
+                            c.run(&Stmt::new("SELECT 1", vec![])).await?;
+                            ran.fetch_add(1, Ordering::SeqCst);
+                            Ok(())
+                        })
+                    })
+                    .await
+            }));
+        }
+        // The backlog is queued (its first job may be running).
+        while ran.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let ran_before_request = writer
+            .write(Lane::Foreground, false, {
+                let ran = ran.clone();
+                move |c| {
+                    let ran = ran.clone();
+                    Box::pin(async move {
+                        c.run(&Stmt::new("SELECT 1", vec![])).await?;
+                        Ok(ran.load(Ordering::SeqCst))
+                    })
+                }
+            })
+            .await
+            .unwrap();
+        assert!(
+            ran_before_request <= 3,
+            "the request ran after {ran_before_request} background jobs of 300: it waited behind the backlog"
+        );
+        for job in backlog {
+            job.await.unwrap().unwrap();
+        }
+        assert_eq!(ran.load(Ordering::SeqCst), 300, "every background job still ran");
     }
 }

@@ -1,7 +1,9 @@
-//! The filter compiler: a resolved [`Cond`] to a SQL condition with bound
-//! parameters only (never a value in the SQL text), for SQLite and PostgreSQL.
-//! Each atom reads exactly as [`Cond::eval`] does; nullable columns are guarded so
-//! that every atom is TRUE or FALSE, never NULL, and `NOT` keeps its meaning.
+//! The listing SQL of a [`TaskQuery`], exactly: [`list_tasks`] compiles its
+//! condition (fixed parameters and filter queries alike) to SQL with bound
+//! parameters only (never a value in the SQL text), then adds the keyset cursor
+//! and the order, for SQLite and PostgreSQL. Each atom of a resolved [`Cond`]
+//! reads exactly as [`Cond::eval`] does; nullable columns are guarded so that
+//! every atom is TRUE or FALSE, never NULL, and `NOT` keeps its meaning.
 //!
 //! Besides the condition, [`push_where`] adds what the condition implies in the
 //! shape the indexes want: a single status (every task index leads with
@@ -9,11 +11,84 @@
 //! column of `tasks_by_due` / `tasks_by_due_desc`). Both are implied, so they never
 //! change the result; the property tests check that.
 
-use todo_core::domain::SortSpec;
-use todo_core::domain::query::SortField;
+use chrono::DateTime;
+use todo_core::domain::query::{SortField, SortKey};
+use todo_core::domain::{SortSpec, TaskQuery};
 use todo_core::filter::{Cond, SetColumn, TagPart, TagPattern, TimeBound, TimeColumn};
 
+use crate::rows::TASK_COLUMNS;
 use crate::sql::{Arg, Dialect, PG_MIN_MICROS, Stmt};
+
+/// The page query of `q`: [`TaskQuery::matches`], the keyset cursor and the order of
+/// [`todo_core::domain::SortSpec`], overfetching one row (see `TaskPage::from_overfetch`).
+pub(crate) fn list_tasks(d: Dialect, q: &TaskQuery) -> Stmt {
+    let mut s = Stmt::new(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = "), vec![]);
+    let p = s.bind(Arg::Uuid(q.user_id.as_uuid()));
+    s.push(&p);
+    push_where(d, &mut s, &q.condition(), q.sort);
+    let desc = q.sort.descending;
+    let column = match q.sort.field {
+        SortField::DueAt if desc => "due_sort_desc",
+        SortField::DueAt => "due_sort_asc",
+        SortField::Priority => "priority_rank",
+        SortField::CreatedAt => "created_at",
+        SortField::Title => "title_sort",
+    };
+    if let Some(c) = &q.cursor {
+        match cursor_bound(d, q.sort.field, &c.key) {
+            Bound::Value(key) => {
+                let k = s.bind(key);
+                let id = s.bind(Arg::Uuid(c.id.as_uuid()));
+                let op = if desc { "<" } else { ">" };
+                s.push(&format!(" AND ({column}, id) {op} ({k}, {id})"));
+            }
+            // Ascending, everything is after a key below all; descending, nothing is.
+            Bound::BelowAll if desc => s.push(" AND FALSE"),
+            Bound::AboveAll if !desc => s.push(" AND FALSE"),
+            Bound::BelowAll | Bound::AboveAll => {}
+        }
+    }
+    let dir = if desc { "DESC" } else { "ASC" };
+    let limit = s.bind(Arg::Int(i64::from(q.limit) + 1));
+    s.push(&format!(" ORDER BY {column} {dir}, id {dir} LIMIT {limit}"));
+    s
+}
+
+/// Where a cursor key lies relative to the stored sort keys.
+enum Bound {
+    /// Compare against this value.
+    Value(Arg),
+    /// Below every key a task can have.
+    BelowAll,
+    /// Above every key a task can have.
+    AboveAll,
+}
+
+/// A `created_at` cursor key (microseconds) against the stored column: an
+/// integer in SQLite; a `timestamptz` in PostgreSQL, whose range is narrower than
+/// `i64` microseconds, so a key outside it is above or below every task.
+fn created_at_key(d: Dialect, micros: i64) -> Bound {
+    match d {
+        Dialect::Sqlite => Bound::Value(Arg::Int(micros)),
+        Dialect::Postgres if micros < PG_MIN_MICROS => Bound::BelowAll,
+        Dialect::Postgres => match DateTime::from_timestamp_micros(micros) {
+            Some(t) => Bound::Value(Arg::Time(t)),
+            None => Bound::AboveAll,
+        },
+    }
+}
+
+/// The cursor key as a bound of the sort column. [`SortKey`] orders every
+/// `Int` before every `Text`, so a key of the other kind is below or above all.
+fn cursor_bound(d: Dialect, field: SortField, key: &SortKey) -> Bound {
+    match (field, key) {
+        (SortField::Title, SortKey::Text(t)) => Bound::Value(Arg::Text(t.clone())),
+        (SortField::Title, SortKey::Int(_)) => Bound::BelowAll,
+        (_, SortKey::Text(_)) => Bound::AboveAll,
+        (SortField::CreatedAt, SortKey::Int(k)) => created_at_key(d, *k),
+        (SortField::DueAt | SortField::Priority, SortKey::Int(k)) => Bound::Value(Arg::Int(*k)),
+    }
+}
 
 /// Appends ` AND ...` for `cond` (and what it implies for the indexes) to a
 /// statement whose `WHERE` clause is open.
@@ -193,8 +268,10 @@ fn regex(p: &TagPattern) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use todo_core::domain::{Cursor, TaskId, UserId};
     use todo_core::filter::{Context, Filter};
+
+    use super::*;
 
     fn compile(d: Dialect, q: &str) -> Stmt {
         let ctx = Context::new("2026-11-26T09:00:00Z".parse().unwrap(), chrono_tz::Tz::UTC);
@@ -228,5 +305,17 @@ mod tests {
         assert_eq!(glob(&p("#\"home office\"")), "home[-_]office");
         assert_eq!(regex(&p("#wor*")), "^wor.*$");
         assert_eq!(regex(&p("#x-1*")), "^x\\-1.*$");
+    }
+
+    #[test]
+    fn descending_cursor_reverses_the_comparison() {
+        let now = "2026-11-26T09:00:00Z".parse().unwrap();
+        let mut q = TaskQuery::new(UserId::new(), now);
+        q.sort = SortSpec::parse("-priority").unwrap();
+        q.cursor = Some(Cursor { sort: "-priority".into(), key: SortKey::Int(1), id: TaskId::new() });
+        let s = list_tasks(Dialect::Postgres, &q);
+        assert!(s.sql.contains("(priority_rank, id) < ($3, $4)"), "{}", s.sql);
+        assert!(s.sql.ends_with("ORDER BY priority_rank DESC, id DESC LIMIT $5"), "{}", s.sql);
+        assert_eq!(s.args.len(), 5);
     }
 }

@@ -73,6 +73,16 @@ pub enum Consumer {
 }
 
 impl Consumer {
+    /// What it is, for `--help`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Consumer::RecurringTask => "recurring-task consumer",
+            Consumer::Audit => "audit recorder",
+            Consumer::Sync => "live-update consumer",
+            Consumer::Reminders => "reminder consumer",
+        }
+    }
+
     /// The consumer group, for `--help` (the handler's `name()` is the one used).
     pub fn group(self) -> &'static str {
         match self {
@@ -221,7 +231,7 @@ impl RoleSpec {
         }
         s.push_str("Runs:\n");
         for consumer in self.consumers {
-            s.push_str(&format!("  the {consumer:?} consumer (consumer group {})\n", consumer.group()));
+            s.push_str(&format!("  the {} (consumer group {})\n", consumer.label(), consumer.group()));
         }
         if self.reminder_scheduler {
             s.push_str("  the reminder scheduler\n");

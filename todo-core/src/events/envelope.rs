@@ -14,7 +14,7 @@ pub const SPEC_VERSION: &str = "1.0";
 /// `data` stays JSON here; [`CloudEvent::decode`] gives the typed payload.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CloudEvent {
-    /// Always `1.0` ([`SPEC_VERSION`]).
+    /// Always `1.0`.
     pub specversion: String,
     /// Unique per event: consumers deduplicate on it.
     #[schema(value_type = String, format = Uuid)]

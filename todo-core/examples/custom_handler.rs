@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use anyhow::Context as _;
 use async_trait::async_trait;
 use todo_core::consumer::{self, EventHandler, RetryPolicy};
 use todo_core::domain::{Email, EventId, TaskTitle, Timezone, User, UserId};
@@ -98,8 +99,13 @@ async fn main() -> anyhow::Result<()> {
     let topic = ports.log.topic_names().name(Topic::TaskEvents);
     ports.log.append(&topic, None, b"not a CloudEvent", &[]).await?;
 
-    // 6 creations + 3 completions reach the handler; the malformed record does not.
-    tokio::time::timeout(Duration::from_secs(10), handled.wait_for(|n| *n == 9)).await??;
+    // 6 creations + 3 completions reach the handler. The malformed record does
+    // not: the runner dead-letters it, and the dead letter says where it came
+    // from and why.
+    tokio::time::timeout(Duration::from_secs(30), handled.wait_for(|n| *n >= 9)).await.context("handler")??;
+    let dlq = ports.log.topic_names().dlq(Topic::TaskEvents);
+    let mut sub = ports.log.subscribe("example-dlq-reader", &[dlq], StartFrom::Earliest).await?;
+    let letter = tokio::time::timeout(Duration::from_secs(30), sub.next()).await.context("dead letter")??;
     shutdown.cancel();
     runner.await??;
 
@@ -108,11 +114,6 @@ async fn main() -> anyhow::Result<()> {
         println!("{email}: {} completed", completed.get(id).copied().unwrap_or(0));
     }
     anyhow::ensure!(completed.values().sum::<usize>() == 3, "expected 3 completions, got {completed:?}");
-
-    // The dead letter says where it came from and why.
-    let dlq = ports.log.topic_names().dlq(Topic::TaskEvents);
-    let mut sub = ports.log.subscribe("example-dlq-reader", &[dlq], StartFrom::Earliest).await?;
-    let letter = tokio::time::timeout(Duration::from_secs(10), sub.next()).await??;
     println!(
         "dead-lettered by {}: {}",
         letter.header(dlq_headers::CONSUMER_GROUP).unwrap_or("?"),

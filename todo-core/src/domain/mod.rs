@@ -1,5 +1,53 @@
 //! Domain values: parsed, never merely checked. Once a value exists it is valid.
 
+/// A closed set of lowercase names (`Status`, `Priority`, `RepeatFrom`): the enum,
+/// its parser with the error message users see, `Display` and `FromStr`.
+macro_rules! str_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $s:literal),+ $(,)? } field = $field:literal) => {
+        $(#[$doc])*
+        #[derive(
+            Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize, ::utoipa::ToSchema,
+        )]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name { $($(#[$vdoc])* $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The lowercase name, as on the wire.
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+
+            /// Parses the name, ignoring case and surrounding whitespace.
+            pub fn parse(s: &str) -> ::std::result::Result<Self, $crate::domain::ValidationError> {
+                match s.trim().to_ascii_lowercase().as_str() {
+                    $($s => ::std::result::Result::Ok($name::$variant),)+
+                    _ => ::std::result::Result::Err($crate::domain::ValidationError::new(
+                        $field,
+                        format!(concat!($field, " must be one of: {}; got {:?}"),
+                            [$($s),+].join(", "), s),
+                    )),
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::domain::ValidationError;
+            fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+    };
+}
+
 pub mod audit;
 pub mod conversation;
 pub mod credential;
@@ -22,9 +70,9 @@ pub use credential::{ApiToken, CalendarFeed, Principal, Scope, Scopes, SecretHas
 pub use ids::{ConversationId, EventId, FilterId, SeriesId, TaskId, UserId};
 pub use notification::{Notification, WebhookDelivery};
 pub use query::{Cursor, SortField, SortSpec, StatusFilter, TaskPage, TaskQuery};
-pub use recurrence::Recurrence;
+pub use recurrence::{Recurrence, RepeatFrom};
 pub use saved_filter::{FilterName, FilterQuery, SavedFilter};
-pub use task::{Description, Priority, RepeatFrom, Status, Tag, Tags, Task, TaskTitle};
+pub use task::{Description, NewTask, Priority, Status, Tag, Tags, Task, TaskPatch, TaskTitle};
 pub use user::{Email, Timezone, User, UserView};
 
 /// A value that failed to parse: which field, and why, in words a user can act on.

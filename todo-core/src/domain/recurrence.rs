@@ -11,7 +11,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ValidationError;
-use super::task::RepeatFrom;
+
+str_enum!(
+    /// Where the next occurrence of a recurring task counts from: its due date
+    /// (a fixed schedule) or the moment it was completed (Todoist's `every!`).
+    RepeatFrom { #[default] Due = "due", Completion = "completion" } field = "repeat_from"
+);
 
 /// Longest accepted RRULE string.
 pub const RRULE_MAX_LEN: usize = 500;

@@ -555,7 +555,7 @@ impl AuditStore for MemoryStore {
 
     async fn list(&self, q: &AuditQuery) -> Result<AuditPage> {
         let st = self.lock();
-        let mut items: Vec<AuditEntry> = st
+        let items: Vec<AuditEntry> = st
             .audit
             .get(&q.user_id)
             .into_iter()
@@ -567,10 +567,7 @@ impl AuditStore for MemoryStore {
             .take(q.limit as usize + 1)
             .cloned()
             .collect();
-        let more = items.len() > q.limit as usize;
-        items.truncate(q.limit as usize);
-        let next_cursor = if more { items.last().map(|e| e.seq.to_string()) } else { None };
-        Ok(AuditPage { items, next_cursor })
+        Ok(AuditPage::cut(items, q.limit, |e| e.seq.to_string()))
     }
 
     async fn chain(&self, user_id: UserId, after_seq: i64, limit: u32) -> Result<Vec<AuditEntry>> {

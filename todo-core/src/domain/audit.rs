@@ -50,12 +50,8 @@ pub struct AuditQuery {
     pub before_seq: Option<i64>,
 }
 
-/// A page of audit entries.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct AuditPage {
-    pub items: Vec<AuditEntry>,
-    pub next_cursor: Option<String>,
-}
+/// A page of audit entries, newest first.
+pub type AuditPage = super::Page<AuditEntry>;
 
 /// The result of recomputing a user's chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -177,6 +177,9 @@ pub struct Action {
     pub result: serde_json::Value,
 }
 
+/// A page of a conversation's messages, oldest first.
+pub type MessagePage = super::Page<Message>;
+
 /// One message of a conversation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Message {

@@ -53,6 +53,7 @@ pub mod conversation;
 pub mod credential;
 pub mod ids;
 pub mod notification;
+pub mod page;
 pub mod query;
 pub mod recurrence;
 pub mod saved_filter;
@@ -63,12 +64,13 @@ use std::borrow::Cow;
 
 pub use audit::{AuditEntry, AuditPage, AuditQuery, VerifyReport};
 pub use conversation::{
-    Action, BulkAction, ChangeRecord, Conversation, ConversationContext, Message, PendingAction, RecentMessage,
-    Revision, Role,
+    Action, BulkAction, ChangeRecord, Conversation, ConversationContext, Message, MessagePage, PendingAction,
+    RecentMessage, Revision, Role,
 };
 pub use credential::{ApiToken, CalendarFeed, Principal, Scope, Scopes, SecretHash, TokenId, TokenName, TokenView};
 pub use ids::{ConversationId, EventId, FilterId, SeriesId, TaskId, UserId};
-pub use notification::{Notification, WebhookDelivery};
+pub use notification::{Notification, NotificationPage, WebhookDelivery};
+pub use page::{Page, PageItem, PageLimit};
 pub use query::{Cursor, SortField, SortSpec, StatusFilter, TaskPage, TaskQuery};
 pub use recurrence::{Recurrence, RepeatFrom};
 pub use saved_filter::{FilterName, FilterQuery, SavedFilter};

@@ -6,6 +6,9 @@ use utoipa::ToSchema;
 
 use super::ids::{EventId, TaskId, UserId};
 
+/// A page of delivered reminders, newest first.
+pub type NotificationPage = super::Page<Notification>;
+
 /// A reminder was delivered: what `GET /api/v1/notifications` lists.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Notification {

@@ -17,13 +17,11 @@ use utoipa::ToSchema;
 
 use super::ValidationError;
 use super::ids::{TaskId, UserId};
+use super::page::Page;
+pub use super::page::{PAGE_DEFAULT, PAGE_MAX};
 use super::task::{Priority, Status, Tag, Task};
 use crate::filter::{Cond, Context, TagPart, TagPattern, TimeBound, TimeColumn};
 
-/// Default page size.
-pub const PAGE_DEFAULT: u32 = 50;
-/// Largest page size.
-pub const PAGE_MAX: u32 = 200;
 /// Longest text query.
 pub const QUERY_MAX_CHARS: usize = 200;
 
@@ -252,14 +250,6 @@ impl TaskQuery {
         }
     }
 
-    pub fn parse_limit(n: i64) -> Result<u32, ValidationError> {
-        if (1..=i64::from(PAGE_MAX)).contains(&n) {
-            Ok(n as u32)
-        } else {
-            Err(ValidationError::new("limit", format!("limit must be between 1 and {PAGE_MAX}; got {n}")))
-        }
-    }
-
     pub fn parse_text(q: &str) -> Result<Option<String>, ValidationError> {
         let q = q.trim();
         if q.chars().count() > QUERY_MAX_CHARS {
@@ -323,26 +313,13 @@ impl TaskQuery {
     }
 }
 
-/// One page of a listing.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct TaskPage {
-    pub items: Vec<Task>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-    /// With a filter: the text of each of its comma-separated lists, in order (ask
-    /// for list `i` with `list=i`). Absent without a filter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lists: Option<Vec<String>>,
-}
+/// One page of a task listing.
+pub type TaskPage = Page<Task>;
 
-impl TaskPage {
-    /// Builds a page from up to `limit + 1` tasks in order: the extra one only
-    /// tells that another page exists.
-    pub fn from_overfetch(mut tasks: Vec<Task>, q: &TaskQuery) -> Self {
-        let limit = q.limit as usize;
-        let more = tasks.len() > limit;
-        tasks.truncate(limit);
-        let next_cursor = if more { tasks.last().map(|t| Cursor::after(q.sort, t).encode()) } else { None };
-        Self { items: tasks, next_cursor, lists: None }
+impl Page<Task> {
+    /// The page of up to `q.limit + 1` tasks in `q`'s order (see [`Page::cut`]),
+    /// its cursor the last task's keyset position.
+    pub fn from_overfetch(tasks: Vec<Task>, q: &TaskQuery) -> Self {
+        Page::cut(tasks, q.limit, |t| Cursor::after(q.sort, t).encode())
     }
 }

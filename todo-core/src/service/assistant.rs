@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::chat::Command;
-use crate::domain::query::PAGE_DEFAULT;
+use crate::domain::page::parse_cursor;
 use crate::domain::{
-    AuditPage, AuditQuery, Description, EventId, Notification, Principal, Priority, Recurrence, RepeatFrom, Tags, Task,
-    TaskId, TaskPage, TaskQuery, TaskTitle, ValidationError,
+    AuditPage, AuditQuery, Description, NotificationPage, PageLimit, Principal, Priority, Recurrence, RepeatFrom, Tags,
+    Task, TaskId, TaskPage, TaskTitle, ValidationError,
 };
 use crate::service::audit::AuditService;
 use crate::service::chat::ChatService;
@@ -236,12 +236,8 @@ pub struct Deleted {
     pub title: TaskTitle,
 }
 
-/// A page of delivered reminders, newest first.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct NotificationList {
-    pub items: Vec<Notification>,
-    pub next_cursor: Option<String>,
-}
+/// A page of delivered reminders, newest first (the REST API's page).
+pub type NotificationList = NotificationPage;
 
 /// The assistant's use cases over the application services.
 #[derive(Clone)]
@@ -264,10 +260,6 @@ fn require_write(p: &Principal) -> Result<()> {
                 .into(),
         ))
     }
-}
-
-fn parse_limit(limit: Option<i64>) -> std::result::Result<u32, ValidationError> {
-    limit.map_or(Ok(PAGE_DEFAULT), TaskQuery::parse_limit)
 }
 
 impl AssistantService {
@@ -478,33 +470,18 @@ impl AssistantService {
 
     /// Reminders that fired for the caller, newest first.
     pub async fn list_notifications(&self, p: &Principal, args: PageArgs) -> Result<NotificationList> {
-        let limit = parse_limit(args.limit)?;
-        let before = args
-            .cursor
-            .map(|c| {
-                c.parse::<EventId>().map_err(|_| ValidationError::new("cursor", "cursor is not valid for this listing"))
-            })
-            .transpose()?;
-        let mut items = self.notifications.list(p.user_id, limit + 1, before).await?;
-        let more = items.len() > limit as usize;
-        items.truncate(limit as usize);
-        let next_cursor = if more { items.last().map(|n| n.id.to_string()) } else { None };
-        Ok(NotificationList { items, next_cursor })
+        let limit = PageLimit::from_number(args.limit)?;
+        self.notifications.page(p.user_id, limit, args.cursor.as_deref()).await
     }
 
     /// The audit entries of one of the caller's tasks, newest first.
     pub async fn audit_trail(&self, p: &Principal, args: AuditTrailArgs) -> Result<AuditPage> {
-        let before_seq = args
-            .cursor
-            .map(|c| {
-                c.parse::<i64>().map_err(|_| ValidationError::new("cursor", "cursor is not valid for this listing"))
-            })
-            .transpose()?;
+        let before_seq = args.cursor.as_deref().map(parse_cursor::<i64>).transpose()?;
         let query = AuditQuery {
             user_id: p.user_id,
             task_id: Some(args.task_id),
             event_type: None,
-            limit: parse_limit(args.limit)?,
+            limit: PageLimit::from_number(args.limit)?.get(),
             before_seq,
         };
         self.audit.list(&query).await

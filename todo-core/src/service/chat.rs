@@ -11,10 +11,11 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::chat::{self, AddTaskArgs, Command, TaskRef, UpdateTaskArgs};
+use crate::domain::page::parse_cursor;
 use crate::domain::query::TaskQuery;
 use crate::domain::{
-    Action, BulkAction, Conversation, ConversationId, Message, PendingAction, Revision, Role, Status, Task, TaskId,
-    Timezone, UserId, ValidationError,
+    Action, BulkAction, Conversation, ConversationId, Message, MessagePage, Page, PageLimit, PendingAction, Revision,
+    Role, Status, Task, TaskId, Timezone, UserId, ValidationError,
 };
 use crate::ports::{Change, ChatTurn, Clock, ConversationStore};
 use crate::service::task::retrying;
@@ -257,6 +258,20 @@ impl ChatService {
     ) -> Result<Vec<Message>> {
         self.conversations.get(user_id, id).await?.ok_or(Error::NotFound("conversation"))?;
         self.conversations.messages(user_id, id, after_seq, limit).await
+    }
+
+    /// One page of the messages of one of the user's conversations, oldest
+    /// first; `cursor` is the previous page's `next_cursor`.
+    pub async fn messages_page(
+        &self,
+        user_id: UserId,
+        id: ConversationId,
+        limit: PageLimit,
+        cursor: Option<&str>,
+    ) -> Result<MessagePage> {
+        let after = cursor.map(parse_cursor::<i64>).transpose()?.unwrap_or(0);
+        let items = self.messages(user_id, id, after, limit.overfetch()).await?;
+        Ok(Page::cut(items, limit.get(), |m| m.seq.to_string()))
     }
 
     /// Runs one command of a turn: its references to what the conversation is

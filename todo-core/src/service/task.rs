@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::query::{Cursor, SortSpec, StatusFilter, TaskQuery};
 pub use crate::domain::task::{NewTask, TaskPatch, local_midnight, parse_instant};
-use crate::domain::{Priority, Status, Tag, Task, TaskId, TaskPage, Timezone, UserId, ValidationError};
+use crate::domain::{PageLimit, Priority, Status, Tag, Task, TaskId, TaskPage, Timezone, UserId, ValidationError};
 use crate::events::{EventFactory, TaskChange};
 use crate::filter::{Context, Filter};
 use crate::ports::{Change, Clock, ProcessedKey, TaskRepository, TaskWrite, UserRepository};
@@ -136,11 +136,7 @@ impl ListParams {
             q.sort = SortSpec::parse(&s)?;
         }
         if let Some(l) = self.limit {
-            let n: i64 = l
-                .trim()
-                .parse()
-                .map_err(|_| ValidationError::new("limit", format!("limit must be an integer; got {l:?}")))?;
-            q.limit = TaskQuery::parse_limit(n)?;
+            q.limit = PageLimit::parse(&l)?.get();
         }
         if let Some(c) = self.cursor {
             q.cursor = Some(Cursor::decode(&c, q.sort)?);

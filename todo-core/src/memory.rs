@@ -32,18 +32,22 @@ mod log;
 pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);
 
 impl ManualClock {
+    /// A clock standing at `at`.
     pub fn new(at: DateTime<Utc>) -> Self {
         Self(Arc::new(Mutex::new(truncate_micros(at))))
     }
 
+    /// A clock standing at an RFC 3339 instant (panics if it does not parse: for tests).
     pub fn at(rfc3339: &str) -> Self {
         Self::new(rfc3339.parse().expect("an RFC 3339 instant"))
     }
 
+    /// Moves the clock to `at`.
     pub fn set(&self, at: DateTime<Utc>) {
         *self.0.lock().unwrap() = truncate_micros(at);
     }
 
+    /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         let mut t = self.0.lock().unwrap();
         *t += by;
@@ -129,6 +133,7 @@ impl Default for LogId {
 }
 
 impl MemoryStore {
+    /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }

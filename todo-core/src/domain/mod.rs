@@ -81,11 +81,14 @@ pub use user::{Email, Timezone, User, UserView};
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ValidationError {
+    /// The field (or parameter) that failed, e.g. `title`.
     pub field: Cow<'static, str>,
+    /// What is wrong, in words a user can act on.
     pub message: String,
 }
 
 impl ValidationError {
+    /// A failure of `field` with `message`.
     pub fn new(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self { field: field.into(), message: message.into() }
     }

@@ -29,13 +29,17 @@ pub const QUERY_MAX_CHARS: usize = 200;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StatusFilter {
+    /// Pending tasks only (the default).
     #[default]
     Pending,
+    /// Completed tasks only.
     Completed,
+    /// Both.
     All,
 }
 
 impl StatusFilter {
+    /// `pending`, `completed` or `all`.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         match s {
             "pending" => Ok(Self::Pending),
@@ -45,6 +49,7 @@ impl StatusFilter {
         }
     }
 
+    /// Whether a task with status `s` is listed.
     pub fn admits(&self, s: Status) -> bool {
         match self {
             Self::Pending => s == Status::Pending,
@@ -63,6 +68,7 @@ pub enum SortField {
     DueAt,
     /// `low < medium < high`.
     Priority,
+    /// Creation time.
     CreatedAt,
     /// Case-insensitive.
     Title,
@@ -71,11 +77,14 @@ pub enum SortField {
 /// A sort field and direction, written `due_at` or `-due_at` (descending).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SortSpec {
+    /// What to sort by.
     pub field: SortField,
+    /// Largest first.
     pub descending: bool,
 }
 
 impl SortSpec {
+    /// Parses `due_at`, `priority`, `created_at` or `title`, with a `-` prefix for descending.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let (descending, name) = match s.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -98,6 +107,7 @@ impl SortSpec {
         Ok(Self { field, descending })
     }
 
+    /// The text [`SortSpec::parse`] reads back, e.g. `-due_at`.
     pub fn as_string(&self) -> String {
         let name = match self.field {
             SortField::DueAt => "due_at",
@@ -155,25 +165,32 @@ pub fn search_text(title: &str, description: &str) -> String {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum SortKey {
+    /// A number (times in microseconds, priority ranks).
     Int(i64),
+    /// A lowercased title.
     Text(String),
 }
 
 /// An opaque page position: the sort it belongs to and the last task's `(key, id)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
+    /// The sort it was made for ([`SortSpec::as_string`]).
     #[serde(rename = "s")]
     pub sort: String,
+    /// The last task's sort key.
     #[serde(rename = "k")]
     pub key: SortKey,
+    /// The last task's id (the tie-breaker).
     pub id: TaskId,
 }
 
 impl Cursor {
+    /// The position just after `t` under `sort`.
     pub fn after(sort: SortSpec, t: &Task) -> Self {
         Self { sort: sort.as_string(), key: sort.key(t), id: t.id }
     }
 
+    /// The cursor as clients see it: URL-safe base64 of its JSON.
     pub fn encode(&self) -> String {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("cursor serializes"))
     }
@@ -203,9 +220,13 @@ impl Cursor {
 /// store evaluates (in memory with [`Cond::eval`], in SQL compiled from it).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskQuery {
+    /// Whose tasks (every store filters by it).
     pub user_id: UserId,
+    /// Which statuses.
     pub status: StatusFilter,
+    /// Only this priority.
     pub priority: Option<Priority>,
+    /// Only tasks with this tag.
     pub tag: Option<Tag>,
     /// Lowercased substring searched in title and description.
     pub text: Option<String>,
@@ -224,8 +245,11 @@ pub struct TaskQuery {
     /// with the fixed parameters by AND. Set `status` to `All` to leave the
     /// statuses to the filter (which defaults to pending itself).
     pub filter: Option<Cond>,
+    /// The order.
     pub sort: SortSpec,
+    /// Page size (the store fetches one more; see [`TaskPage::from_overfetch`]).
     pub limit: u32,
+    /// Where the page starts: after this position.
     pub cursor: Option<Cursor>,
 }
 
@@ -250,6 +274,7 @@ impl TaskQuery {
         }
     }
 
+    /// The text search `q`: trimmed, lowercased, at most [`QUERY_MAX_CHARS`] characters; `None` when empty.
     pub fn parse_text(q: &str) -> Result<Option<String>, ValidationError> {
         let q = q.trim();
         if q.chars().count() > QUERY_MAX_CHARS {

@@ -15,7 +15,13 @@ use super::ValidationError;
 str_enum!(
     /// Where the next occurrence of a recurring task counts from: its due date
     /// (a fixed schedule) or the moment it was completed (Todoist's `every!`).
-    RepeatFrom { #[default] Due = "due", Completion = "completion" } field = "repeat_from"
+    RepeatFrom {
+        /// From the due date: a fixed schedule.
+        #[default]
+        Due = "due",
+        /// From the moment the task was completed.
+        Completion = "completion",
+    } field = "repeat_from"
 );
 
 /// Longest accepted RRULE string.
@@ -36,6 +42,7 @@ const MAX_STEPS: usize = 20_000;
 pub struct Recurrence(String);
 
 impl Recurrence {
+    /// Parses an RRULE (with or without the `RRULE:` prefix); refuses `COUNT`, `SECONDLY`, `MINUTELY` and rules the `rrule` crate rejects.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let err = |m: String| ValidationError::new("recurrence", m);
         let t = s.trim();
@@ -63,6 +70,7 @@ impl Recurrence {
         Ok(Self(parts.join(";")))
     }
 
+    /// The rule as stored, without the `RRULE:` prefix.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -74,6 +82,7 @@ impl Recurrence {
         describe_rule(&self.0).unwrap_or_else(|| self.0.clone())
     }
 
+    /// How often the rule repeats.
     pub fn frequency(&self) -> Frequency {
         self.rule().get_freq()
     }

@@ -32,6 +32,7 @@ pub const PASSWORD_MAX_BYTES: usize = 1024;
 #[derive(Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
+    /// The sign-in address.
     pub email: Email,
     /// 8 characters or more.
     pub password: String,
@@ -46,6 +47,7 @@ pub struct Registration {
 pub struct Credentials {
     /// Taken as given: a malformed address simply matches no account.
     pub email: String,
+    /// The password.
     pub password: String,
 }
 
@@ -257,10 +259,12 @@ pub struct AccountService {
 }
 
 impl AccountService {
+    /// The service with the default [`AccountLimits`].
     pub fn new(users: Arc<dyn UserRepository>, attempts: Arc<dyn LoginAttempts>, clock: Arc<dyn Clock>) -> Self {
         Self::with_limits(users, attempts, clock, AccountLimits::default())
     }
 
+    /// The service with `limits`.
     pub fn with_limits(
         users: Arc<dyn UserRepository>,
         attempts: Arc<dyn LoginAttempts>,
@@ -271,10 +275,12 @@ impl AccountService {
         Self { users, attempts, clock, limits, gate, decoy_hash: Arc::new(tokio::sync::OnceCell::new()) }
     }
 
+    /// The limits in force.
     pub fn limits(&self) -> &AccountLimits {
         &self.limits
     }
 
+    /// Creates an account ([`Error::Conflict`] if the address is taken); the password, 8 characters or more, is stored hashed (argon2id).
     pub async fn register(&self, r: Registration) -> Result<User> {
         check_password(&r.password)?;
         if self.users.by_email(&r.email).await?.is_some() {
@@ -354,6 +360,7 @@ impl AccountService {
         self.attempts.prune(self.clock.now() - self.limits.window).await
     }
 
+    /// The user with id `id` ([`Error::NotFound`] if none).
     pub async fn user(&self, id: UserId) -> Result<User> {
         self.users.by_id(id).await?.ok_or(Error::NotFound("user"))
     }

@@ -50,6 +50,7 @@ fn require_write(p: &Principal) -> Result<()> {
 }
 
 impl AssistantService {
+    /// The assistant over the application services.
     pub fn new(
         tasks: TaskService,
         chat: ChatService,
@@ -182,10 +183,12 @@ impl AssistantService {
         Err(ValidationError::new("saved_filter", format!("no saved filter is named {name:?}; {known}")).into())
     }
 
+    /// One of the caller's tasks.
     pub async fn get_task(&self, p: &Principal, args: TaskIdArgs) -> Result<Task> {
         self.tasks.get(p.user_id, args.id).await
     }
 
+    /// Changes fields of one of the caller's tasks (write scope).
     pub async fn update_task(&self, p: &Principal, args: UpdateTaskArgs) -> Result<Task> {
         require_write(p)?;
         self.tasks.update(p.user_id, args.id, args.changes, args.expected_version).await
@@ -209,11 +212,13 @@ impl AssistantService {
         Ok(batch(results))
     }
 
+    /// Marks one of the caller's tasks pending again (write scope).
     pub async fn reopen_task(&self, p: &Principal, args: TaskVersionArgs) -> Result<Task> {
         require_write(p)?;
         self.tasks.reopen(p.user_id, args.id, args.expected_version).await
     }
 
+    /// Deletes one of the caller's tasks (write scope).
     pub async fn delete_task(&self, p: &Principal, args: TaskVersionArgs) -> Result<Deleted> {
         require_write(p)?;
         let task = self.tasks.delete(p.user_id, args.id, args.expected_version).await?;

@@ -54,7 +54,9 @@ pub struct ChatRequest {
 /// The assistant's answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ChatResponse {
+    /// The conversation the turn belongs to (new when the request named none).
     pub conversation_id: ConversationId,
+    /// What the assistant says.
     pub reply: String,
     /// The tool calls made, with their arguments and results.
     pub actions: Vec<Action>,
@@ -64,6 +66,7 @@ pub struct ChatResponse {
 /// an LLM-backed one may stand in front of it.
 #[async_trait]
 pub trait Interpreter: Send + Sync {
+    /// The command `message` asks for, read at `now` in time zone `tz`.
     async fn interpret(&self, message: &str, now: DateTime<Utc>, tz: Tz) -> Command;
 
     /// [`Interpreter::interpret`] for `user` (whose budget a paid interpreter spends).
@@ -170,6 +173,7 @@ impl Outcome {
 }
 
 impl ChatService {
+    /// The chat service over the task service, the conversation store, a clock and an interpreter.
     pub fn new(
         tasks: TaskService,
         conversations: Arc<dyn ConversationStore>,

@@ -42,7 +42,9 @@ pub const MAX_BUFFERED: usize = 4 * crate::service::sync::CLIENT_QUEUE;
 /// A place in the `task-updates` log: `<partition>-<offset>` on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LiveCursor {
+    /// The partition.
     pub partition: i32,
+    /// The offset in the partition.
     pub offset: i64,
 }
 

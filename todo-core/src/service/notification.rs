@@ -295,10 +295,12 @@ pub struct NotificationService {
 }
 
 impl NotificationService {
+    /// The service over the reminder store.
     pub fn new(store: Arc<dyn ReminderStore>) -> Self {
         Self { store }
     }
 
+    /// Up to `limit` of the user's notifications, newest first, before the one with id `before`.
     pub async fn list(&self, user_id: UserId, limit: u32, before: Option<EventId>) -> Result<Vec<Notification>> {
         self.store.notifications(user_id, limit, before).await
     }

@@ -29,6 +29,7 @@ pub struct ListParams {
     pub status: Option<String>,
     /// `low`, `medium` or `high`.
     pub priority: Option<String>,
+    /// Only tasks with this tag.
     pub tag: Option<String>,
     /// Case-insensitive text search in title and description.
     pub q: Option<String>,
@@ -180,6 +181,7 @@ impl TimezoneCache {
 }
 
 impl TaskService {
+    /// The service over the task and user repositories, with `events` making the events of each change.
     pub fn new(
         tasks: Arc<dyn TaskRepository>,
         users: Arc<dyn UserRepository>,
@@ -189,10 +191,12 @@ impl TaskService {
         Self { tasks, users, clock, events, timezones: TimezoneCache::default() }
     }
 
+    /// The clock the service stamps changes with.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }
 
+    /// The task repository.
     pub fn repository(&self) -> &Arc<dyn TaskRepository> {
         &self.tasks
     }
@@ -212,6 +216,7 @@ impl TaskService {
         self.tasks.commit(change).await
     }
 
+    /// Creates a task ([`Task::new`]) for `user_id`, with its `created` event.
     pub async fn create(&self, user_id: UserId, new: NewTask) -> Result<Task> {
         let (task, change) = self.plan_create(user_id, new).await?;
         self.tasks.commit(change).await?;
@@ -228,10 +233,12 @@ impl TaskService {
         Ok((task, change))
     }
 
+    /// One of the user's tasks ([`Error::NotFound`] if none, or another user's).
     pub async fn get(&self, user_id: UserId, id: TaskId) -> Result<Task> {
         self.tasks.get(user_id, id).await?.ok_or(Error::NotFound("task"))
     }
 
+    /// One page of `query`.
     pub async fn list(&self, query: &TaskQuery) -> Result<TaskPage> {
         self.tasks.list(query).await
     }
@@ -277,6 +284,7 @@ impl TaskService {
         .await
     }
 
+    /// Deletes one of the user's tasks (with `if_match`: only at that version); returns it as it was.
     pub async fn delete(&self, user_id: UserId, id: TaskId, if_match: Option<i64>) -> Result<Task> {
         retrying(if_match, || async {
             let task = self.get(user_id, id).await?;

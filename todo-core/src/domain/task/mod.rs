@@ -25,12 +25,26 @@ use crate::Error;
 
 str_enum!(
     /// Whether a task is done.
-    Status { #[default] Pending = "pending", Completed = "completed" } field = "status"
+    Status {
+        /// Not done yet.
+        #[default]
+        Pending = "pending",
+        /// Done.
+        Completed = "completed",
+    } field = "status"
 );
 
 str_enum!(
     /// How important a task is. Orders `low < medium < high`.
-    Priority { Low = "low", #[default] Medium = "medium", High = "high" } field = "priority"
+    Priority {
+        /// Can wait.
+        Low = "low",
+        /// The default.
+        #[default]
+        Medium = "medium",
+        /// Comes first.
+        High = "high",
+    } field = "priority"
 );
 
 impl Priority {
@@ -60,13 +74,20 @@ impl Ord for Priority {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Task {
+    /// The task's id (UUID v7: ids sort by creation time).
     pub id: TaskId,
+    /// Whose task it is.
     pub user_id: UserId,
+    /// The title.
     pub title: TaskTitle,
+    /// Free text (may be empty).
     #[serde(default)]
     pub description: Description,
+    /// Pending or completed.
     pub status: Status,
+    /// How important it is.
     pub priority: Priority,
+    /// Its tags, sorted.
     #[serde(default)]
     pub tags: Tags,
     /// Due time (UTC). For all-day tasks, local midnight of the due date.
@@ -74,15 +95,20 @@ pub struct Task {
     /// The user gave a date without a time.
     #[serde(default)]
     pub all_day: bool,
+    /// When to remind the user (UTC).
     pub remind_at: Option<DateTime<Utc>>,
     /// RFC 5545 RRULE without the `RRULE:` prefix, e.g. `FREQ=WEEKLY;BYDAY=MO`.
     pub recurrence: Option<Recurrence>,
+    /// Where the next occurrence of a recurring task counts from.
     #[serde(default)]
     pub repeat_from: RepeatFrom,
     /// Shared by every occurrence of a recurring task.
     pub series_id: Option<SeriesId>,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// When it was completed (absent while pending).
     pub completed_at: Option<DateTime<Utc>>,
     /// Increments on every change; send it back in `If-Match` for optimistic concurrency.
     pub version: i64,

@@ -22,6 +22,7 @@ pub const TAGS_MAX: usize = 20;
 pub struct TaskTitle(String);
 
 impl TaskTitle {
+    /// Trims surrounding whitespace; refuses an empty title, one over [`TITLE_MAX_CHARS`] characters or one with control characters.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let t = s.trim();
         if t.is_empty() {
@@ -40,6 +41,7 @@ impl TaskTitle {
         Ok(Self(t.to_owned()))
     }
 
+    /// The title.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -70,6 +72,7 @@ impl fmt::Display for TaskTitle {
 pub struct Description(String);
 
 impl Description {
+    /// Refuses text over [`DESCRIPTION_MAX_CHARS`] characters.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let n = s.chars().count();
         if n > DESCRIPTION_MAX_CHARS {
@@ -81,6 +84,7 @@ impl Description {
         Ok(Self(s.to_owned()))
     }
 
+    /// The text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -105,6 +109,7 @@ impl From<Description> for String {
 pub struct Tag(String);
 
 impl Tag {
+    /// Trims, drops one leading `#` and lowercases; refuses anything but 1 to [`TAG_MAX_CHARS`] of `a-z`, `0-9`, `_`, `-`.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let t = s.trim();
         let t = t.strip_prefix('#').unwrap_or(t).to_lowercase();
@@ -118,6 +123,7 @@ impl Tag {
         Ok(Self(t))
     }
 
+    /// The tag, without `#`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -148,6 +154,7 @@ impl fmt::Display for Tag {
 pub struct Tags(BTreeSet<Tag>);
 
 impl Tags {
+    /// Parses each tag; refuses more than [`TAGS_MAX`] distinct tags.
     pub fn parse<I, S>(items: I) -> Result<Self, ValidationError>
     where
         I: IntoIterator<Item = S>,
@@ -157,18 +164,22 @@ impl Tags {
         Self::try_from(tags)
     }
 
+    /// The tags, sorted.
     pub fn iter(&self) -> impl Iterator<Item = &Tag> {
         self.0.iter()
     }
 
+    /// Whether `tag` is one of them.
     pub fn contains(&self, tag: &Tag) -> bool {
         self.0.contains(tag)
     }
 
+    /// How many tags.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -187,6 +198,7 @@ impl Tags {
         Self(set)
     }
 
+    /// The tags as strings, sorted.
     pub fn to_vec(&self) -> Vec<String> {
         self.0.iter().map(|t| t.0.clone()).collect()
     }

@@ -19,12 +19,16 @@ pub struct AddTaskArgs {
     #[serde(default)]
     #[schema(max_length = 2000, example = "water the plants every monday at 9am")]
     pub text: Option<String>,
+    /// The title (with the other fields, instead of `text`).
     #[serde(default)]
     pub title: Option<TaskTitle>,
+    /// Free text.
     #[serde(default)]
     pub description: Option<Description>,
+    /// `low`, `medium` (default) or `high`.
     #[serde(default)]
     pub priority: Option<Priority>,
+    /// Tags, without `#`.
     #[serde(default)]
     pub tags: Option<Tags>,
     /// RFC 3339 instant the task is due, e.g. 2026-12-01T09:00:00Z.
@@ -39,6 +43,7 @@ pub struct AddTaskArgs {
     /// RFC 5545 RRULE without the `RRULE:` prefix, e.g. FREQ=WEEKLY;BYDAY=MO.
     #[serde(default)]
     pub recurrence: Option<Recurrence>,
+    /// Where the next occurrence counts from: `due` (default) or `completion`.
     #[serde(default)]
     pub repeat_from: Option<RepeatFrom>,
 }
@@ -195,6 +200,7 @@ pub struct AuditTrailArgs {
 pub struct ItemResult {
     /// The item's position in the request, from 0.
     pub index: usize,
+    /// Whether the item succeeded.
     pub ok: bool,
     /// The task after the change, when `ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -207,6 +213,7 @@ pub struct ItemResult {
 /// The outcomes of a batch, one per item in request order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BatchResult {
+    /// One result per item, in request order.
     pub results: Vec<ItemResult>,
     /// How many items succeeded.
     pub succeeded: usize,
@@ -217,7 +224,9 @@ pub struct BatchResult {
 /// A deleted task.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Deleted {
+    /// The deleted task's id.
     pub deleted: TaskId,
+    /// Its title.
     pub title: TaskTitle,
 }
 

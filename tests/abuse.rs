@@ -247,7 +247,7 @@ async fn connections_are_capped() {
 async fn slow_requests_time_out() {
     let url = llm_stub(Arc::new(AtomicUsize::new(0)), Duration::from_secs(5)).await;
     let interpreter =
-        Arc::new(todo_services::llm::LlmInterpreter::new(&url, "stub".into(), None, Duration::from_secs(10)));
+        Arc::new(todo_services::adapters::llm::LlmInterpreter::new(&url, "stub".into(), None, Duration::from_secs(10)));
     let limits = HttpLimits { request_timeout: Duration::from_secs(1), ..HttpLimits::default() };
     let opts =
         AppOptions { api_only: true, interpreter: Some(interpreter), limits: Some(limits), ..Default::default() };
@@ -291,7 +291,7 @@ async fn llm_budget_falls_back_when_spent(backend: Backend) {
     let env = Arc::new(todo_tests::Env::new(backend).await);
     let connected = env.connect().await;
     let interpreter = Arc::new(
-        todo_services::llm::LlmInterpreter::new(&url, "stub".into(), None, Duration::from_secs(5))
+        todo_services::adapters::llm::LlmInterpreter::new(&url, "stub".into(), None, Duration::from_secs(5))
             .with_budget(connected.ports.llm_budget.clone(), 2),
     );
     let app = TestApp::serve(
@@ -380,7 +380,7 @@ async fn websockets_close_when_the_token_expires() {
     app.register("ada@example.com").await;
     let email = todo_core::domain::Email::parse("ada@example.com").unwrap();
     let user = app.ports.users.by_email(&email).await.unwrap().unwrap();
-    let short = todo_services::http::auth::JwtKeys::new(todo_tests::JWT_SECRET, 2).issue(user.id).unwrap();
+    let short = todo_services::http::jwt::JwtKeys::new(todo_tests::JWT_SECRET, 2).issue(user.id).unwrap();
     let mut ws = ws_connect(&app, &short).await.expect("connect");
     let start = Instant::now();
     assert_eq!(close_code(&mut ws, 10).await, Some(todo_services::http::ws::CLOSE_TOKEN_EXPIRED));
@@ -437,7 +437,7 @@ async fn webhooks_follow_no_redirects_and_keep_urls_secret() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let sender = todo_services::services::HttpWebhookSender::default();
+    let sender = todo_services::adapters::webhook::HttpWebhookSender::default();
     let err = sender.send(&format!("http://{addr}/hooks/T000SECRET/B000SECRET"), &[], "{}").await.unwrap_err();
     assert!(err.contains("307") && err.contains("redirect"), "{err}");
     assert_eq!(hits.load(Ordering::SeqCst), 0, "the redirect was not followed");

@@ -151,7 +151,7 @@ async fn bad_jwt(backend: Backend) {
         assert_unauthorized(&app.get("/api/v1/tasks", token).await);
     }
     // Signed with another secret.
-    let forged = todo_services::http::auth::JwtKeys::new(b"another-secret-another-secret-0123", 3600)
+    let forged = todo_services::http::jwt::JwtKeys::new(b"another-secret-another-secret-0123", 3600)
         .issue(todo_core::domain::UserId::new())
         .unwrap();
     assert_unauthorized(&app.get("/api/v1/tasks", &forged).await);
@@ -159,7 +159,7 @@ async fn bad_jwt(backend: Backend) {
 
 async fn expired_jwt(backend: Backend) {
     let (app, _) = app(backend).await;
-    let expired = todo_services::http::auth::JwtKeys::new(todo_tests::JWT_SECRET, -3600)
+    let expired = todo_services::http::jwt::JwtKeys::new(todo_tests::JWT_SECRET, -3600)
         .issue(todo_core::domain::UserId::new())
         .unwrap();
     let a = app.get("/api/v1/tasks", &expired).await;

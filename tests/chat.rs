@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use todo_services::llm::LlmInterpreter;
+use todo_services::adapters::llm::LlmInterpreter;
 use todo_tests::{AppOptions, Backend, TestApp, eventually, on_every_backend, on_every_log};
 
 on_every_log!(conversation_add_list_complete);
@@ -137,7 +137,7 @@ async fn llm_stub(mode: &'static str) -> String {
     let app = axum::Router::new().route(
         "/v1/chat/completions",
         axum::routing::post(move |axum::Json(req): axum::Json<Value>| async move {
-            let offered = todo_services::llm::TOOLS.len() + todo_services::llm::CONVERSATION_TOOLS.len();
+            let offered = todo_services::adapters::llm::TOOLS.len() + todo_services::adapters::llm::CONVERSATION_TOOLS.len();
             assert!(req["tools"].as_array().is_some_and(|t| t.len() == offered), "the tools are offered");
             match mode {
                 // Answers from what the conversation remembers: "it" resolved to an id.

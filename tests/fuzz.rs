@@ -302,7 +302,7 @@ async fn fuzzed_requests_never_get_a_5xx_and_leave_the_store_consistent() {
         }
     }
     let chat = app.post("/api/v1/chat", &a, json!({"message": "show my tasks"})).await;
-    let expired = todo_services::http::auth::JwtKeys::new(todo_tests::JWT_SECRET, -3600)
+    let expired = todo_services::http::jwt::JwtKeys::new(todo_tests::JWT_SECRET, -3600)
         .issue(todo_core::domain::UserId::new())
         .unwrap();
     let world = Arc::new(World {

@@ -9,10 +9,12 @@ use serde_json::{Value, json};
 use todo_core::memory::MemoryStore;
 use todo_core::ports::{EventLog, Ports};
 use todo_kafka::{KafkaConfig, KafkaEventLog, OutboxRelay, RelayConfig};
-use todo_services::app;
-use todo_services::http::auth::JwtKeys;
+use todo_services::adapters::webhook::HttpWebhookSender;
+use todo_services::http::jwt::JwtKeys;
 use todo_services::http::limit::UserRateLimit;
-use todo_services::services::{self, HttpWebhookSender, ServiceSet, WebhookConfig};
+use todo_services::role::Role;
+use todo_services::services::{self, WebhookConfig};
+use todo_services::state::AppState;
 use todo_store::StoreOptions;
 use todo_store::testing::{PgDb, TempDir};
 use tokio_util::sync::CancellationToken;
@@ -242,7 +244,7 @@ impl TestApp {
         let Connected { ports, relay, sql_log, backing } = connected;
         let interpreter =
             opts.interpreter.clone().unwrap_or_else(|| Arc::new(todo_core::service::chat::RuleBasedInterpreter));
-        let mut state = app::state_with(&ports, JwtKeys::new(JWT_SECRET, 3600), None, vec![], interpreter);
+        let mut state = AppState::with_interpreter(&ports, JwtKeys::new(JWT_SECRET, 3600), None, vec![], interpreter);
         state.rate_limit = opts.rate_limit.and_then(|(rate, burst)| UserRateLimit::new(rate, burst)).map(Arc::new);
         if let Some(limits) = opts.limits.clone() {
             state.limits = Arc::new(limits);
@@ -262,8 +264,8 @@ impl TestApp {
             secret,
             sender: Arc::new(HttpWebhookSender::default()),
         });
-        let set = if opts.api_only { ServiceSet::NONE } else { ServiceSet::ALL };
-        services::start(&ports, &state.hub, &state.lag, set, webhook, &tracker, &shutdown);
+        let role = if opts.api_only { Role::ChatApi } else { Role::All };
+        services::start(&ports, &state.hub, &state.lag, role.spec(), webhook, &tracker, &shutdown);
         if let Some(relay) = relay {
             let token = shutdown.clone();
             tracker.spawn(async move { relay.run(token).await.expect("the outbox relay runs") });

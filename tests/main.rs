@@ -2,6 +2,7 @@
 //! PostgreSQL), the event flow, and the services.
 
 mod abuse;
+mod backlog;
 mod bad_input;
 mod calendar;
 mod chat;

@@ -7,9 +7,10 @@ use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use todo_core::memory::MemoryStore;
 use todo_core::ports::Ports;
-use todo_services::app::{self, Role};
-use todo_services::http::auth::JwtKeys;
-use todo_services::http::web::WebConfig;
+use todo_services::http::jwt::JwtKeys;
+use todo_services::role::Role;
+use todo_services::settings::WebConfig;
+use todo_services::state::AppState;
 use todo_tests::{Backend, JWT_SECRET, TestApp};
 
 async fn get(app: &TestApp, path: &str) -> reqwest::Response {
@@ -137,7 +138,7 @@ async fn assets_revalidate_with_etags() {
 /// Serves `role` on a socket; returns its base URL.
 async fn serve_role(role: Role, web: WebConfig) -> (String, tokio_util::sync::CancellationToken) {
     let ports = Ports::from_one(Arc::new(MemoryStore::new()));
-    let mut state = app::state(&ports, JwtKeys::new(JWT_SECRET, 3600), None, vec![]);
+    let mut state = AppState::new(&ports, JwtKeys::new(JWT_SECRET, 3600), None, vec![]);
     state.web = Arc::new(web);
     let router = todo_services::http::router_for(role, state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -17,7 +17,7 @@ use todo_core::domain::{
 };
 use todo_core::ports::{Change, TaskWrite, truncate_micros};
 use todo_core::service::ListParams;
-use todo_services::http::auth::JwtKeys;
+use todo_services::http::jwt::JwtKeys;
 
 const TAGS: &[&str] = &["work", "home", "errand", "health", "travel", "finance", "someday", "reading"];
 const CHUNK: usize = 2_000;

@@ -6,9 +6,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::role::Role;
+
 /// todo-events: an event-driven todo list that understands sentences.
 #[derive(Debug, Parser)]
-#[command(name = "todo", version, about, long_about = None, after_help = AFTER_HELP)]
+#[command(name = "todo", version, about, long_about = None, after_help = todo_after_help())]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -23,9 +25,14 @@ Run modes are chosen by configuration alone:
   DATABASE_URL + KAFKA_BOOTSTRAP_SERVERS            PostgreSQL + Apache Kafka (outbox relayed to Kafka)
 Logging: RUST_LOG (e.g. info,todo_services=debug), LOG_FORMAT=text|json.";
 
+fn todo_after_help() -> String {
+    format!("{AFTER_HELP}\n\n{}", crate::role::overview())
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API, web page and all five services in one process (the default).
+    #[command(long_about = Role::All.spec().long_help())]
     Serve,
     /// Apply database migrations and exit.
     Migrate,
@@ -367,8 +374,8 @@ impl Config {
                 return Err(format!("{name} must be at least 1"));
             }
         }
-        crate::http::mcp::McpSettings::parse(&self.mcp_allowed_hosts, &self.mcp_allowed_origins)?;
-        crate::http::calendar::FeedSettings::parse(self.public_url.as_deref())?;
+        crate::settings::McpSettings::parse(&self.mcp_allowed_hosts, &self.mcp_allowed_origins)?;
+        crate::settings::FeedSettings::parse(self.public_url.as_deref())?;
         if self.hash_concurrency == Some(0) {
             return Err("TODO_HASH_CONCURRENCY must be at least 1".to_owned());
         }

@@ -21,7 +21,7 @@ use todo_core::service::chat::{ChatRequest, ChatService, RuleBasedInterpreter};
 use todo_core::service::recurring::{RECURRING_GROUP, RecurringTaskHandler};
 use todo_core::service::{FilterService, TaskService};
 
-use crate::app::API_SOURCE;
+use crate::role::API_SOURCE;
 
 /// A clock that stands still.
 struct FixedClock(DateTime<Utc>);

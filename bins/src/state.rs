@@ -5,21 +5,20 @@ use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use todo_core::consumer::LagBoard;
-use todo_core::ports::EventLog;
+use todo_core::events::EventFactory;
+use todo_core::ports::{EventLog, Ports};
 use todo_core::service::assistant::AssistantService;
 use todo_core::service::audit::AuditService;
 use todo_core::service::audit_verify::AuditVerifier;
-use todo_core::service::chat::ChatService;
+use todo_core::service::chat::{ChatService, Interpreter, RuleBasedInterpreter};
 use todo_core::service::notification::NotificationService;
 use todo_core::service::sync::SyncHub;
 use todo_core::service::{AccountService, CalendarService, FilterService, TaskService, TokenService};
 
-use crate::http::auth::JwtKeys;
-use crate::http::calendar::FeedSettings;
-use crate::http::limit::{IpRateLimit, UserRateLimit};
-use crate::http::mcp::McpSettings;
-use crate::http::web::WebConfig;
-use crate::http::ws::SocketCounts;
+use crate::http::jwt::JwtKeys;
+use crate::http::limit::{IpRateLimit, SocketCounts, UserRateLimit};
+use crate::role::API_SOURCE;
+use crate::settings::{FeedSettings, McpSettings, WebConfig};
 
 /// Shared by all handlers; cheap to clone.
 #[derive(Clone)]
@@ -64,6 +63,66 @@ pub struct AppState {
     pub mcp: Arc<McpSettings>,
     /// Where calendar feeds are served (`TODO_PUBLIC_URL`).
     pub feeds: Arc<FeedSettings>,
+}
+
+impl AppState {
+    /// The handlers' state over `ports`, with the rule-based chat interpreter and
+    /// the library's default settings (the binaries set theirs in [`crate::wiring`]).
+    pub fn new(ports: &Ports, jwt: JwtKeys, metrics: Option<PrometheusHandle>, cors_origins: Vec<String>) -> Self {
+        Self::with_interpreter(ports, jwt, metrics, cors_origins, Arc::new(RuleBasedInterpreter))
+    }
+
+    /// [`AppState::new`] with a chosen chat interpreter.
+    pub fn with_interpreter(
+        ports: &Ports,
+        jwt: JwtKeys,
+        metrics: Option<PrometheusHandle>,
+        cors_origins: Vec<String>,
+        interpreter: Arc<dyn Interpreter>,
+    ) -> Self {
+        let tasks = TaskService::new(
+            ports.tasks.clone(),
+            ports.users.clone(),
+            ports.clock.clone(),
+            EventFactory::new(API_SOURCE),
+        );
+        let filters = FilterService::new(tasks.clone(), ports.saved_filters.clone());
+        let chat = ChatService::new(tasks.clone(), ports.conversations.clone(), ports.clock.clone(), interpreter)
+            .with_saved_filters(filters.clone());
+        let audit = AuditService::new(ports.audit.clone());
+        let notifications = NotificationService::new(ports.reminders.clone());
+        Self {
+            assistant: AssistantService::new(
+                tasks.clone(),
+                chat.clone(),
+                audit.clone(),
+                notifications.clone(),
+                filters.clone(),
+            ),
+            tokens: TokenService::new(ports.api_tokens.clone(), ports.clock.clone()),
+            calendar: CalendarService::new(ports.calendar_feeds.clone(), tasks.clone()),
+            mcp: Arc::new(McpSettings::default()),
+            feeds: Arc::new(FeedSettings::default()),
+            chat,
+            filters,
+            tasks,
+            accounts: AccountService::new(ports.users.clone(), ports.login_attempts.clone(), ports.clock.clone()),
+            audit,
+            verifier: AuditVerifier::new(ports.audit.clone(), ports.checkpoints.clone(), ports.clock.clone()),
+            notifications,
+            hub: SyncHub::new(),
+            live_log: ports.log.clone(),
+            lag: LagBoard::new(),
+            jwt: Arc::new(jwt),
+            rate_limit: None,
+            readiness: Arc::new(vec![("event_log", ports.log.clone())]),
+            metrics,
+            cors_origins: Arc::new(cors_origins),
+            web: Arc::new(WebConfig::default()),
+            limits: Arc::new(HttpLimits::default()),
+            ws_sockets: Default::default(),
+        }
+    }
 }
 
 /// The limits applied per request (the server's own are in

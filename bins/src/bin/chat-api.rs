@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    todo_services::app::service_main(todo_services::app::Role::ChatApi).await
+    todo_services::commands::service_main(todo_services::role::Role::ChatApi).await
 }

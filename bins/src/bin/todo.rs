@@ -11,11 +11,11 @@ async fn main() -> anyhow::Result<()> {
     cli.config = cli.config.normalized();
     todo_services::telemetry::init_tracing(cli.config.log_format);
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => todo_services::app::serve(cli.config).await,
-        Command::Migrate => todo_services::app::migrate(&cli.config).await,
-        Command::Relay => todo_services::app::relay(cli.config).await,
+        Command::Serve => todo_services::commands::serve(cli.config).await,
+        Command::Migrate => todo_services::commands::migrate(&cli.config).await,
+        Command::Relay => todo_services::commands::relay(cli.config).await,
         Command::Mcp { token } => todo_services::mcp::stdio::serve(cli.config, token).await,
-        Command::Parse { now, tz, sentence } => todo_services::app::parse_command(now.as_deref(), &tz, &sentence),
+        Command::Parse { now, tz, sentence } => todo_services::commands::parse_command(now.as_deref(), &tz, &sentence),
         Command::Converse { now, tz, turns } => todo_services::converse::run(now.as_deref(), &tz, &turns).await,
     }
 }

@@ -20,7 +20,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use todo_core::service::credentials::FeedStatus;
@@ -30,42 +29,23 @@ use super::auth::SessionUser;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Json, Path, Query};
 use crate::ical::{self, FeedOptions};
+use crate::settings::FeedSettings;
 use crate::state::AppState;
 
-/// Where feeds are served from.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FeedSettings {
-    /// The public base URL (`TODO_PUBLIC_URL`); `None`: `http://` and the request's `Host`.
-    pub public_url: Option<Url>,
-}
-
-impl FeedSettings {
-    pub fn parse(public_url: Option<&str>) -> Result<Self, String> {
-        let Some(v) = public_url.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(Self::default()) };
-        let u = Url::parse(v).map_err(|e| format!("TODO_PUBLIC_URL {v:?} is not a URL: {e}"))?;
-        if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() || u.query().is_some() {
-            return Err(format!(
-                "TODO_PUBLIC_URL {v:?} must be an http(s) URL without a query, e.g. https://todo.example.com"
-            ));
+/// The feed URL of `secret`, on the public URL of `settings` or the request's host.
+fn feed_url(settings: &FeedSettings, headers: &HeaderMap, secret: &str) -> ApiResult<String> {
+    let base = match &settings.public_url {
+        Some(u) => u.as_str().trim_end_matches('/').to_owned(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+                .ok_or_else(|| ApiError::bad_request("a Host header is needed to make the feed's address"))?;
+            format!("http://{host}")
         }
-        Ok(Self { public_url: Some(u) })
-    }
-
-    /// The feed URL of `secret`, on the public URL or the request's host.
-    fn feed_url(&self, headers: &HeaderMap, secret: &str) -> ApiResult<String> {
-        let base = match &self.public_url {
-            Some(u) => u.as_str().trim_end_matches('/').to_owned(),
-            None => {
-                let host = headers
-                    .get(header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
-                    .ok_or_else(|| ApiError::bad_request("a Host header is needed to make the feed's address"))?;
-                format!("http://{host}")
-            }
-        };
-        Ok(format!("{base}/api/v1/calendar/{secret}.ics"))
-    }
+    };
+    Ok(format!("{base}/api/v1/calendar/{secret}.ics"))
 }
 
 pub fn routes() -> Router<AppState> {
@@ -86,7 +66,7 @@ pub struct FeedAddress {
 }
 
 fn address(state: &AppState, headers: &HeaderMap, secret: &str, s: FeedStatus) -> ApiResult<FeedAddress> {
-    let url = state.feeds.feed_url(headers, secret)?;
+    let url = feed_url(&state.feeds, headers, secret)?;
     let webcal_url = url.replacen("https://", "webcal://", 1).replacen("http://", "webcal://", 1);
     Ok(FeedAddress { url, webcal_url, created_at: s.created_at })
 }
@@ -239,14 +219,10 @@ mod tests {
     }
 
     #[test]
-    fn public_urls_are_checked() {
-        assert!(FeedSettings::parse(None).unwrap().public_url.is_none());
-        assert!(FeedSettings::parse(Some("https://todo.example.com")).is_ok());
-        assert!(FeedSettings::parse(Some("ftp://x")).is_err());
-        assert!(FeedSettings::parse(Some("https://x/?a=b")).is_err());
+    fn feed_urls_are_built_on_the_public_url() {
         let s = FeedSettings::parse(Some("https://todo.example.com/base/")).unwrap();
         assert_eq!(
-            s.feed_url(&HeaderMap::new(), "abc").unwrap(),
+            feed_url(&s, &HeaderMap::new(), "abc").unwrap(),
             "https://todo.example.com/base/api/v1/calendar/abc.ics"
         );
     }

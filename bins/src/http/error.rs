@@ -157,7 +157,7 @@ pub fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
-        format!("request body is larger than {} bytes", super::BODY_LIMIT_BYTES),
+        format!("request body is larger than {} bytes", crate::settings::BODY_LIMIT_BYTES),
     )
 }
 

@@ -2,11 +2,14 @@
 //! user's authenticated requests draw from that user's bucket, every client
 //! address's requests to `/api/v1/auth/*` from that address's bucket, and each
 //! user's audit verifications from a bucket of their own. An empty bucket answers
-//! 429 `rate_limited` with `Retry-After`. Keys never slow each other down.
+//! 429 `rate_limited` with `Retry-After`. Keys never slow each other down. And
+//! the count of each user's open WebSockets ([`SocketCounts`]).
 
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -70,6 +73,46 @@ impl<K: Hash + Eq + Clone> RateLimit<K> {
     pub fn forget_idle(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
+    }
+}
+
+/// Open sockets per user.
+#[derive(Clone, Debug, Default)]
+pub struct SocketCounts(Arc<Mutex<HashMap<UserId, usize>>>);
+
+/// One open socket of a user; dropping it frees the place.
+pub struct SocketSlot {
+    counts: SocketCounts,
+    user: UserId,
+}
+
+impl SocketCounts {
+    /// A place for one more socket of `user`, if they hold fewer than `max`.
+    pub fn take(&self, user: UserId, max: usize) -> Option<SocketSlot> {
+        let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = counts.entry(user).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(SocketSlot { counts: self.clone(), user })
+    }
+
+    /// Sockets `user` holds.
+    pub fn of(&self, user: UserId) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).get(&user).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for SocketSlot {
+    fn drop(&mut self) {
+        let mut counts = self.counts.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = counts.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.user);
+            }
+        }
     }
 }
 

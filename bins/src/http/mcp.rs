@@ -16,55 +16,10 @@ use axum::response::{IntoResponse, Response};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
-use super::BODY_LIMIT_BYTES;
 use super::auth::authenticate;
 use crate::mcp::TodoMcp;
+use crate::settings::BODY_LIMIT_BYTES;
 use crate::state::AppState;
-
-/// Who may reach `/mcp`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct McpSettings {
-    /// `Host` values accepted (`name` or `name:port`).
-    pub allowed_hosts: Vec<String>,
-    /// Browser origins accepted; none: any request with an `Origin` is refused.
-    pub allowed_origins: Vec<String>,
-}
-
-impl Default for McpSettings {
-    /// Loopback only, no browser origins (the SDK's own default for hosts).
-    fn default() -> Self {
-        Self { allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()], allowed_origins: vec![] }
-    }
-}
-
-impl McpSettings {
-    /// Checks `TODO_MCP_ALLOWED_HOSTS` and `TODO_MCP_ALLOWED_ORIGINS`.
-    pub fn parse(hosts: &[String], origins: &[String]) -> Result<Self, String> {
-        let hosts: Vec<String> = hosts.iter().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty()).collect();
-        if hosts.is_empty() {
-            return Err(
-                "TODO_MCP_ALLOWED_HOSTS must list at least one host (the names clients use to reach /mcp)".into()
-            );
-        }
-        for h in &hosts {
-            if h.contains('*') || h.contains('/') || h.contains(char::is_whitespace) {
-                return Err(format!(
-                    "TODO_MCP_ALLOWED_HOSTS: {h:?} is not a host name or host:port (no wildcards, schemes or paths)"
-                ));
-            }
-        }
-        let origins: Vec<String> = origins.iter().map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect();
-        for o in &origins {
-            let valid = o == "null" || o.starts_with("http://") || o.starts_with("https://");
-            if !valid || o == "*" || o.ends_with('/') {
-                return Err(format!(
-                    "TODO_MCP_ALLOWED_ORIGINS: {o:?} is not an origin (scheme://host[:port], or :* for any port)"
-                ));
-            }
-        }
-        Ok(Self { allowed_hosts: hosts, allowed_origins: origins })
-    }
-}
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     let config = StreamableHttpServerConfig::default()
@@ -98,22 +53,5 @@ async fn require_bearer(State(state): State<AppState>, mut req: Request, next: N
             }
             res
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hosts_and_origins_are_explicit() {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert!(McpSettings::parse(&s(&["todo.example.com", "localhost:8000"]), &[]).is_ok());
-        assert!(McpSettings::parse(&s(&[]), &[]).is_err());
-        assert!(McpSettings::parse(&s(&["*"]), &[]).is_err());
-        assert!(McpSettings::parse(&s(&["https://x"]), &[]).is_err());
-        assert!(McpSettings::parse(&s(&["x"]), &s(&["https://app.example.com", "http://localhost:*"])).is_ok());
-        assert!(McpSettings::parse(&s(&["x"]), &s(&["*"])).is_err());
-        assert!(McpSettings::parse(&s(&["x"]), &s(&["app.example.com"])).is_err());
     }
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod filters;
 pub mod health;
+pub mod jwt;
 pub mod limit;
 pub mod mcp;
 pub mod notifications;
@@ -33,41 +34,37 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use self::error::ApiError;
-use crate::app::Role;
+use crate::role::{Role, RouteGroup};
+use crate::settings::BODY_LIMIT_BYTES;
 use crate::state::AppState;
-
-/// Largest accepted request body.
-pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// The whole API of the all-in-one process.
 pub fn router(state: AppState) -> Router {
     router_for(Role::All, state)
 }
 
-/// The endpoints of one process: every one for `todo serve`, each service its own.
+/// The endpoints of one process: the route groups of its row of [`crate::role::ROLES`].
 pub fn router_for(role: Role, state: AppState) -> Router {
-    let has = |roles: &[Role]| role == Role::All || roles.contains(&role);
-    let mut routes = Router::new().merge(health::routes());
-    if has(&[Role::ChatApi]) {
-        routes = routes
-            .merge(auth::routes())
-            .merge(tasks::routes())
-            .merge(filters::routes())
-            .merge(chat::routes())
-            .merge(openapi::routes());
-        routes = routes.merge(tokens::routes()).merge(calendar::routes()).merge(mcp::routes(&state));
-        // The page is served where the API is; in the distributed mode it reaches the
-        // other services through the URLs of `state.web`.
-        routes = routes.merge(web::routes(&state.web));
-    }
-    if has(&[Role::Audit]) {
-        routes = routes.merge(audit::routes());
-    }
-    if has(&[Role::Notification]) {
-        routes = routes.merge(notifications::routes());
-    }
-    if has(&[Role::Sync]) {
-        routes = routes.merge(ws::routes());
+    let mut routes = Router::new();
+    for group in role.spec().routes {
+        routes = routes.merge(match group {
+            RouteGroup::Health => health::routes(),
+            RouteGroup::Api => Router::new()
+                .merge(auth::routes())
+                .merge(tasks::routes())
+                .merge(filters::routes())
+                .merge(chat::routes())
+                .merge(openapi::routes())
+                .merge(tokens::routes())
+                .merge(calendar::routes()),
+            RouteGroup::Mcp => mcp::routes(&state),
+            // In the distributed mode the page reaches the other services through
+            // the URLs of `state.web`.
+            RouteGroup::WebPage => web::routes(&state.web),
+            RouteGroup::Audit => audit::routes(),
+            RouteGroup::Notifications => notifications::routes(),
+            RouteGroup::LiveUpdates => ws::routes(),
+        });
     }
     with_middleware(routes, state)
 }

@@ -18,51 +18,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use reqwest::Url;
 
+use crate::settings::WebConfig;
 use crate::state::AppState;
-
-/// Where the page finds the services that the process serving it may not run.
-/// In the embedded mode every field is `None`: everything is on the page's origin.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WebConfig {
-    /// WebSocket URL of live updates (`ws://host:8001/ws`, the sync service).
-    pub sync_url: Option<Url>,
-    /// Base URL of `/api/v1/audit` (the audit service).
-    pub audit_url: Option<Url>,
-    /// Base URL of `/api/v1/notifications` (the notification service).
-    pub notifications_url: Option<Url>,
-}
-
-impl WebConfig {
-    /// Checks the configured URLs: `ws`/`wss` for the sync service, `http`/`https`
-    /// for the others. Empty strings count as unset.
-    pub fn parse(sync: Option<&str>, audit: Option<&str>, notifications: Option<&str>) -> Result<Self, String> {
-        fn url(name: &str, value: Option<&str>, schemes: &[&str]) -> Result<Option<Url>, String> {
-            let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
-            let u = Url::parse(v).map_err(|e| format!("{name} {v:?} is not a URL: {e}"))?;
-            if !schemes.contains(&u.scheme()) || u.host_str().is_none() {
-                return Err(format!("{name} {v:?} must be an absolute {} URL", schemes.join(" or ")));
-            }
-            Ok(Some(u))
-        }
-        Ok(Self {
-            sync_url: url("TODO_WEB_SYNC_URL", sync, &["ws", "wss"])?,
-            audit_url: url("TODO_WEB_AUDIT_URL", audit, &["http", "https"])?,
-            notifications_url: url("TODO_WEB_NOTIFICATIONS_URL", notifications, &["http", "https"])?,
-        })
-    }
-
-    /// The origins besides the page's own that the page may connect to.
-    fn extra_origins(&self) -> Vec<String> {
-        let mut origins: Vec<String> = [&self.sync_url, &self.audit_url, &self.notifications_url]
-            .into_iter()
-            .flatten()
-            .map(|u| u.origin().ascii_serialization())
-            .collect();
-        origins.sort();
-        origins.dedup();
-        origins
-    }
-}
 
 /// One embedded file.
 struct Asset {
@@ -228,14 +185,6 @@ mod tests {
         let csp = content_security_policy(Some("evil.com; script-src *"), &[]);
         assert!(csp.contains("connect-src 'self';"), "{csp}");
         assert!(!csp.contains("evil"));
-    }
-
-    #[test]
-    fn config_checks_schemes() {
-        assert!(WebConfig::parse(Some("http://localhost:8001/ws"), None, None).is_err());
-        assert!(WebConfig::parse(None, Some("ws://localhost:8002"), None).is_err());
-        assert!(WebConfig::parse(None, None, Some("localhost:8003")).is_err());
-        assert_eq!(WebConfig::parse(Some(" "), None, None).unwrap(), WebConfig::default());
     }
 
     #[test]

@@ -10,8 +10,6 @@
 //! `TODO_WS_MAX_MESSAGE_BYTES` ends the connection; a socket is closed with
 //! [`CLOSE_TOKEN_EXPIRED`] when its token expires.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
@@ -27,6 +25,7 @@ use todo_core::service::live::{LiveCursor, LiveError, LiveStream, ResumeError};
 use tokio::time::Instant;
 
 use super::error::{ApiError, ApiResult};
+use super::limit::SocketSlot;
 use crate::state::AppState;
 
 /// How often the server pings.
@@ -48,46 +47,6 @@ pub const CLOSE_RETRY: u16 = 1011;
 pub const CLOSE_CURSOR_EXPIRED: u16 = 4410;
 /// Close code for a cursor that names no record of this log.
 pub const CLOSE_CURSOR_UNKNOWN: u16 = 4400;
-
-/// Open sockets per user.
-#[derive(Clone, Debug, Default)]
-pub struct SocketCounts(Arc<Mutex<HashMap<UserId, usize>>>);
-
-/// One open socket of a user; dropping it frees the place.
-pub struct SocketSlot {
-    counts: SocketCounts,
-    user: UserId,
-}
-
-impl SocketCounts {
-    /// A place for one more socket of `user`, if they hold fewer than `max`.
-    pub fn take(&self, user: UserId, max: usize) -> Option<SocketSlot> {
-        let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let n = counts.entry(user).or_insert(0);
-        if *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(SocketSlot { counts: self.clone(), user })
-    }
-
-    /// Sockets `user` holds.
-    pub fn of(&self, user: UserId) -> usize {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).get(&user).copied().unwrap_or(0)
-    }
-}
-
-impl Drop for SocketSlot {
-    fn drop(&mut self) {
-        let mut counts = self.counts.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(n) = counts.get_mut(&self.user) {
-            *n -= 1;
-            if *n == 0 {
-                counts.remove(&self.user);
-            }
-        }
-    }
-}
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/ws", get(upgrade))

@@ -410,13 +410,13 @@ mod tests {
     use todo_core::memory::MemoryStore;
 
     use super::*;
-    use crate::app::state;
-    use crate::http::auth::JwtKeys;
+    use crate::http::jwt::JwtKeys;
+    use crate::state::AppState;
     use todo_core::ports::Ports;
 
     fn test_assistant() -> AssistantService {
         let ports = Ports::from_one(Arc::new(MemoryStore::new()));
-        state(&ports, JwtKeys::new(&[7; 32], 60), None, vec![]).assistant
+        AppState::new(&ports, JwtKeys::new(&[7; 32], 60), None, vec![]).assistant
     }
 
     /// The queries `find_tasks`' description shows a model are in it, and parse.

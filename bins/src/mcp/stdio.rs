@@ -12,10 +12,12 @@ use rmcp::ServiceExt;
 use todo_core::service::TokenService;
 
 use super::{Caller, TodoMcp};
-use crate::app;
 use crate::config::Config;
-use crate::http::auth::JwtKeys;
+use crate::http::jwt::JwtKeys;
 use crate::http::limit::UserRateLimit;
+use crate::run_mode::RunMode;
+use crate::state::AppState;
+use crate::wiring;
 
 /// Serves the tools on stdin/stdout until the client closes them.
 pub async fn serve(config: Config, token: String) -> anyhow::Result<()> {
@@ -23,10 +25,11 @@ pub async fn serve(config: Config, token: String) -> anyhow::Result<()> {
     if !TokenService::is_api_token(&token) {
         bail!("todo mcp needs an API token (todo_pat_...): mint one with POST /api/v1/auth/tokens or on the web page");
     }
-    let (ports, infra) = app::connect(&config).await?;
+    let mode = RunMode::from_config(&config)?;
+    let (ports, infra) = wiring::connect(&config, &mode).await?;
     // Sessions are never signed here: a throwaway key.
     let jwt = JwtKeys::new(todo_core::domain::credential::random_secret().as_bytes(), 0);
-    let state = app::state_with(&ports, jwt, None, vec![], app::interpreter(&config, &ports));
+    let state = AppState::with_interpreter(&ports, jwt, None, vec![], wiring::interpreter(&config, &ports));
     let principal = state
         .tokens
         .authenticate(&token)

@@ -119,7 +119,7 @@ fn a_patch_names_what_changed_and_moves_the_reminder_with_the_due_date() {
     recurring.apply_patch(&rule, Timezone::default()).unwrap();
     assert_eq!(recurring.series_id, Some(SeriesId(t.id.0)));
 
-    let mut bad = t.clone();
+    let mut bad = t;
     let all_day =
         TaskPatch { due_at: Some(None), remind_at: Some(Some(at("2300-01-01T00:00:00Z"))), ..TaskPatch::default() };
     assert_eq!(bad.apply_patch(&all_day, Timezone::default()).unwrap_err().field, "remind_at");

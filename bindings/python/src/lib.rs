@@ -20,6 +20,7 @@
 //! assert cmd["intent"] == "add_task"
 //! ```
 
+mod catalog;
 mod chat;
 mod convert;
 mod error;

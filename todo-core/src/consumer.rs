@@ -37,7 +37,9 @@ use crate::{Error, Result};
 /// A record and the event it carries.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Delivery {
+    /// The event, parsed from the record.
     pub event: CloudEvent,
+    /// The record as read from the log (topic, partition, offset).
     pub record: Record,
 }
 
@@ -123,6 +125,7 @@ pub struct Lag {
 pub struct LagBoard(Arc<Mutex<BTreeMap<String, Lag>>>);
 
 impl LagBoard {
+    /// An empty board.
     pub fn new() -> Self {
         Self::default()
     }
@@ -144,6 +147,7 @@ impl LagBoard {
 /// How a runner reads and retries.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
+    /// How often and how long a failing record is retried before it is dead-lettered.
     pub retry: RetryPolicy,
     /// Most records in one batch. Default 256.
     pub batch_max: usize,
@@ -166,9 +170,11 @@ const LAG_QUERY_EVERY: Duration = Duration::from_secs(1);
 /// What became of one record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// The handler's effect is done.
     Handled,
     /// The effect already existed.
     Duplicate,
+    /// Given up on (the reason): the record went to the dead-letter topic.
     DeadLettered(String),
 }
 

@@ -3,8 +3,11 @@
 
 use crate::domain::ValidationError;
 
+/// A result with [`Error`] as the error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Everything that can go wrong in the core and its adapters; each variant is
+/// one thing a caller can do about it (the HTTP layer maps each to a status).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Input that does not parse or breaks a rule.
@@ -21,23 +24,34 @@ pub enum Error {
     Conflict(String),
     /// Optimistic concurrency: the caller's version is not the current one.
     #[error("version mismatch: the task is at version {current}")]
-    VersionMismatch { current: i64 },
+    VersionMismatch {
+        /// The task's current version.
+        current: i64,
+    },
     /// The work was already done (an idempotency key exists): a success for callers
     /// that deliver at least once.
     #[error("already processed: {0}")]
     Duplicate(String),
+    /// The credentials were not accepted; which part was wrong is never said.
     #[error("authentication failed")]
     Unauthorized,
     /// The caller is who they say, but may not do this (e.g. a read-only token
     /// asked for a change).
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// Too many sign-in attempts: retry after the given seconds.
     #[error("too many attempts; retry in {retry_after_secs} s")]
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        /// Seconds until a retry may succeed.
+        retry_after_secs: u64,
+    },
     /// The server is at capacity (e.g. every password-hashing slot is taken and
     /// the queue is full): retry after the given seconds.
     #[error("overloaded; retry in {retry_after_secs} s")]
-    Overloaded { retry_after_secs: u64 },
+    Overloaded {
+        /// Seconds until a retry may succeed.
+        retry_after_secs: u64,
+    },
     /// A dependency (database, event log) cannot be reached; retrying may help.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -47,6 +61,7 @@ pub enum Error {
 }
 
 impl Error {
+    /// An [`Error::Internal`] with `e`'s message.
     pub fn internal(e: impl std::fmt::Display) -> Self {
         Error::Internal(e.to_string())
     }

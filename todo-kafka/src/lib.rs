@@ -33,6 +33,22 @@
 //! | `KAFKA_FLUSH_TIMEOUT_MS` | 30000 | how long closing a producer waits for queued records |
 //! | `KAFKA_PROPERTIES` | none | extra librdkafka properties, `k=v;k=v` (e.g. SASL/TLS) |
 //!
+//! ```
+//! use todo_core::events::Topic;
+//! use todo_kafka::KafkaConfig;
+//!
+//! let env = [
+//!     ("KAFKA_BOOTSTRAP_SERVERS", "kafka-1:9092,kafka-2:9092"),
+//!     ("KAFKA_TOPIC_PREFIX", "staging."),
+//!     ("KAFKA_PROPERTIES", "security.protocol=SASL_SSL;sasl.password=hunter2"),
+//! ];
+//! let config = KafkaConfig::from_lookup(|name| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))?;
+//! assert_eq!(config.topic_names().name(Topic::TaskEvents), "staging.task-events");
+//! assert_eq!(config.topic_names().dlq(Topic::TaskEvents), "staging.task-events.dlq");
+//! assert!(!format!("{config:?}").contains("hunter2")); // secrets are never printed
+//! # Ok::<(), todo_kafka::KafkaError>(())
+//! ```
+//!
 //! ## Shutdown
 //!
 //! Cancel the relay's token and await it (it waits for its records in flight
@@ -93,6 +109,11 @@ pub use event_log::KafkaEventLog;
 pub use producer::{Delivered, KafkaProducer, PendingDelivery, headers, with_cloudevent_headers};
 pub use reader::KafkaPartitionReader;
 pub use relay::{OutboxRelay, RelayConfig, RelayStats};
+
+// The README's example is compiled with the doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// Runs blocking `f` from synchronous code that may sit on a Tokio worker
 /// (a `Drop`): on a multi-thread runtime the worker hands its other tasks off

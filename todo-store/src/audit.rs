@@ -109,11 +109,8 @@ impl<B: Backend> AuditStore for SqlStore<B> {
         let limit = s.bind(Arg::Int(i64::from(q.limit) + 1));
         s.push(&format!(" ORDER BY seq DESC LIMIT {limit}"));
         let rows = self.backend().connection().await?.rows(&s).await?;
-        let mut items = rows.iter().map(read_entry).collect::<Result<Vec<_>>>()?;
-        let more = items.len() > q.limit as usize;
-        items.truncate(q.limit as usize);
-        let next_cursor = if more { items.last().map(|e| e.seq.to_string()) } else { None };
-        Ok(AuditPage { items, next_cursor })
+        let items = rows.iter().map(read_entry).collect::<Result<Vec<_>>>()?;
+        Ok(AuditPage::cut(items, q.limit, |e| e.seq.to_string()))
     }
 
     /// A user's entries with `seq > after_seq` in chain order, at most `limit`.

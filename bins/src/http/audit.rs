@@ -4,8 +4,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use serde::Deserialize;
-use todo_core::domain::query::PAGE_DEFAULT;
-use todo_core::domain::{AuditPage, AuditQuery, TaskId, TaskQuery, ValidationError, VerifyReport};
+use todo_core::domain::page::parse_cursor;
+use todo_core::domain::{AuditPage, AuditQuery, PageLimit, TaskId, ValidationError, VerifyReport};
 use utoipa::IntoParams;
 
 use super::auth::AuthUser;
@@ -34,20 +34,6 @@ pub struct AuditParams {
     pub cursor: Option<String>,
 }
 
-/// Parses a page size the way every listing does.
-pub fn parse_limit(limit: Option<&str>) -> Result<u32, ValidationError> {
-    match limit {
-        None => Ok(PAGE_DEFAULT),
-        Some(l) => {
-            let n: i64 = l
-                .trim()
-                .parse()
-                .map_err(|_| ValidationError::new("limit", format!("limit must be an integer; got {l:?}")))?;
-            TaskQuery::parse_limit(n)
-        }
-    }
-}
-
 impl AuditParams {
     fn into_query(self, user: todo_core::domain::UserId) -> Result<AuditQuery, ValidationError> {
         let task_id = self
@@ -56,17 +42,12 @@ impl AuditParams {
                 t.parse::<TaskId>().map_err(|_| ValidationError::new("task_id", format!("{t:?} is not a task id")))
             })
             .transpose()?;
-        let before_seq = self
-            .cursor
-            .map(|c| {
-                c.parse::<i64>().map_err(|_| ValidationError::new("cursor", "cursor is not valid for this listing"))
-            })
-            .transpose()?;
+        let before_seq = self.cursor.as_deref().map(parse_cursor::<i64>).transpose()?;
         Ok(AuditQuery {
             user_id: user,
             task_id,
             event_type: self.event_type,
-            limit: parse_limit(self.limit.as_deref())?,
+            limit: PageLimit::from_param(self.limit.as_deref())?.get(),
             before_seq,
         })
     }

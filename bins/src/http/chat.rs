@@ -3,12 +3,11 @@
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
-use todo_core::domain::{ConversationId, Message, ValidationError};
+use serde::Deserialize;
+use todo_core::domain::{ConversationId, MessagePage, PageLimit};
 use todo_core::service::chat::{ChatRequest, ChatResponse};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
-use super::audit::parse_limit;
 use super::auth::AuthUser;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Json, Path, Query};
@@ -40,13 +39,6 @@ pub struct MessageParams {
     pub cursor: Option<String>,
 }
 
-/// A page of messages, oldest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MessagePage {
-    pub items: Vec<Message>,
-    pub next_cursor: Option<String>,
-}
-
 /// The messages of one of the caller's conversations, oldest first.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "chat", params(("id" = Uuid, Path), MessageParams),
     security(("bearer" = [])), responses((status = 200, body = MessagePage), (status = 404, body = ErrorBody)))]
@@ -58,15 +50,6 @@ async fn messages(
 ) -> ApiResult<Json<MessagePage>> {
     let id: ConversationId =
         id.parse().map_err(|_| ApiError::bad_request(format!("{id:?} is not a conversation id (a UUID)")))?;
-    let limit = parse_limit(p.limit.as_deref())?;
-    let after = p
-        .cursor
-        .map(|c| c.parse::<i64>().map_err(|_| ValidationError::new("cursor", "cursor is not valid for this listing")))
-        .transpose()?
-        .unwrap_or(0);
-    let mut items = state.chat.messages(user, id, after, limit + 1).await?;
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next_cursor = if more { items.last().map(|m| m.seq.to_string()) } else { None };
-    Ok(Json(MessagePage { items, next_cursor }))
+    let limit = PageLimit::from_param(p.limit.as_deref())?;
+    Ok(Json(state.chat.messages_page(user, id, limit, p.cursor.as_deref()).await?))
 }

@@ -3,11 +3,10 @@
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
-use todo_core::domain::{EventId, Notification, ValidationError};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use todo_core::domain::{NotificationPage, PageLimit};
+use utoipa::IntoParams;
 
-use super::audit::parse_limit;
 use super::auth::AuthUser;
 use super::error::{ApiResult, ErrorBody};
 use super::extract::{Json, Query};
@@ -27,13 +26,6 @@ pub struct NotificationParams {
     pub cursor: Option<String>,
 }
 
-/// A page of notifications, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NotificationPage {
-    pub items: Vec<Notification>,
-    pub next_cursor: Option<String>,
-}
-
 /// Reminders that fired for the caller, newest first.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(NotificationParams), security(("bearer" = [])),
     responses((status = 200, body = NotificationPage), (status = 422, body = ErrorBody)))]
@@ -42,16 +34,6 @@ async fn list(
     AuthUser(user): AuthUser,
     Query(p): Query<NotificationParams>,
 ) -> ApiResult<Json<NotificationPage>> {
-    let limit = parse_limit(p.limit.as_deref())?;
-    let before = p
-        .cursor
-        .map(|c| {
-            c.parse::<EventId>().map_err(|_| ValidationError::new("cursor", "cursor is not valid for this listing"))
-        })
-        .transpose()?;
-    let mut items = state.notifications.list(user, limit + 1, before).await?;
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next_cursor = if more { items.last().map(|n| n.id.to_string()) } else { None };
-    Ok(Json(NotificationPage { items, next_cursor }))
+    let limit = PageLimit::from_param(p.limit.as_deref())?;
+    Ok(Json(state.notifications.page(user, limit, p.cursor.as_deref()).await?))
 }

@@ -14,10 +14,15 @@ use crate::domain::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
+    /// Add one task ("buy milk tomorrow at 5pm").
     AddTask,
+    /// Show tasks ("what do I have to do today?").
     ListTasks,
+    /// Mark one task done.
     CompleteTask,
+    /// Delete one task.
     DeleteTask,
+    /// Change one task ("move task 2 to friday").
     UpdateTask,
     /// Several tasks at once ("add milk, eggs and bread to my shopping list").
     AddTasks,
@@ -38,11 +43,14 @@ pub enum Intent {
     Choose,
     /// Save the last listing as a named filter ("save this as 'work today'").
     SaveFilter,
+    /// Show what the assistant understands.
     Help,
+    /// Not understood, or too ambiguous to act on.
     Unknown,
 }
 
 impl Intent {
+    /// The wire name, as in `{"intent": "add_task"}`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Intent::AddTask => "add_task",
@@ -76,20 +84,35 @@ impl fmt::Display for Intent {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "intent", content = "args", rename_all = "snake_case")]
 pub enum Command {
+    /// `add_task`.
     AddTask(AddTaskArgs),
+    /// `list_tasks`.
     ListTasks(ListTasksArgs),
+    /// `complete_task`.
     CompleteTask(RefArgs),
+    /// `delete_task`.
     DeleteTask(RefArgs),
+    /// `update_task`.
     UpdateTask(UpdateTaskArgs),
+    /// `add_tasks`.
     AddTasks(AddTasksArgs),
+    /// `skip_occurrence`.
     SkipOccurrence(SkipArgs),
+    /// `complete_tasks`, asked about first.
     CompleteTasks(BulkArgs),
+    /// `delete_tasks`, asked about first.
     DeleteTasks(BulkArgs),
+    /// `undo`.
     Undo(NoArgs),
+    /// `confirm`: "yes".
     Confirm(NoArgs),
+    /// `cancel`: "no".
     Cancel(NoArgs),
+    /// `choose`: a task picked by reference.
     Choose(RefArgs),
+    /// `save_filter`.
     SaveFilter(SaveFilterArgs),
+    /// `help`.
     Help(NoArgs),
     /// Not understood, or too ambiguous to act on; `args` is `{}` and the
     /// clarifying question is in [`Command::reply`].
@@ -97,6 +120,7 @@ pub enum Command {
 }
 
 impl Command {
+    /// The intent of this command.
     pub fn intent(&self) -> Intent {
         match self {
             Command::AddTask(_) => Intent::AddTask,
@@ -149,6 +173,7 @@ impl Command {
 pub enum TaskRef {
     /// Position in the user's last listing, 1-based.
     Index(u32),
+    /// A task id.
     Id(TaskId),
     /// A title, or the words of one, to look up.
     Title(String),
@@ -174,7 +199,9 @@ pub enum ContextRef {
 /// (`due_at` is then local midnight of that date).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DueAt {
+    /// When it is due.
     pub due_at: DateTime<Utc>,
+    /// Whether `due_at` names a date rather than a time.
     pub all_day: bool,
 }
 
@@ -188,12 +215,14 @@ pub struct DueAt {
 pub struct RecurrenceRule(String);
 
 impl RecurrenceRule {
+    /// Reads an RRULE, with or without the `RRULE:` prefix, in any case.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         Recurrence::parse(s)?;
         let t = s.trim().to_ascii_uppercase();
         Ok(Self(t.strip_prefix("RRULE:").unwrap_or(&t).to_owned()))
     }
 
+    /// The rule as written, upper-cased, without the `RRULE:` prefix.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -221,15 +250,21 @@ impl From<RecurrenceRule> for String {
 /// `add_task`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AddTaskArgs {
+    /// The title: what no other grammar took.
     pub title: TaskTitle,
+    /// When it is due, if said.
     #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub due: Option<DueAt>,
+    /// When to remind, if said ("remind me an hour before").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remind_at: Option<DateTime<Utc>>,
+    /// The priority, if said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
+    /// The tags named (`#groceries`).
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
+    /// How it repeats, if it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recurrence: Option<RecurrenceRule>,
     /// Only `completion` is ever written ("every! 3 days"); `due` is the default.
@@ -240,12 +275,14 @@ pub struct AddTaskArgs {
 /// `add_tasks`: one task per item of a list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AddTasksArgs {
+    /// The tasks, in the order given.
     pub tasks: Vec<AddTaskArgs>,
 }
 
 /// `skip_occurrence`: a recurring task moves to its following occurrence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkipArgs {
+    /// The recurring task.
     #[serde(rename = "ref")]
     pub task: TaskRef,
     /// Skip every occurrence in the rest of the skipped one's day, week or month
@@ -262,8 +299,11 @@ pub struct SkipArgs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SkipSpan {
+    /// The rest of the skipped occurrence's day.
     Day,
+    /// The rest of its week.
     Week,
+    /// The rest of its month.
     Month,
 }
 
@@ -271,6 +311,7 @@ pub enum SkipSpan {
 /// shows, or the tasks of a reference ("all of them"). Asked about first.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BulkArgs {
+    /// The listing whose tasks are meant.
     #[serde(flatten)]
     pub filter: ListTasksArgs,
     /// "all of them": the tasks the conversation is about, instead of a listing.
@@ -282,10 +323,13 @@ pub struct BulkArgs {
 /// Two listings are equal when their arguments are: `phrase` is a hint, not one.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ListTasksArgs {
+    /// Which statuses to show.
     #[serde(default)]
     pub status: StatusFilter,
+    /// Only tasks of this priority.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
+    /// Only tasks with this tag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<Tag>,
     /// Inclusive lower bound on `due_at`.
@@ -294,6 +338,7 @@ pub struct ListTasksArgs {
     /// Exclusive upper bound on `due_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_before: Option<DateTime<Utc>>,
+    /// Only pending tasks past their due time.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub overdue: bool,
     /// Words searched in titles and descriptions.
@@ -324,12 +369,14 @@ impl PartialEq for ListTasksArgs {
 /// `save_filter`: save the last listing as a named filter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaveFilterArgs {
+    /// The filter's name.
     pub name: String,
 }
 
 /// `complete_task` and `delete_task`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefArgs {
+    /// The task.
     #[serde(rename = "ref")]
     pub task: TaskRef,
 }
@@ -338,26 +385,37 @@ pub struct RefArgs {
 /// (`"due_at": null` removes the due date).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UpdateTaskArgs {
+    /// The task.
     #[serde(rename = "ref")]
     pub task: TaskRef,
+    /// A new title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<TaskTitle>,
+    /// A new description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Description>,
+    /// A new due time, or `null` to remove it.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "patch")]
     pub due_at: Option<Option<DateTime<Utc>>>,
+    /// Whether `due_at` names a date rather than a time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all_day: Option<bool>,
+    /// A new reminder time, or `null` to remove it.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "patch")]
     pub remind_at: Option<Option<DateTime<Utc>>>,
+    /// A new priority.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
+    /// A new status ("reopen it").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
+    /// Tags to add.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags_add: Vec<Tag>,
+    /// Tags to remove.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags_remove: Vec<Tag>,
+    /// A new recurrence rule, or `null` to stop repeating.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "patch")]
     pub recurrence: Option<Option<RecurrenceRule>>,
     /// What the sentence said relative to the task (a time without a date, "an
@@ -407,6 +465,7 @@ pub struct NoArgs {}
 /// Arguments of `unknown`: none on the wire; the question to ask back.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Clarification {
+    /// The clarifying question.
     #[serde(skip)]
     pub reply: String,
 }

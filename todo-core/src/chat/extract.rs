@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use super::datetime::{self, Ctx, Span, Strength, When};
 use super::lexer::Sentence;
-use super::recurrence::{self, RuleSpec};
+use super::repeat_phrase::{self, RuleSpec};
 use super::vocab;
 use crate::domain::{Priority, Tag};
 
@@ -205,7 +205,7 @@ fn strong_at(
         return Some(j);
     }
     if slots.rule.is_none()
-        && let Some((r, j)) = recurrence::rule_at(s, i, ctx).filter(|(_, j)| *j <= end)
+        && let Some((r, j)) = repeat_phrase::rule_at(s, i, ctx).filter(|(_, j)| *j <= end)
     {
         // "weekly review", "daily standup": an adverb used as an adjective
         // stays in the title, and is the rule only if no other is given.
@@ -266,7 +266,7 @@ fn starts_phrase(s: &Sentence, j: usize, ctx: &Ctx) -> bool {
     s.is_any(j, CONNECTORS)
         || s.is_any(j, &["in", "starting", "until", "every", "remind", "with"])
         || datetime::piece_at(s, j, ctx).is_some()
-        || recurrence::rule_at(s, j, ctx).is_some()
+        || repeat_phrase::rule_at(s, j, ctx).is_some()
         || priority_at(s, j).is_some()
         || tags_at(s, j).is_some()
 }

@@ -13,7 +13,7 @@ use chrono_tz::Tz;
 use super::command::UpdateTaskArgs;
 use super::datetime::{Clock, Ctx, Due, Span, When};
 use super::extract::Reminder;
-use super::recurrence::RuleSpec;
+use super::repeat_phrase::RuleSpec;
 use super::reply;
 use crate::domain::Task;
 

@@ -43,8 +43,8 @@ mod intent;
 pub(crate) mod lexer;
 mod list;
 mod many;
-mod recurrence;
 mod reference;
+mod repeat_phrase;
 mod reply;
 pub(crate) mod span;
 #[cfg(test)]

@@ -12,8 +12,8 @@ use super::datetime::{self, Ctx, When};
 use super::edit::{DONE, NOT_DONE, trim_end};
 use super::extract::{Reminder, before_at, leftover, priority_at, tag_list};
 use super::lexer::Sentence;
-use super::recurrence;
 use super::reference::{Found, is_numbered_at, reference};
+use super::repeat_phrase;
 use super::reply;
 use super::vocab;
 use crate::domain::{Description, Priority, Status, TaskTitle};
@@ -374,7 +374,7 @@ fn recurrence_update(s: &Sentence, r: Range<usize>, a: usize, ctx: &Ctx) -> Opti
 
 fn recurrence_update_of(mut u: UpdateTaskArgs, s: &Sentence, a: usize, ctx: &Ctx) -> Option<Command> {
     let a = if s.is_any(a, &["to", "as"]) { a + 1 } else { a };
-    let (spec, _) = recurrence::rule_at(s, a, ctx)?;
+    let (spec, _) = repeat_phrase::rule_at(s, a, ctx)?;
     let rule = spec.to_rule(ctx)?;
     u.recurrence = Some(Some(rule));
     if ctx.convo {

@@ -16,6 +16,7 @@ use crate::ports::ConversationStore;
 /// Gives a fresh, empty conversation store.
 #[async_trait]
 pub trait ConversationFixture: Send + Sync {
+    /// A fresh, empty conversation store.
     async fn open(&self) -> Arc<dyn ConversationStore>;
 }
 

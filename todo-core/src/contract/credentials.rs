@@ -10,6 +10,7 @@ use crate::ports::Ports;
 /// Gives the ports of a fresh, empty store (one fixture per contract).
 #[async_trait]
 pub trait CredentialFixture: Send + Sync {
+    /// The ports of a fresh, empty store.
     async fn open(&self) -> Ports;
 }
 

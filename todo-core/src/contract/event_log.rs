@@ -22,6 +22,7 @@ use super::WAIT;
 /// each fixture has its own fresh topics.
 #[async_trait]
 pub trait LogFixture: Send + Sync {
+    /// A new handle on the fixture's log.
     async fn open(&self) -> Arc<dyn EventLog>;
 }
 

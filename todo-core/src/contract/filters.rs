@@ -686,9 +686,13 @@ const NOWS: &[(&str, &str)] = &[
 /// A generated case: a moment, a zone, tasks around them, and filters to list.
 #[derive(Clone, Debug)]
 pub struct Case {
+    /// The instant the filters are evaluated at.
     pub now: DateTime<Utc>,
+    /// The user's time zone.
     pub tz: Tz,
+    /// The tasks to store.
     pub tasks: Vec<GenTask>,
+    /// Each filter query with the order to list it in.
     pub filters: Vec<(String, SortSpec)>,
 }
 

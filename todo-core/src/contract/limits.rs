@@ -11,6 +11,7 @@ use crate::ports::{AuditCheckpoint, Ports};
 /// Gives the ports of a fresh, empty store (one fixture per contract).
 #[async_trait]
 pub trait LimitFixture: Send + Sync {
+    /// The ports of a fresh, empty store.
     async fn open(&self) -> Ports;
 }
 

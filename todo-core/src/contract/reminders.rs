@@ -21,6 +21,7 @@ const SOURCE: &str = "/contract/notification";
 /// Gives the ports of a fresh, empty store (one fixture per contract).
 #[async_trait]
 pub trait ReminderFixture: Send + Sync {
+    /// The ports of a fresh, empty store.
     async fn open(&self) -> Ports;
 }
 

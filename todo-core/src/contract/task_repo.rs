@@ -22,6 +22,7 @@ use crate::ports::{Change, ChatTurn, Ports, ProcessedKey, Record, TaskWrite};
 /// Gives the ports of a fresh, empty store (one fixture per contract).
 #[async_trait]
 pub trait RepoFixture: Send + Sync {
+    /// The ports of a fresh, empty store.
     async fn open(&self) -> Ports;
 }
 

@@ -21,13 +21,17 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 pub struct AuditEntry {
     /// Position in the user's chain, from 1.
     pub seq: i64,
+    /// Whose chain this entry is in.
     pub user_id: UserId,
+    /// The CloudEvents `id`.
     pub event_id: EventId,
     /// CloudEvents `type`.
     pub event_type: String,
+    /// The task the event is about, if any.
     pub task_id: Option<TaskId>,
     /// The event's own `time`.
     pub occurred_at: DateTime<Utc>,
+    /// When this entry was appended.
     pub recorded_at: DateTime<Utc>,
     /// The whole CloudEvent.
     #[schema(value_type = Object)]
@@ -41,27 +45,29 @@ pub struct AuditEntry {
 /// A listing request: one user's entries, newest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditQuery {
+    /// Whose entries.
     pub user_id: UserId,
+    /// Only entries about this task.
     pub task_id: Option<TaskId>,
     /// Exact CloudEvents type, e.g. `todo.task.completed.v1`.
     pub event_type: Option<String>,
+    /// Page size (the store fetches one more; see [`crate::domain::Page::cut`]).
     pub limit: u32,
     /// Only entries with a smaller `seq` (the previous page's last).
     pub before_seq: Option<i64>,
 }
 
-/// A page of audit entries.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct AuditPage {
-    pub items: Vec<AuditEntry>,
-    pub next_cursor: Option<String>,
-}
+/// A page of audit entries, newest first.
+pub type AuditPage = super::Page<AuditEntry>;
 
 /// The result of recomputing a user's chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct VerifyReport {
+    /// Whether every entry checked holds.
     pub ok: bool,
+    /// How many entries were checked.
     pub entries_checked: u64,
+    /// The first entry that does not hold, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_bad: Option<BadEntry>,
     /// Of `entries_checked`, those verified by an earlier call (up to its
@@ -73,8 +79,11 @@ pub struct VerifyReport {
 /// The first entry whose hashes do not hold.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BadEntry {
+    /// Its position in the chain.
     pub seq: i64,
+    /// Its event's id.
     pub event_id: EventId,
+    /// What does not hold (e.g. the hash does not match).
     pub reason: String,
 }
 
@@ -175,6 +184,7 @@ impl ChainVerifier {
         self.next_seq = e.seq + 1;
     }
 
+    /// The report of the entries fed so far.
     pub fn report(self) -> VerifyReport {
         VerifyReport { ok: self.bad.is_none(), entries_checked: self.checked, first_bad: self.bad, from_checkpoint: 0 }
     }

@@ -10,9 +10,13 @@ use super::task::Task;
 /// A conversation of one user with the assistant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversation {
+    /// The conversation's id.
     pub id: ConversationId,
+    /// Whose conversation it is.
     pub user_id: UserId,
+    /// When it started.
     pub created_at: DateTime<Utc>,
+    /// When its last turn was recorded.
     pub updated_at: DateTime<Utc>,
     /// The tasks of the last listing shown, in order: what "task 2" refers to.
     pub last_listing: Vec<TaskId>,
@@ -108,6 +112,7 @@ impl ConversationContext {
 pub struct ChangeRecord {
     /// What was done, for the reply to "undo" ("added 'call mom'").
     pub what: String,
+    /// Every task the change touched.
     pub tasks: Vec<Revision>,
 }
 
@@ -115,7 +120,9 @@ pub struct ChangeRecord {
 /// created, `after` is `None` for one it deleted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revision {
+    /// The task before the change (`None`: the change created it).
     pub before: Option<Task>,
+    /// The task after the change (`None`: the change deleted it).
     pub after: Option<Task>,
 }
 
@@ -123,21 +130,27 @@ pub struct Revision {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BulkAction {
+    /// Complete each task.
     Complete,
+    /// Delete each task.
     Delete,
 }
 
 /// A bulk action asked about and not yet confirmed: exactly the tasks shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingAction {
+    /// What to do.
     pub action: BulkAction,
+    /// The tasks shown when the action was asked about.
     pub tasks: Vec<TaskId>,
 }
 
 /// A message kept in the context.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecentMessage {
+    /// Who wrote it.
     pub role: Role,
+    /// What was said.
     pub content: String,
 }
 
@@ -145,11 +158,14 @@ pub struct RecentMessage {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// The person using the app.
     User,
+    /// The assistant.
     Assistant,
 }
 
 impl Role {
+    /// `user` or `assistant`, as stored.
     pub fn as_str(&self) -> &'static str {
         match self {
             Role::User => "user",
@@ -157,6 +173,7 @@ impl Role {
         }
     }
 
+    /// The role stored as `s`; `None` for anything else.
     pub fn parse(s: &str) -> Option<Role> {
         match s {
             "user" => Some(Role::User),
@@ -171,21 +188,31 @@ impl Role {
 pub struct Action {
     /// `add_task`, `list_tasks`, `complete_task`, `delete_task`, `update_task` or `help`.
     pub tool: String,
+    /// The arguments of the call.
     #[schema(value_type = Object)]
     pub args: serde_json::Value,
+    /// What the call returned.
     #[schema(value_type = Object)]
     pub result: serde_json::Value,
 }
+
+/// A page of a conversation's messages, oldest first.
+pub type MessagePage = super::Page<Message>;
 
 /// One message of a conversation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Message {
     /// Position in the conversation, from 1.
     pub seq: i64,
+    /// The conversation it belongs to.
     pub conversation_id: ConversationId,
+    /// Who wrote it.
     pub role: Role,
+    /// What was said.
     pub content: String,
+    /// The tool calls the assistant made for it (empty for the user's messages).
     #[serde(default)]
     pub actions: Vec<Action>,
+    /// When it was recorded.
     pub created_at: DateTime<Utc>,
 }

@@ -33,10 +33,12 @@ pub const TOKENS_PER_USER_MAX: usize = 50;
 pub struct TokenId(pub uuid::Uuid);
 
 impl TokenId {
+    /// A fresh time-ordered (v7) identifier.
     pub fn new() -> Self {
         Self(uuid::Uuid::now_v7())
     }
 
+    /// The UUID.
     pub fn as_uuid(&self) -> uuid::Uuid {
         self.0
     }
@@ -72,6 +74,7 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// `read` or `write`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Scope::Read => "read",
@@ -79,6 +82,7 @@ impl Scope {
         }
     }
 
+    /// Parses a scope name.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         match s.trim() {
             "read" => Ok(Scope::Read),
@@ -99,9 +103,12 @@ pub struct Scopes {
 }
 
 impl Scopes {
+    /// Read only.
     pub const READ: Scopes = Scopes { write: false };
+    /// Read and write.
     pub const READ_WRITE: Scopes = Scopes { write: true };
 
+    /// Parses a list of scope names: it must name `read`, and may name `write`.
     pub fn parse<S: AsRef<str>>(scopes: &[S]) -> Result<Self, ValidationError> {
         let mut read = false;
         let mut write = false;
@@ -125,6 +132,7 @@ impl Scopes {
         self.write
     }
 
+    /// The scopes, `read` first.
     pub fn to_vec(&self) -> Vec<Scope> {
         if self.write { vec![Scope::Read, Scope::Write] } else { vec![Scope::Read] }
     }
@@ -159,6 +167,7 @@ impl From<Scopes> for Vec<String> {
 pub struct TokenName(String);
 
 impl TokenName {
+    /// A name of 1 to `TOKEN_NAME_MAX_CHARS` characters after trimming, without control characters.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let t = s.trim();
         let n = t.chars().count();
@@ -177,6 +186,7 @@ impl TokenName {
         Ok(Self(t.to_owned()))
     }
 
+    /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -235,6 +245,7 @@ mod schemas {
 pub struct SecretHash(String);
 
 impl SecretHash {
+    /// The hash of `secret`.
     pub fn of(secret: &str) -> Self {
         Self(hex::encode(Sha256::digest(secret.as_bytes())))
     }
@@ -248,6 +259,7 @@ impl SecretHash {
         }
     }
 
+    /// The hash, 64 lowercase hex digits.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -275,11 +287,17 @@ pub fn is_api_token(bearer: &str) -> bool {
 /// A stored API token (its secret is not: only its hash).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiToken {
+    /// The token's id.
     pub id: TokenId,
+    /// Whose token it is.
     pub user_id: UserId,
+    /// What the user calls it.
     pub name: TokenName,
+    /// What it may do.
     pub scopes: Scopes,
+    /// The hash of its secret.
     pub hash: SecretHash,
+    /// When it was minted.
     pub created_at: DateTime<Utc>,
     /// Roughly when it was last used (updated at most once a minute).
     pub last_used_at: Option<DateTime<Utc>>,
@@ -288,6 +306,7 @@ pub struct ApiToken {
 }
 
 impl ApiToken {
+    /// Whether the token is refused at `now` (it has expired).
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.expires_at.is_some_and(|e| e <= now)
     }
@@ -296,11 +315,17 @@ impl ApiToken {
 /// What the API shows of a token: never its secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TokenView {
+    /// The token's id.
     pub id: TokenId,
+    /// What the user calls it.
     pub name: TokenName,
+    /// What it may do.
     pub scopes: Scopes,
+    /// When it was minted.
     pub created_at: DateTime<Utc>,
+    /// Roughly when it was last used (updated at most once a minute).
     pub last_used_at: Option<DateTime<Utc>>,
+    /// After this instant the token is refused.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -320,7 +345,9 @@ impl From<&ApiToken> for TokenView {
 /// A user's calendar feed: the hash of the secret in its URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CalendarFeed {
+    /// Whose feed it is.
     pub user_id: UserId,
+    /// The hash of the secret in the feed's URL.
     pub hash: SecretHash,
     /// When the current secret was made (creation or last rotation).
     pub created_at: DateTime<Utc>,
@@ -330,7 +357,9 @@ pub struct CalendarFeed {
 /// API token with its scopes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Principal {
+    /// The caller.
     pub user_id: UserId,
+    /// What the caller may do.
     pub scopes: Scopes,
     /// The API token used, if any (`None`: a session).
     pub token: Option<TokenId>,
@@ -342,6 +371,7 @@ impl Principal {
         Self { user_id, scopes: Scopes::READ_WRITE, token: None }
     }
 
+    /// Whether the caller may change things.
     pub fn can_write(&self) -> bool {
         self.scopes.can_write()
     }

@@ -20,6 +20,7 @@ macro_rules! id_type {
                 Self(Uuid::now_v7())
             }
 
+            /// The UUID.
             pub fn as_uuid(&self) -> Uuid {
                 self.0
             }

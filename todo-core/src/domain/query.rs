@@ -17,13 +17,11 @@ use utoipa::ToSchema;
 
 use super::ValidationError;
 use super::ids::{TaskId, UserId};
+use super::page::Page;
+pub use super::page::{PAGE_DEFAULT, PAGE_MAX};
 use super::task::{Priority, Status, Tag, Task};
 use crate::filter::{Cond, Context, TagPart, TagPattern, TimeBound, TimeColumn};
 
-/// Default page size.
-pub const PAGE_DEFAULT: u32 = 50;
-/// Largest page size.
-pub const PAGE_MAX: u32 = 200;
 /// Longest text query.
 pub const QUERY_MAX_CHARS: usize = 200;
 
@@ -31,13 +29,17 @@ pub const QUERY_MAX_CHARS: usize = 200;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StatusFilter {
+    /// Pending tasks only (the default).
     #[default]
     Pending,
+    /// Completed tasks only.
     Completed,
+    /// Both.
     All,
 }
 
 impl StatusFilter {
+    /// `pending`, `completed` or `all`.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         match s {
             "pending" => Ok(Self::Pending),
@@ -47,6 +49,7 @@ impl StatusFilter {
         }
     }
 
+    /// Whether a task with status `s` is listed.
     pub fn admits(&self, s: Status) -> bool {
         match self {
             Self::Pending => s == Status::Pending,
@@ -65,6 +68,7 @@ pub enum SortField {
     DueAt,
     /// `low < medium < high`.
     Priority,
+    /// Creation time.
     CreatedAt,
     /// Case-insensitive.
     Title,
@@ -73,11 +77,14 @@ pub enum SortField {
 /// A sort field and direction, written `due_at` or `-due_at` (descending).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SortSpec {
+    /// What to sort by.
     pub field: SortField,
+    /// Largest first.
     pub descending: bool,
 }
 
 impl SortSpec {
+    /// Parses `due_at`, `priority`, `created_at` or `title`, with a `-` prefix for descending.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let (descending, name) = match s.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -100,6 +107,7 @@ impl SortSpec {
         Ok(Self { field, descending })
     }
 
+    /// The text [`SortSpec::parse`] reads back, e.g. `-due_at`.
     pub fn as_string(&self) -> String {
         let name = match self.field {
             SortField::DueAt => "due_at",
@@ -157,25 +165,32 @@ pub fn search_text(title: &str, description: &str) -> String {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum SortKey {
+    /// A number (times in microseconds, priority ranks).
     Int(i64),
+    /// A lowercased title.
     Text(String),
 }
 
 /// An opaque page position: the sort it belongs to and the last task's `(key, id)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
+    /// The sort it was made for ([`SortSpec::as_string`]).
     #[serde(rename = "s")]
     pub sort: String,
+    /// The last task's sort key.
     #[serde(rename = "k")]
     pub key: SortKey,
+    /// The last task's id (the tie-breaker).
     pub id: TaskId,
 }
 
 impl Cursor {
+    /// The position just after `t` under `sort`.
     pub fn after(sort: SortSpec, t: &Task) -> Self {
         Self { sort: sort.as_string(), key: sort.key(t), id: t.id }
     }
 
+    /// The cursor as clients see it: URL-safe base64 of its JSON.
     pub fn encode(&self) -> String {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("cursor serializes"))
     }
@@ -205,9 +220,13 @@ impl Cursor {
 /// store evaluates (in memory with [`Cond::eval`], in SQL compiled from it).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskQuery {
+    /// Whose tasks (every store filters by it).
     pub user_id: UserId,
+    /// Which statuses.
     pub status: StatusFilter,
+    /// Only this priority.
     pub priority: Option<Priority>,
+    /// Only tasks with this tag.
     pub tag: Option<Tag>,
     /// Lowercased substring searched in title and description.
     pub text: Option<String>,
@@ -226,8 +245,11 @@ pub struct TaskQuery {
     /// with the fixed parameters by AND. Set `status` to `All` to leave the
     /// statuses to the filter (which defaults to pending itself).
     pub filter: Option<Cond>,
+    /// The order.
     pub sort: SortSpec,
+    /// Page size (the store fetches one more; see [`TaskPage::from_overfetch`]).
     pub limit: u32,
+    /// Where the page starts: after this position.
     pub cursor: Option<Cursor>,
 }
 
@@ -252,14 +274,7 @@ impl TaskQuery {
         }
     }
 
-    pub fn parse_limit(n: i64) -> Result<u32, ValidationError> {
-        if (1..=i64::from(PAGE_MAX)).contains(&n) {
-            Ok(n as u32)
-        } else {
-            Err(ValidationError::new("limit", format!("limit must be between 1 and {PAGE_MAX}; got {n}")))
-        }
-    }
-
+    /// The text search `q`: trimmed, lowercased, at most [`QUERY_MAX_CHARS`] characters; `None` when empty.
     pub fn parse_text(q: &str) -> Result<Option<String>, ValidationError> {
         let q = q.trim();
         if q.chars().count() > QUERY_MAX_CHARS {
@@ -323,26 +338,13 @@ impl TaskQuery {
     }
 }
 
-/// One page of a listing.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct TaskPage {
-    pub items: Vec<Task>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-    /// With a filter: the text of each of its comma-separated lists, in order (ask
-    /// for list `i` with `list=i`). Absent without a filter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lists: Option<Vec<String>>,
-}
+/// One page of a task listing.
+pub type TaskPage = Page<Task>;
 
-impl TaskPage {
-    /// Builds a page from up to `limit + 1` tasks in order: the extra one only
-    /// tells that another page exists.
-    pub fn from_overfetch(mut tasks: Vec<Task>, q: &TaskQuery) -> Self {
-        let limit = q.limit as usize;
-        let more = tasks.len() > limit;
-        tasks.truncate(limit);
-        let next_cursor = if more { tasks.last().map(|t| Cursor::after(q.sort, t).encode()) } else { None };
-        Self { items: tasks, next_cursor, lists: None }
+impl Page<Task> {
+    /// The page of up to `q.limit + 1` tasks in `q`'s order (see [`Page::cut`]),
+    /// its cursor the last task's keyset position.
+    pub fn from_overfetch(tasks: Vec<Task>, q: &TaskQuery) -> Self {
+        Page::cut(tasks, q.limit, |t| Cursor::after(q.sort, t).encode())
     }
 }

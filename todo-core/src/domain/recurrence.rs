@@ -11,7 +11,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ValidationError;
-use super::task::RepeatFrom;
+
+str_enum!(
+    /// Where the next occurrence of a recurring task counts from: its due date
+    /// (a fixed schedule) or the moment it was completed (Todoist's `every!`).
+    RepeatFrom {
+        /// From the due date: a fixed schedule.
+        #[default]
+        Due = "due",
+        /// From the moment the task was completed.
+        Completion = "completion",
+    } field = "repeat_from"
+);
 
 /// Longest accepted RRULE string.
 pub const RRULE_MAX_LEN: usize = 500;
@@ -31,6 +42,7 @@ const MAX_STEPS: usize = 20_000;
 pub struct Recurrence(String);
 
 impl Recurrence {
+    /// Parses an RRULE (with or without the `RRULE:` prefix); refuses `COUNT`, `SECONDLY`, `MINUTELY` and rules the `rrule` crate rejects.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let err = |m: String| ValidationError::new("recurrence", m);
         let t = s.trim();
@@ -58,6 +70,7 @@ impl Recurrence {
         Ok(Self(parts.join(";")))
     }
 
+    /// The rule as stored, without the `RRULE:` prefix.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -69,6 +82,7 @@ impl Recurrence {
         describe_rule(&self.0).unwrap_or_else(|| self.0.clone())
     }
 
+    /// How often the rule repeats.
     pub fn frequency(&self) -> Frequency {
         self.rule().get_freq()
     }

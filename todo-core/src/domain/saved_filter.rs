@@ -26,6 +26,7 @@ pub const SAVED_FILTERS_MAX: usize = 200;
 pub struct FilterName(String);
 
 impl FilterName {
+    /// A name of 1 to 100 characters after trimming, without control characters.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let t = s.trim();
         let n = t.chars().count();
@@ -38,6 +39,7 @@ impl FilterName {
         Ok(Self(t.to_owned()))
     }
 
+    /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -79,12 +81,14 @@ impl fmt::Display for FilterName {
 pub struct FilterQuery(String);
 
 impl FilterQuery {
+    /// A query that parses as a filter (docs/filters.md).
     pub fn parse(s: &str) -> Result<Self, FilterError> {
         // Parsed as sent, so that an error's span points into what the client sent.
         Filter::parse(s)?;
         Ok(Self(s.trim().to_owned()))
     }
 
+    /// The query as the user wrote it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -106,11 +110,17 @@ impl From<FilterQuery> for String {
 /// A user's saved filter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct SavedFilter {
+    /// The filter's id.
     pub id: FilterId,
+    /// Whose filter it is.
     pub user_id: UserId,
+    /// What the user calls it (unique per user, regardless of case and spacing).
     pub name: FilterName,
+    /// The filter query.
     pub query: FilterQuery,
+    /// When it was saved.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 

@@ -20,6 +20,7 @@ pub const EMAIL_MAX_LEN: usize = 254;
 pub struct Email(String);
 
 impl Email {
+    /// Trims and lowercases; refuses anything not shaped `local@domain.tld`.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let e = s.trim().to_lowercase();
         let bad = || ValidationError::new("email", format!("{s:?} is not an e-mail address"));
@@ -38,6 +39,7 @@ impl Email {
         Ok(Self(e))
     }
 
+    /// The address.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -69,6 +71,7 @@ impl fmt::Display for Email {
 pub struct Timezone(pub chrono_tz::Tz);
 
 impl Timezone {
+    /// An IANA time zone name such as `Europe/Berlin`.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         s.trim()
             .parse::<chrono_tz::Tz>()
@@ -76,6 +79,7 @@ impl Timezone {
             .map_err(|_| ValidationError::new("timezone", format!("{s:?} is not an IANA time zone name")))
     }
 
+    /// The `chrono_tz` zone.
     pub fn tz(&self) -> chrono_tz::Tz {
         self.0
     }
@@ -109,20 +113,28 @@ impl fmt::Display for Timezone {
 /// A stored account. The password hash never leaves the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
+    /// The user's id.
     pub id: UserId,
+    /// The sign-in address (unique).
     pub email: Email,
     /// PHC string (argon2id).
     pub password_hash: String,
+    /// The user's time zone: dates in chat, filters and all-day tasks are local to it.
     pub timezone: Timezone,
+    /// When the account was made.
     pub created_at: DateTime<Utc>,
 }
 
 /// What the API shows of a user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct UserView {
+    /// The user's id.
     pub id: UserId,
+    /// The sign-in address.
     pub email: Email,
+    /// The user's time zone.
     pub timezone: Timezone,
+    /// When the account was made.
     pub created_at: DateTime<Utc>,
 }
 

@@ -14,7 +14,9 @@ pub const SPEC_VERSION: &str = "1.0";
 /// `data` stays JSON here; [`CloudEvent::decode`] gives the typed payload.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CloudEvent {
+    /// Always `1.0`.
     pub specversion: String,
+    /// Unique per event: consumers deduplicate on it.
     #[schema(value_type = String, format = Uuid)]
     pub id: EventId,
     /// The producing service, e.g. `/todo/chat-api`.
@@ -25,11 +27,15 @@ pub struct CloudEvent {
     /// The task id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// When it happened.
     pub time: DateTime<Utc>,
+    /// `application/json` (the default) or another JSON media type.
     #[serde(default = "default_content_type")]
     pub datacontenttype: String,
+    /// The user the event belongs to (extension attribute).
     #[schema(value_type = String, format = Uuid)]
     pub userid: UserId,
+    /// The payload, as JSON; its schema depends on `type`.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
@@ -41,32 +47,51 @@ fn default_content_type() -> String {
 /// Why a record could not be read as one of our events.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
+    /// Not a structured-mode CloudEvent JSON document.
     #[error("not a CloudEvent: {0}")]
     Malformed(String),
+    /// A `specversion` other than `1.0`.
     #[error("unsupported CloudEvents specversion {0:?}")]
     SpecVersion(String),
+    /// One of our types at a major version other than 1.
     #[error("unsupported major version of {0:?} (this build reads v1)")]
     UnsupportedVersion(String),
+    /// A type that is not in the catalog.
     #[error("unknown event type {0:?}")]
     UnknownType(String),
+    /// `data` does not fit the type's payload schema.
     #[error("invalid data for {ty}: {message}")]
-    InvalidData { ty: String, message: String },
+    InvalidData {
+        /// The event type.
+        ty: String,
+        /// What does not fit.
+        message: String,
+    },
 }
 
 /// Every event type of the catalog.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EventType {
+    /// `todo.task.created.v1`
     TaskCreated,
+    /// `todo.task.updated.v1`
     TaskUpdated,
+    /// `todo.task.completed.v1`
     TaskCompleted,
+    /// `todo.task.deleted.v1`
     TaskDeleted,
+    /// `todo.reminder.scheduled.v1`
     ReminderScheduled,
+    /// `todo.reminder.cancelled.v1`
     ReminderCancelled,
+    /// `todo.task.changed.v1`
     TaskChanged,
+    /// `todo.reminder.due.v1`
     ReminderDue,
 }
 
 impl EventType {
+    /// Every type of the catalog.
     pub const ALL: [EventType; 8] = [
         EventType::TaskCreated,
         EventType::TaskUpdated,
@@ -78,6 +103,7 @@ impl EventType {
         EventType::ReminderDue,
     ];
 
+    /// The `type` attribute, e.g. `todo.task.created.v1`.
     pub fn as_str(&self) -> &'static str {
         match self {
             EventType::TaskCreated => "todo.task.created.v1",
@@ -91,6 +117,7 @@ impl EventType {
         }
     }
 
+    /// The topic events of this type go to.
     pub fn topic(&self) -> Topic {
         match self {
             EventType::TaskCreated | EventType::TaskUpdated | EventType::TaskCompleted | EventType::TaskDeleted => {
@@ -173,10 +200,12 @@ impl CloudEvent {
         Ok(ev)
     }
 
+    /// The event as one structured-mode JSON document.
     pub fn to_json_bytes(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a CloudEvent always serializes")
     }
 
+    /// The catalog type of its `type` attribute.
     pub fn event_type(&self) -> Result<EventType, EventError> {
         EventType::parse(&self.ty)
     }

@@ -8,11 +8,15 @@ use crate::domain::{Notification, Task, reminder};
 /// What happened to a task.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TaskChange {
+    /// It was created.
     Created,
     /// The names of the fields that changed.
     Updated(Vec<String>),
+    /// It was completed.
     Completed,
+    /// It was completed and is pending again.
     Reopened,
+    /// It was deleted.
     Deleted,
     /// A deleted task back with its id (an "undo" of the deletion).
     Restored,
@@ -30,6 +34,7 @@ impl EventFactory {
         Self { source: source.into() }
     }
 
+    /// The CloudEvents `source` of the events it makes.
     pub fn source(&self) -> &str {
         &self.source
     }

@@ -29,6 +29,7 @@ pub enum Topic {
 }
 
 impl Topic {
+    /// Every topic of the catalog.
     pub const ALL: [Topic; 3] = [Topic::TaskEvents, Topic::Reminders, Topic::TaskUpdates];
 
     /// The topic's base name, as in the catalog.
@@ -40,6 +41,7 @@ impl Topic {
         }
     }
 
+    /// The topic with base name `s`.
     pub fn from_name(s: &str) -> Option<Topic> {
         Topic::ALL.into_iter().find(|t| t.as_str() == s)
     }
@@ -55,14 +57,17 @@ impl std::fmt::Display for Topic {
 /// fresh prefix each, deployments may namespace environments).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TopicNames {
+    /// Put before every base name (empty: none).
     pub prefix: String,
 }
 
 impl TopicNames {
+    /// The names under `prefix`.
     pub fn new(prefix: impl Into<String>) -> Self {
         Self { prefix: prefix.into() }
     }
 
+    /// The physical name of `topic`: prefix + base name.
     pub fn name(&self, topic: Topic) -> String {
         format!("{}{}", self.prefix, topic.as_str())
     }
@@ -86,9 +91,11 @@ pub fn dlq_name(topic: &str) -> String {
 /// An event on its way out through the outbox: where it goes, its key, and itself.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutboxEvent {
+    /// The catalog topic it goes to.
     pub topic: Topic,
     /// The record key: the user id, so each user's events stay in order.
     pub key: String,
+    /// The event.
     pub event: CloudEvent,
 }
 

@@ -13,17 +13,22 @@ pub type Span = Range<usize>;
 /// One boolean expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Expr {
+    /// What it is.
     pub kind: ExprKind,
+    /// Where it stands in the query.
     pub span: Span,
 }
 
+/// The kinds of expression, by operator.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExprKind {
     /// Two or more operands.
     And(Vec<Expr>),
     /// Two or more operands.
     Or(Vec<Expr>),
+    /// `!x`, `not x`.
     Not(Box<Expr>),
+    /// A term alone.
     Term(Term),
 }
 
@@ -40,7 +45,9 @@ pub enum Term {
     NoTags,
     /// `search: text`, `/text/`: a case-insensitive substring of title or description.
     Search(String),
+    /// `today`: due today (local day).
     Today,
+    /// `tomorrow`: due tomorrow.
     Tomorrow,
     /// Pending and past due: a timed task once its time has passed, an all-day task
     /// once its day has.
@@ -49,7 +56,9 @@ pub enum Term {
     NoDate,
     /// `no time`: a due date without a time of day (all-day).
     NoTime,
+    /// `recurring`: repeats.
     Recurring,
+    /// `has reminder`.
     HasReminder,
     /// `7 days`, `next 7 days`: due from the start of today to the end of the
     /// (n-1)th day after it.
@@ -57,8 +66,11 @@ pub enum Term {
     /// `due before: friday`, `created >= 2026-12-01`, `completed after: monday`,
     /// or a date alone (`dec 24`: due that day).
     Date {
+        /// Which time of the task.
         field: DateField,
+        /// How it compares.
         cmp: DateCmp,
+        /// The date or time compared with.
         date: DateArg,
     },
 }
@@ -66,20 +78,26 @@ pub enum Term {
 /// The set of priorities a priority term admits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PrioritySet {
+    /// Admits low priority.
     pub low: bool,
+    /// Admits medium priority.
     pub medium: bool,
+    /// Admits high priority.
     pub high: bool,
 }
 
 impl PrioritySet {
+    /// Admits `p` alone.
     pub fn only(p: Priority) -> Self {
         Self::from_fn(|q| q == p)
     }
 
+    /// Admits the priorities for which `f` holds.
     pub fn from_fn(f: impl Fn(Priority) -> bool) -> Self {
         Self { low: f(Priority::Low), medium: f(Priority::Medium), high: f(Priority::High) }
     }
 
+    /// Whether `p` is admitted.
     pub fn contains(&self, p: Priority) -> bool {
         match p {
             Priority::Low => self.low,
@@ -98,11 +116,14 @@ impl PrioritySet {
 /// and spaces (one `-` or `_`, the separators a tag may hold).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TagPattern {
+    /// The pattern, in order.
     pub parts: Vec<TagPart>,
 }
 
+/// One piece of a [`TagPattern`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TagPart {
+    /// Characters that must be there, lowercased.
     Literal(String),
     /// `*`: any run of characters, the empty one included.
     Any,
@@ -180,13 +201,16 @@ impl fmt::Display for TagPattern {
 /// The time a date term compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DateField {
+    /// When the task is due.
     Due,
+    /// When the task was created.
     Created,
     /// When the task was completed.
     Completed,
 }
 
 impl DateField {
+    /// The field's name in the canonical text.
     pub fn as_str(&self) -> &'static str {
         match self {
             DateField::Due => "due",
@@ -216,6 +240,7 @@ pub enum DateCmp {
 }
 
 impl DateCmp {
+    /// The operator in the canonical text (`=`, `!=`, `<`, `<=`, `>`, `>=`).
     pub fn operator(&self) -> &'static str {
         match self {
             DateCmp::On => "=",

@@ -14,16 +14,22 @@ use crate::ports::truncate_micros;
 /// A time column of a task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TimeColumn {
+    /// When it is due.
     DueAt,
+    /// When it was created.
     CreatedAt,
+    /// When it was completed.
     CompletedAt,
 }
 
 /// A nullable column of a task, for "is set" tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SetColumn {
+    /// A due time.
     DueAt,
+    /// A reminder.
     RemindAt,
+    /// A recurrence rule.
     Recurrence,
 }
 
@@ -59,6 +65,7 @@ impl TimeBound {
         Self::From(truncate_micros(t) + Duration::microseconds(1))
     }
 
+    /// Whether `v` is within the bound.
     pub fn admits(&self, v: DateTime<Utc>) -> bool {
         match self {
             TimeBound::Before(t) => v < *t,
@@ -76,21 +83,29 @@ pub fn ceil_micros(t: DateTime<Utc>) -> DateTime<Utc> {
 /// A resolved condition on one task.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cond {
+    /// Every task.
     True,
+    /// No task.
     False,
+    /// All of these.
     And(Vec<Cond>),
+    /// Any of these.
     Or(Vec<Cond>),
+    /// Not this.
     Not(Box<Cond>),
+    /// The task has this status.
     Status(Status),
     /// The priority is one of these (none: nothing matches).
     Priority(Vec<Priority>),
     /// Has a tag matching the pattern.
     Tag(TagPattern),
+    /// Has no tags.
     NoTags,
     /// The lowercased text is in the lowercased title or description.
     Text(String),
     /// The column is set and within the bound.
     Time(TimeColumn, TimeBound),
+    /// The column is set.
     IsSet(SetColumn),
     /// The due date has no time of day.
     AllDay,
@@ -235,14 +250,19 @@ impl Cond {
 /// Which statuses may match.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StatusSet {
+    /// Pending tasks may match.
     pub pending: bool,
+    /// Completed tasks may match.
     pub completed: bool,
 }
 
 impl StatusSet {
+    /// Either status may match.
     pub const ALL: Self = Self { pending: true, completed: true };
+    /// No status may match.
     pub const NONE: Self = Self { pending: false, completed: false };
 
+    /// Only `s` may match.
     pub fn only(s: Status) -> Self {
         Self { pending: s == Status::Pending, completed: s == Status::Completed }
     }
@@ -268,7 +288,9 @@ impl StatusSet {
 /// `[from, before)` on the due time; either end may be open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DueRange {
+    /// Inclusive start, if bounded.
     pub from: Option<DateTime<Utc>>,
+    /// Exclusive end, if bounded.
     pub before: Option<DateTime<Utc>>,
 }
 

@@ -14,11 +14,14 @@ use crate::domain::recurrence::local_datetime;
 /// The instant a filter is evaluated at, and the user's time zone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Context {
+    /// The instant relative dates are read from.
     pub now: DateTime<Utc>,
+    /// The user's time zone: what "today" and local dates mean.
     pub tz: Tz,
 }
 
 impl Context {
+    /// The context at `now` in `tz`.
     pub fn new(now: DateTime<Utc>, tz: Tz) -> Self {
         Self { now, tz }
     }

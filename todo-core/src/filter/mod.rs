@@ -53,6 +53,7 @@ pub use resolve::overdue;
 pub struct FilterError {
     /// What is wrong, ending with "at N" (N = `span[0]`).
     pub message: String,
+    /// `[start, end)` in characters of the query.
     pub span: [usize; 2],
 }
 
@@ -68,6 +69,7 @@ impl FilterError {
 /// One comma-separated list of a query.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FilterList {
+    /// The list's expression.
     pub expr: Expr,
     /// Its text in the query.
     pub span: Span,

@@ -23,6 +23,7 @@ use crate::events::{CloudEvent, EventFactory, OutboxEvent, ReminderData, TopicNa
 
 /// The time. Stores keep microseconds, so clocks return microsecond precision.
 pub trait Clock: Send + Sync {
+    /// The current instant, truncated to microseconds.
     fn now(&self) -> DateTime<Utc>;
 }
 
@@ -44,16 +45,24 @@ pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
 /// One write to the task table.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TaskWrite {
+    /// Insert a new task.
     Insert(Task),
     /// Replace the stored task if it is still at `expected_version`
     /// (else [`crate::Error::VersionMismatch`]).
     Update {
+        /// The task as it is after the change.
         task: Task,
+        /// The version the caller read.
         expected_version: i64,
     },
+    /// Delete the stored task if it is still at `expected_version`
+    /// (else [`crate::Error::VersionMismatch`]).
     Delete {
+        /// The task's owner.
         user_id: UserId,
+        /// The task's id.
         id: TaskId,
+        /// The version the caller read.
         expected_version: i64,
     },
 }
@@ -65,10 +74,12 @@ pub enum TaskWrite {
 pub struct ProcessedKey {
     /// The consumer group (or other owner) of the key.
     pub scope: String,
+    /// The key within the scope (e.g. an event id).
     pub key: String,
 }
 
 impl ProcessedKey {
+    /// The key `key` in `scope`.
     pub fn new(scope: impl Into<String>, key: impl Into<String>) -> Self {
         Self { scope: scope.into(), key: key.into() }
     }
@@ -86,8 +97,11 @@ impl ProcessedKey {
 /// precedence over it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Change {
+    /// Task inserts, updates and deletes, in order.
     pub writes: Vec<TaskWrite>,
+    /// The events of the change, appended to the outbox in order.
     pub events: Vec<OutboxEvent>,
+    /// Keys claimed once, ever; one that exists fails the change with [`crate::Error::Duplicate`].
     pub claims: Vec<ProcessedKey>,
     /// Keys claimed before that this change gives back, because it undoes the
     /// effect they guard (an "undo" that removes the next occurrence of a
@@ -153,6 +167,7 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
+    /// A checkpoint of `group` at `position` in log instance `log`, not yet stored.
     pub fn new(log: u64, group: impl Into<String>, position: Vec<(String, i64)>) -> Self {
         Self { log, group: group.into(), position, stored: Arc::default() }
     }
@@ -204,7 +219,9 @@ pub trait TaskRepository: Send + Sync {
 pub trait UserRepository: Send + Sync {
     /// Stores a new user; [`crate::Error::Conflict`] when the e-mail is taken.
     async fn create(&self, user: &User) -> Result<()>;
+    /// The user with this e-mail address.
     async fn by_email(&self, email: &Email) -> Result<Option<User>>;
+    /// The user with this id.
     async fn by_id(&self, id: UserId) -> Result<Option<User>>;
 }
 
@@ -242,6 +259,7 @@ pub trait LoginAttempts: Send + Sync {
 /// The last entry of a verified prefix of a user's audit chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditCheckpoint {
+    /// The entry's position in the user's chain.
     pub seq: i64,
     /// The entry's hash when it was verified.
     pub hash: String,
@@ -280,14 +298,20 @@ pub enum StartFrom {
 pub struct Record {
     /// Physical topic name.
     pub topic: String,
+    /// The partition (0 for logs without partitions).
     pub partition: i32,
+    /// The record's position in its partition.
     pub offset: i64,
+    /// The record key: the user id for our events.
     pub key: Option<String>,
+    /// The record body: one structured-mode CloudEvent JSON document for our events.
     pub payload: Vec<u8>,
+    /// Record headers (`ce_type`, `ce_id`, ...), in order.
     pub headers: Vec<(String, String)>,
 }
 
 impl Record {
+    /// The value of the first header named `name`.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
@@ -437,10 +461,15 @@ pub trait Subscription: Send {
 
 /// Headers of a dead-lettered record.
 pub mod dlq_headers {
+    /// The topic the record was read from.
     pub const ORIGINAL_TOPIC: &str = "dlq_original_topic";
+    /// Its partition there.
     pub const ORIGINAL_PARTITION: &str = "dlq_original_partition";
+    /// Its offset there.
     pub const ORIGINAL_OFFSET: &str = "dlq_original_offset";
+    /// The consumer group that gave up on it.
     pub const CONSUMER_GROUP: &str = "dlq_consumer_group";
+    /// Why it could not be handled.
     pub const ERROR: &str = "dlq_error";
 }
 
@@ -482,6 +511,7 @@ pub enum ScheduleChange {
 /// Where a fired reminder is also delivered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebhookTarget {
+    /// The endpoint that receives the POST.
     pub url: String,
 }
 
@@ -533,6 +563,7 @@ pub trait ReminderStore: Send + Sync {
 /// Chat conversations, scoped to their user.
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
+    /// Stores a new conversation.
     async fn create(&self, c: &Conversation) -> Result<()>;
 
     /// The conversation if it exists and belongs to `user_id`.

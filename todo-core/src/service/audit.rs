@@ -25,6 +25,7 @@ pub struct AuditRecorder {
 }
 
 impl AuditRecorder {
+    /// A recorder appending to `store`, stamping entries with `clock`.
     pub fn new(store: Arc<dyn AuditStore>, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
     }
@@ -66,10 +67,12 @@ pub struct AuditService {
 }
 
 impl AuditService {
+    /// The service over `store`.
     pub fn new(store: Arc<dyn AuditStore>) -> Self {
         Self { store }
     }
 
+    /// One page of a user's entries, newest first.
     pub async fn list(&self, query: &AuditQuery) -> Result<AuditPage> {
         self.store.list(query).await
     }

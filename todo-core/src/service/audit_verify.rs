@@ -30,6 +30,7 @@ pub struct AuditVerifier {
 }
 
 impl AuditVerifier {
+    /// The verifier over the audit store and its checkpoints.
     pub fn new(store: Arc<dyn AuditStore>, checkpoints: Arc<dyn AuditCheckpoints>, clock: Arc<dyn Clock>) -> Self {
         Self { store, checkpoints, clock }
     }

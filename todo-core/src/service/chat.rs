@@ -4,17 +4,18 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::chat::{self, AddTaskArgs, Command, TaskRef, UpdateTaskArgs};
+use crate::domain::page::parse_cursor;
 use crate::domain::query::TaskQuery;
 use crate::domain::{
-    Action, BulkAction, Conversation, ConversationId, Message, PendingAction, Revision, Role, Status, Task, TaskId,
-    Timezone, UserId, ValidationError,
+    Action, BulkAction, Conversation, ConversationId, Message, MessagePage, Page, PageLimit, PendingAction, Revision,
+    Role, Status, Task, TaskId, Timezone, UserId, ValidationError,
 };
 use crate::ports::{Change, ChatTurn, Clock, ConversationStore};
 use crate::service::task::retrying;
@@ -22,10 +23,13 @@ use crate::service::{FilterService, NewTask, TaskPatch, TaskService};
 use crate::{Error, Result};
 
 mod bulk;
+mod describe;
 mod listing;
+mod resolve;
 mod turn;
 mod undo;
 
+pub use describe::{describe, when};
 pub use turn::TurnContext;
 use turn::remember;
 
@@ -50,7 +54,9 @@ pub struct ChatRequest {
 /// The assistant's answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ChatResponse {
+    /// The conversation the turn belongs to (new when the request named none).
     pub conversation_id: ConversationId,
+    /// What the assistant says.
     pub reply: String,
     /// The tool calls made, with their arguments and results.
     pub actions: Vec<Action>,
@@ -60,6 +66,7 @@ pub struct ChatResponse {
 /// an LLM-backed one may stand in front of it.
 #[async_trait]
 pub trait Interpreter: Send + Sync {
+    /// The command `message` asks for, read at `now` in time zone `tz`.
     async fn interpret(&self, message: &str, now: DateTime<Utc>, tz: Tz) -> Command;
 
     /// [`Interpreter::interpret`] for `user` (whose budget a paid interpreter spends).
@@ -166,6 +173,7 @@ impl Outcome {
 }
 
 impl ChatService {
+    /// The chat service over the task service, the conversation store, a clock and an interpreter.
     pub fn new(
         tasks: TaskService,
         conversations: Arc<dyn ConversationStore>,
@@ -257,6 +265,20 @@ impl ChatService {
     ) -> Result<Vec<Message>> {
         self.conversations.get(user_id, id).await?.ok_or(Error::NotFound("conversation"))?;
         self.conversations.messages(user_id, id, after_seq, limit).await
+    }
+
+    /// One page of the messages of one of the user's conversations, oldest
+    /// first; `cursor` is the previous page's `next_cursor`.
+    pub async fn messages_page(
+        &self,
+        user_id: UserId,
+        id: ConversationId,
+        limit: PageLimit,
+        cursor: Option<&str>,
+    ) -> Result<MessagePage> {
+        let after = cursor.map(parse_cursor::<i64>).transpose()?.unwrap_or(0);
+        let items = self.messages(user_id, id, after, limit.overfetch()).await?;
+        Ok(Page::cut(items, limit.get(), |m| m.seq.to_string()))
     }
 
     /// Runs one command of a turn: its references to what the conversation is
@@ -439,77 +461,6 @@ impl ChatService {
             ..Outcome::default()
         })
     }
-
-    /// The task a reference names, among the user's own: `Err(outcome)` when it
-    /// names none or several (the outcome asks which).
-    async fn resolve(
-        &self,
-        user: UserId,
-        tz: Timezone,
-        conv: &Conversation,
-        turn: &TurnContext,
-        r: &TaskRef,
-    ) -> Result<std::result::Result<Task, Outcome>> {
-        let id = match r {
-            // Resolved before the command runs ([`TurnContext::resolve`]).
-            TaskRef::Context(_) => return Ok(Err(turn.ask_which())),
-            TaskRef::Index(n) => match conv.last_listing.get((*n as usize).wrapping_sub(1)) {
-                Some(id) => *id,
-                None if conv.last_listing.is_empty() => {
-                    return Ok(Err(Outcome::say(format!(
-                        "I don't know which task {n} you mean yet: say \"show my tasks\" first, then refer to a task by its number."
-                    ))));
-                }
-                None => {
-                    return Ok(Err(Outcome::say(format!(
-                        "Your last list had {} task{}; there is no task {n}.",
-                        conv.last_listing.len(),
-                        if conv.last_listing.len() == 1 { "" } else { "s" }
-                    ))));
-                }
-            },
-            TaskRef::Id(id) => *id,
-            TaskRef::Title(title) => return self.by_title(user, tz, title).await,
-        };
-        match self.tasks.get(user, id).await {
-            Ok(t) => Ok(Ok(t)),
-            Err(Error::NotFound(_)) => Ok(Err(Outcome::say("I couldn't find that task; it may have been deleted."))),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// The one pending task whose title best matches `title`: an exact
-    /// (case-insensitive) title first, else the tasks whose title contains it.
-    async fn by_title(&self, user: UserId, tz: Timezone, title: &str) -> Result<std::result::Result<Task, Outcome>> {
-        let now = self.clock.now();
-        let mut q = TaskQuery::new(user, now);
-        q.text = TaskQuery::parse_text(title).ok().flatten();
-        q.limit = 200;
-        let wanted = title.trim().to_lowercase();
-        let hits: Vec<Task> = self
-            .tasks
-            .list(&q)
-            .await?
-            .items
-            .into_iter()
-            .filter(|t| t.title.as_str().to_lowercase().contains(&wanted))
-            .collect();
-        let exact: Vec<&Task> = hits.iter().filter(|t| t.title.as_str().to_lowercase() == wanted).collect();
-        let all: Vec<&Task> = hits.iter().collect();
-        match (exact.as_slice(), all.as_slice()) {
-            ([one], _) | ([], [one]) => Ok(Ok((*one).clone())),
-            ([], []) => Ok(Err(Outcome::say(format!("I couldn't find a pending task called '{}'.", title.trim())))),
-            (_, many) => {
-                let shown: Vec<&Task> = many.iter().copied().take(CANDIDATES_MAX as usize).collect();
-                let mut reply = format!("Several tasks match '{}'. Which one?", title.trim());
-                for (i, t) in shown.iter().enumerate() {
-                    reply.push_str(&format!("\n{}. {}", i + 1, describe(t, tz, now)));
-                }
-                let listing = Some(shown.iter().map(|t| t.id).collect());
-                Ok(Err(Outcome { reply, listing, asks_which: true, ..Outcome::default() }))
-            }
-        }
-    }
 }
 
 /// The stored text of a user's message: trimmed.
@@ -541,68 +492,4 @@ fn task_json(t: &Task) -> Value {
 
 fn error_json(message: &str) -> Value {
     json!({ "error": message })
-}
-
-/// `'buy milk' for tomorrow 5:00 PM, high priority, every week` in the user's time zone.
-pub fn describe(t: &Task, tz: Timezone, now: DateTime<Utc>) -> String {
-    let mut s = format!("'{}'", t.title);
-    if let Some(due) = t.due_at {
-        s.push_str(" for ");
-        s.push_str(&when(due, t.all_day, tz, now));
-    }
-    if t.priority != crate::domain::Priority::Medium {
-        s.push_str(&format!(", {} priority", t.priority));
-    }
-    if let Some(r) = &t.recurrence {
-        s.push_str(&format!(", {}", r.describe()));
-    }
-    if let Some(remind) = t.remind_at
-        && t.is_pending()
-    {
-        s.push_str(&format!(", reminder {}", when(remind, false, tz, now)));
-    }
-    if !t.tags.is_empty() {
-        let tags: Vec<String> = t.tags.iter().map(|g| format!("#{g}")).collect();
-        s.push_str(&format!(" {}", tags.join(" ")));
-    }
-    if t.status == Status::Completed {
-        s.push_str(" (done)");
-    }
-    s
-}
-
-/// `today 5:00 PM`, `tomorrow`, `Friday 9:30 AM`, `Dec 3`, `Jan 4, 2027 8:00 AM`.
-pub fn when(t: DateTime<Utc>, all_day: bool, tz: Timezone, now: DateTime<Utc>) -> String {
-    let local = t.with_timezone(&tz.tz());
-    let today = now.with_timezone(&tz.tz()).date_naive();
-    let day = local.date_naive();
-    let days = (day - today).num_days();
-    let date = match days {
-        0 => "today".to_owned(),
-        1 => "tomorrow".to_owned(),
-        -1 => "yesterday".to_owned(),
-        2..=6 => local.format("%A").to_string(),
-        _ if local.year() == today.year() => local.format("%b %-d").to_string(),
-        _ => local.format("%b %-d, %Y").to_string(),
-    };
-    if all_day { date } else { format!("{date} {}", local.format("%-I:%M %p")) }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_read_naturally() {
-        let now: DateTime<Utc> = "2026-11-26T09:00:00Z".parse().unwrap();
-        let utc = Timezone::default();
-        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
-        assert_eq!(when(at("2026-11-26T17:00:00Z"), false, utc, now), "today 5:00 PM");
-        assert_eq!(when(at("2026-11-27T00:00:00Z"), true, utc, now), "tomorrow");
-        assert_eq!(when(at("2026-11-30T09:30:00Z"), false, utc, now), "Monday 9:30 AM");
-        assert_eq!(when(at("2026-12-25T00:00:00Z"), true, utc, now), "Dec 25");
-        assert_eq!(when(at("2027-01-04T08:00:00Z"), false, utc, now), "Jan 4, 2027 8:00 AM");
-        let ny = Timezone::parse("America/New_York").unwrap();
-        assert_eq!(when(at("2026-11-27T23:00:00Z"), false, ny, now), "tomorrow 6:00 PM");
-    }
 }

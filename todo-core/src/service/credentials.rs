@@ -38,10 +38,15 @@ pub struct NewToken {
 /// A token just minted: the only time its secret is shown.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct MintedToken {
+    /// The token's id.
     pub id: TokenId,
+    /// What the user calls it.
     pub name: TokenName,
+    /// What it may do.
     pub scopes: Scopes,
+    /// When it was minted.
     pub created_at: DateTime<Utc>,
+    /// After this instant the token is refused.
     pub expires_at: Option<DateTime<Utc>>,
     /// The secret to send as `Authorization: Bearer <token>`; it is not stored and
     /// cannot be shown again.
@@ -56,6 +61,7 @@ pub struct TokenService {
 }
 
 impl TokenService {
+    /// The service over the token store.
     pub fn new(store: Arc<dyn ApiTokenStore>, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
     }
@@ -157,6 +163,7 @@ pub struct CalendarService {
 }
 
 impl CalendarService {
+    /// The service over the feed store and the tasks it lists.
     pub fn new(feeds: Arc<dyn CalendarFeedStore>, tasks: TaskService) -> Self {
         Self { feeds, tasks }
     }

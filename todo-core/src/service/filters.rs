@@ -28,8 +28,10 @@ pub struct NewSavedFilter {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SavedFilterPatch {
+    /// A new name.
     #[serde(default)]
     pub name: Option<String>,
+    /// A new query.
     #[serde(default)]
     pub query: Option<String>,
 }
@@ -66,11 +68,13 @@ pub struct FilterService {
 }
 
 impl FilterService {
+    /// The service over the task service and the filter store.
     pub fn new(tasks: TaskService, filters: Arc<dyn SavedFilterStore>) -> Self {
         let clock = tasks.clock().clone();
         Self { tasks, filters, clock }
     }
 
+    /// Saves a filter (at most `SAVED_FILTERS_MAX` per user; the store refuses a name already taken).
     pub async fn create(&self, user_id: UserId, new: NewSavedFilter) -> Result<SavedFilter> {
         let name = FilterName::parse(&new.name)?;
         let query = FilterQuery::parse(&new.query)?;
@@ -87,10 +91,12 @@ impl FilterService {
         Ok(f)
     }
 
+    /// One of the user's filters ([`Error::NotFound`] if none).
     pub async fn get(&self, user_id: UserId, id: FilterId) -> Result<SavedFilter> {
         self.filters.get(user_id, id).await?.ok_or(Error::NotFound("filter"))
     }
 
+    /// The user's filters.
     pub async fn list(&self, user_id: UserId) -> Result<Vec<SavedFilter>> {
         self.filters.list(user_id).await
     }
@@ -101,6 +107,7 @@ impl FilterService {
         Ok(self.filters.list(user_id).await?.into_iter().find(|f| f.name.key() == key))
     }
 
+    /// Renames a filter or changes its query.
     pub async fn update(&self, user_id: UserId, id: FilterId, patch: SavedFilterPatch) -> Result<SavedFilter> {
         let name = patch.name.as_deref().map(FilterName::parse).transpose()?;
         let query = patch.query.as_deref().map(FilterQuery::parse).transpose()?;
@@ -116,6 +123,7 @@ impl FilterService {
         Ok(f)
     }
 
+    /// Deletes one of the user's filters.
     pub async fn delete(&self, user_id: UserId, id: FilterId) -> Result<()> {
         self.filters.delete(user_id, id).await
     }

@@ -14,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::consumer::{Delivery, EventHandler};
-use crate::domain::{EventId, Notification, UserId, WebhookDelivery};
+use crate::domain::page::parse_cursor;
+use crate::domain::{EventId, Notification, NotificationPage, Page, PageLimit, UserId, WebhookDelivery};
 use crate::events::{CloudEvent, DomainEvent, EventError, EventFactory, EventType, Topic};
 use crate::ports::{Checkpoint, Clock, Record, ReminderStore, ScheduleChange, WebhookSender, WebhookTarget};
 use crate::{Error, Result};
@@ -41,6 +42,8 @@ pub struct ReminderHandler {
 }
 
 impl ReminderHandler {
+    /// A handler keeping `store`'s schedule; `wake` is notified after each change
+    /// (the [`ReminderScheduler`]'s wake-up).
     pub fn new(store: Arc<dyn ReminderStore>, wake: Arc<Notify>) -> Self {
         Self { store, wake }
     }
@@ -215,6 +218,8 @@ pub struct WebhookDispatcher {
 }
 
 impl WebhookDispatcher {
+    /// A dispatcher POSTing `store`'s due deliveries through `sender`, signed with
+    /// `secret` (see [`SIGNATURE_HEADER`]); `wake` is notified when reminders fired.
     pub fn new(
         store: Arc<dyn ReminderStore>,
         sender: Arc<dyn WebhookSender>,
@@ -294,12 +299,22 @@ pub struct NotificationService {
 }
 
 impl NotificationService {
+    /// The service over the reminder store.
     pub fn new(store: Arc<dyn ReminderStore>) -> Self {
         Self { store }
     }
 
+    /// Up to `limit` of the user's notifications, newest first, before the one with id `before`.
     pub async fn list(&self, user_id: UserId, limit: u32, before: Option<EventId>) -> Result<Vec<Notification>> {
         self.store.notifications(user_id, limit, before).await
+    }
+
+    /// One page of the user's notifications, newest first; `cursor` is the
+    /// previous page's `next_cursor`.
+    pub async fn page(&self, user_id: UserId, limit: PageLimit, cursor: Option<&str>) -> Result<NotificationPage> {
+        let before = cursor.map(parse_cursor::<EventId>).transpose()?;
+        let items = self.list(user_id, limit.overfetch(), before).await?;
+        Ok(Page::cut(items, limit.get(), |n| n.id.to_string()))
     }
 }
 

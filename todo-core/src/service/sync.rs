@@ -26,8 +26,11 @@ pub const CLIENT_QUEUE: usize = 256;
 /// plus the extension attribute `cursor` (see [`LiveMessage::new`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveMessage {
+    /// The event's id.
     pub id: EventId,
+    /// Where it is in the log.
     pub cursor: LiveCursor,
+    /// The JSON text sent to clients.
     pub text: Arc<str>,
 }
 
@@ -59,8 +62,11 @@ struct Client {
 /// What a connection receives: its messages, and a token cancelled if the hub
 /// drops it for being too slow.
 pub struct ClientStream {
+    /// The connection's id in the hub.
     pub id: u64,
+    /// The messages for this connection.
     pub messages: mpsc::Receiver<LiveMessage>,
+    /// Cancelled when the hub drops the connection for being too slow.
     pub kicked: CancellationToken,
     hub: SyncHub,
     user: UserId,
@@ -84,6 +90,7 @@ pub struct SyncHub {
 }
 
 impl SyncHub {
+    /// An empty hub.
     pub fn new() -> Self {
         Self::default()
     }

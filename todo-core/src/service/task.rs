@@ -4,104 +4,21 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::query::{Cursor, SortSpec, StatusFilter, TaskQuery};
-use crate::domain::recurrence::local_datetime;
-use crate::domain::{
-    Description, Priority, Recurrence, RepeatFrom, SeriesId, Status, Tag, Tags, Task, TaskId, TaskPage, TaskTitle,
-    Timezone, UserId, ValidationError,
-};
+pub use crate::domain::task::{NewTask, TaskPatch, local_midnight, parse_instant};
+use crate::domain::{PageLimit, Priority, Status, Tag, Task, TaskId, TaskPage, Timezone, UserId, ValidationError};
 use crate::events::{EventFactory, TaskChange};
 use crate::filter::{Context, Filter};
 use crate::ports::{Change, Clock, ProcessedKey, TaskRepository, TaskWrite, UserRepository};
 use crate::{Error, Result};
 
-/// Earliest accepted timestamp.
-const MIN_TIME: &str = "1970-01-01T00:00:00Z";
-/// Timestamps must be before this.
-const MAX_TIME: &str = "2200-01-01T00:00:00Z";
 /// Attempts at an update without `If-Match` that races with another writer.
 const UPDATE_ATTEMPTS: usize = 3;
-
-/// `POST /api/v1/tasks`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewTask {
-    pub title: TaskTitle,
-    #[serde(default)]
-    pub description: Option<Description>,
-    #[serde(default)]
-    pub priority: Option<Priority>,
-    #[serde(default)]
-    pub tags: Option<Tags>,
-    #[serde(default)]
-    pub due_at: Option<DateTime<Utc>>,
-    /// `due_at` names a date, not a time: it is moved to local midnight of that date.
-    #[serde(default)]
-    pub all_day: Option<bool>,
-    #[serde(default)]
-    pub remind_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub recurrence: Option<Recurrence>,
-    #[serde(default)]
-    pub repeat_from: Option<RepeatFrom>,
-}
-
-impl NewTask {
-    pub fn titled(title: TaskTitle) -> Self {
-        Self {
-            title,
-            description: None,
-            priority: None,
-            tags: None,
-            due_at: None,
-            all_day: None,
-            remind_at: None,
-            recurrence: None,
-            repeat_from: None,
-        }
-    }
-}
-
-/// `PATCH /api/v1/tasks/{id}`: any subset; `null` clears a nullable field.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TaskPatch {
-    #[serde(default)]
-    pub title: Option<TaskTitle>,
-    #[serde(default)]
-    pub description: Option<Description>,
-    #[serde(default)]
-    pub priority: Option<Priority>,
-    #[serde(default)]
-    pub tags: Option<Tags>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<DateTime<Utc>>)]
-    pub due_at: Option<Option<DateTime<Utc>>>,
-    #[serde(default)]
-    pub all_day: Option<bool>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<DateTime<Utc>>)]
-    pub remind_at: Option<Option<DateTime<Utc>>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
-    pub recurrence: Option<Option<Recurrence>>,
-    #[serde(default)]
-    pub repeat_from: Option<RepeatFrom>,
-}
-
-/// Present-and-null is `Some(None)`; absent is `None` (with `#[serde(default)]`).
-fn nullable<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
 
 /// `GET /api/v1/tasks` query parameters, as text; [`ListParams::into_query`] parses them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams, ToSchema)]
@@ -112,6 +29,7 @@ pub struct ListParams {
     pub status: Option<String>,
     /// `low`, `medium` or `high`.
     pub priority: Option<String>,
+    /// Only tasks with this tag.
     pub tag: Option<String>,
     /// Case-insensitive text search in title and description.
     pub q: Option<String>,
@@ -135,16 +53,6 @@ pub struct ListParams {
     /// Which of the filter's comma-separated lists this page is of: 0 (default) to
     /// one less than the number of lists.
     pub list: Option<String>,
-}
-
-/// Parses an RFC 3339 instant for field `field`.
-pub fn parse_instant(field: &'static str, s: &str) -> std::result::Result<DateTime<Utc>, ValidationError> {
-    DateTime::parse_from_rfc3339(s.trim()).map(|d| d.with_timezone(&Utc)).map_err(|_| {
-        ValidationError::new(
-            field,
-            format!("{field} must be an RFC 3339 date-time such as 2026-11-26T09:00:00Z; got {s:?}"),
-        )
-    })
 }
 
 impl ListParams {
@@ -229,11 +137,7 @@ impl ListParams {
             q.sort = SortSpec::parse(&s)?;
         }
         if let Some(l) = self.limit {
-            let n: i64 = l
-                .trim()
-                .parse()
-                .map_err(|_| ValidationError::new("limit", format!("limit must be an integer; got {l:?}")))?;
-            q.limit = TaskQuery::parse_limit(n)?;
+            q.limit = PageLimit::parse(&l)?.get();
         }
         if let Some(c) = self.cursor {
             q.cursor = Some(Cursor::decode(&c, q.sort)?);
@@ -277,6 +181,7 @@ impl TimezoneCache {
 }
 
 impl TaskService {
+    /// The service over the task and user repositories, with `events` making the events of each change.
     pub fn new(
         tasks: Arc<dyn TaskRepository>,
         users: Arc<dyn UserRepository>,
@@ -286,10 +191,12 @@ impl TaskService {
         Self { tasks, users, clock, events, timezones: TimezoneCache::default() }
     }
 
+    /// The clock the service stamps changes with.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }
 
+    /// The task repository.
     pub fn repository(&self) -> &Arc<dyn TaskRepository> {
         &self.tasks
     }
@@ -309,6 +216,7 @@ impl TaskService {
         self.tasks.commit(change).await
     }
 
+    /// Creates a task ([`Task::new`]) for `user_id`, with its `created` event.
     pub async fn create(&self, user_id: UserId, new: NewTask) -> Result<Task> {
         let (task, change) = self.plan_create(user_id, new).await?;
         self.tasks.commit(change).await?;
@@ -318,38 +226,19 @@ impl TaskService {
     /// The task [`TaskService::create`] would create and its change, uncommitted.
     pub async fn plan_create(&self, user_id: UserId, new: NewTask) -> Result<(Task, Change)> {
         let now = self.clock.now();
-        let all_day = new.all_day.unwrap_or(false);
         let tz = self.timezone(user_id).await?;
-        let due_at = check_times(new.due_at, new.remind_at, all_day, tz)?;
-        let id = TaskId::new();
-        let task = Task {
-            id,
-            user_id,
-            title: new.title,
-            description: new.description.unwrap_or_default(),
-            status: Status::Pending,
-            priority: new.priority.unwrap_or_default(),
-            tags: new.tags.unwrap_or_default(),
-            due_at,
-            all_day,
-            remind_at: new.remind_at,
-            series_id: new.recurrence.as_ref().map(|_| SeriesId(id.0)),
-            recurrence: new.recurrence,
-            repeat_from: new.repeat_from.unwrap_or_default(),
-            created_at: now,
-            updated_at: now,
-            completed_at: None,
-            version: 1,
-        };
+        let task = Task::new(user_id, new, tz, now)?;
         let events = self.events.for_change(&TaskChange::Created, None, &task, now);
         let change = Change { writes: vec![TaskWrite::Insert(task.clone())], events, ..Change::default() };
         Ok((task, change))
     }
 
+    /// One of the user's tasks ([`Error::NotFound`] if none, or another user's).
     pub async fn get(&self, user_id: UserId, id: TaskId) -> Result<Task> {
         self.tasks.get(user_id, id).await?.ok_or(Error::NotFound("task"))
     }
 
+    /// One page of `query`.
     pub async fn list(&self, query: &TaskQuery) -> Result<TaskPage> {
         self.tasks.list(query).await
     }
@@ -389,16 +278,17 @@ impl TaskService {
     async fn set_status(&self, user_id: UserId, id: TaskId, if_match: Option<i64>, status: Status) -> Result<Task> {
         retrying(if_match, || async {
             let before = self.get(user_id, id).await?;
-            check_if_match(&before, if_match)?;
+            before.check_version(if_match)?;
             self.commit_planned(self.plan_status(&before, status)?).await
         })
         .await
     }
 
+    /// Deletes one of the user's tasks (with `if_match`: only at that version); returns it as it was.
     pub async fn delete(&self, user_id: UserId, id: TaskId, if_match: Option<i64>) -> Result<Task> {
         retrying(if_match, || async {
             let task = self.get(user_id, id).await?;
-            check_if_match(&task, if_match)?;
+            task.check_version(if_match)?;
             let change = self.plan_delete(&task);
             self.tasks.commit(change).await.map(|()| task)
         })
@@ -423,7 +313,7 @@ impl TaskService {
         if_match: Option<i64>,
     ) -> Result<(Task, Option<Change>)> {
         let before = self.get(user_id, id).await?;
-        check_if_match(&before, if_match)?;
+        before.check_version(if_match)?;
         let tz = self.timezone(user_id).await?;
         self.plan_patch(&before, patch, tz)
     }
@@ -432,7 +322,7 @@ impl TaskService {
     /// (`None` when nothing changed), uncommitted.
     pub fn plan_patch(&self, task: &Task, patch: &TaskPatch, tz: Timezone) -> Result<(Task, Option<Change>)> {
         self.mutation(task, |task, _now| {
-            let changes = apply_patch(task, patch, tz)?;
+            let changes = task.apply_patch(patch, tz)?;
             Ok((!changes.is_empty()).then_some(TaskChange::Updated(changes)))
         })
     }
@@ -441,13 +331,10 @@ impl TaskService {
     /// completing sets `completed_at`, reopening clears it.
     pub fn plan_status(&self, task: &Task, status: Status) -> Result<(Task, Option<Change>)> {
         self.mutation(task, |task, now| {
-            if task.status == status {
+            if !task.set_status(status, now) {
                 return Ok(None);
             }
-            let completed = status == Status::Completed;
-            task.status = status;
-            task.completed_at = completed.then_some(now);
-            Ok(Some(if completed { TaskChange::Completed } else { TaskChange::Reopened }))
+            Ok(Some(if status == Status::Completed { TaskChange::Completed } else { TaskChange::Reopened }))
         })
     }
 
@@ -512,40 +399,13 @@ impl TaskService {
         completed: &Task,
         mut claims: Vec<ProcessedKey>,
     ) -> Result<Option<(Task, Change)>> {
-        let (Some(rule), Some(completed_at)) = (&completed.recurrence, completed.completed_at) else {
+        if completed.recurrence.is_none() || completed.completed_at.is_none() {
             return Ok(None);
-        };
+        }
         let tz = self.timezone(completed.user_id).await?;
-        let Some(due) = rule.next_after_completion(
-            completed.due_at,
-            completed.all_day,
-            completed.repeat_from,
-            completed_at,
-            tz.tz(),
-        ) else {
-            return Ok(None);
-        };
         let now = self.clock.now();
-        let no_due_before = completed.due_at.is_none();
-        let id = TaskId::new();
-        let next = Task {
-            id,
-            user_id: completed.user_id,
-            title: completed.title.clone(),
-            description: completed.description.clone(),
-            status: Status::Pending,
-            priority: completed.priority,
-            tags: completed.tags.clone(),
-            due_at: Some(due),
-            all_day: completed.all_day || no_due_before,
-            remind_at: completed.reminder_offset().map(|off| due - off),
-            recurrence: completed.recurrence.clone(),
-            repeat_from: completed.repeat_from,
-            series_id: Some(completed.series_id.unwrap_or(SeriesId(completed.id.0))),
-            created_at: now,
-            updated_at: now,
-            completed_at: None,
-            version: 1,
+        let Some(next) = completed.successor(tz, now) else {
+            return Ok(None);
         };
         claims.push(ProcessedKey::new("recurrence", format!("successor:{}", completed.id)));
         let events = self.events.for_change(&TaskChange::Created, None, &next, now);
@@ -568,104 +428,4 @@ where
         }
     }
     unreachable!("the loop returns on its last attempt")
-}
-
-fn check_if_match(task: &Task, if_match: Option<i64>) -> Result<()> {
-    match if_match {
-        Some(v) if v != task.version => Err(Error::VersionMismatch { current: task.version }),
-        _ => Ok(()),
-    }
-}
-
-fn check_range(field: &'static str, t: Option<DateTime<Utc>>) -> std::result::Result<(), ValidationError> {
-    let (min, max) = (MIN_TIME.parse::<DateTime<Utc>>().unwrap(), MAX_TIME.parse::<DateTime<Utc>>().unwrap());
-    match t {
-        Some(t) if t < min || t >= max => {
-            Err(ValidationError::new(field, format!("{field} must be between {MIN_TIME} and {MAX_TIME}")))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Checks the time fields together; returns `due_at`, moved to local midnight for all-day tasks.
-fn check_times(
-    due_at: Option<DateTime<Utc>>,
-    remind_at: Option<DateTime<Utc>>,
-    all_day: bool,
-    tz: Timezone,
-) -> std::result::Result<Option<DateTime<Utc>>, ValidationError> {
-    check_range("due_at", due_at)?;
-    check_range("remind_at", remind_at)?;
-    match (all_day, due_at) {
-        (true, None) => Err(ValidationError::new("all_day", "all_day needs a due_at")),
-        (true, Some(d)) => Ok(Some(local_midnight(d, tz))),
-        (false, d) => Ok(d),
-    }
-}
-
-/// Local midnight (in `tz`) of the local date of `t`.
-pub fn local_midnight(t: DateTime<Utc>, tz: Timezone) -> DateTime<Utc> {
-    let day = tz.tz().from_utc_datetime(&t.naive_utc()).date_naive();
-    local_datetime(tz.tz(), day, NaiveTime::MIN).with_timezone(&Utc)
-}
-
-/// Applies `patch` to `task`; returns the names of the fields that changed.
-fn apply_patch(task: &mut Task, patch: &TaskPatch, tz: Timezone) -> Result<Vec<String>> {
-    let before = task.clone();
-    if let Some(t) = &patch.title {
-        task.title = t.clone();
-    }
-    if let Some(d) = &patch.description {
-        task.description = d.clone();
-    }
-    if let Some(p) = patch.priority {
-        task.priority = p;
-    }
-    if let Some(t) = &patch.tags {
-        task.tags = t.clone();
-    }
-    if let Some(a) = patch.all_day {
-        task.all_day = a;
-    }
-    if let Some(d) = patch.due_at {
-        task.due_at = d;
-        if d.is_none() {
-            task.all_day = false;
-        }
-        // A reminder moves with its task unless the patch sets it too.
-        if patch.remind_at.is_none()
-            && let (Some(off), Some(new_due)) = (before.reminder_offset(), d)
-        {
-            task.remind_at = Some(new_due - off);
-        }
-    }
-    if let Some(r) = patch.remind_at {
-        task.remind_at = r;
-    }
-    if let Some(r) = &patch.recurrence {
-        task.recurrence = r.clone();
-        if task.recurrence.is_some() && task.series_id.is_none() {
-            task.series_id = Some(SeriesId(task.id.0));
-        }
-    }
-    if let Some(r) = patch.repeat_from {
-        task.repeat_from = r;
-    }
-    task.due_at = check_times(task.due_at, task.remind_at, task.all_day, tz)?;
-    let mut changes = Vec::new();
-    let mut note = |name: &str, changed: bool| {
-        if changed {
-            changes.push(name.to_owned());
-        }
-    };
-    note("title", task.title != before.title);
-    note("description", task.description != before.description);
-    note("priority", task.priority != before.priority);
-    note("tags", task.tags != before.tags);
-    note("due_at", task.due_at != before.due_at);
-    note("all_day", task.all_day != before.all_day);
-    note("remind_at", task.remind_at != before.remind_at);
-    note("recurrence", task.recurrence != before.recurrence);
-    note("repeat_from", task.repeat_from != before.repeat_from);
-    Ok(changes)
 }

@@ -1,4 +1,5 @@
-//! The recurrence grammar: "every weekday", "every other week", "daily",
+//! The repeat-phrase grammar (chat words to a rule; the RFC 5545 engine is
+//! [`crate::domain::recurrence`]): "every weekday", "every other week", "daily",
 //! "every monday and thursday", "on the 1st of every month", "every last friday
 //! of the month", "every year on March 3", "every 3 days until December 31".
 //!

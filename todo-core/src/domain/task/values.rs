@@ -1,15 +1,11 @@
-//! The task aggregate and its parsed values.
+//! The parsed values of a task: title, description, tags, with their limits.
 
 use std::collections::BTreeSet;
 use std::fmt;
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use super::ValidationError;
-use super::ids::{SeriesId, TaskId, UserId};
-use super::recurrence::Recurrence;
+use crate::domain::ValidationError;
 
 /// Longest title, in characters, after trimming.
 pub const TITLE_MAX_CHARS: usize = 200;
@@ -26,6 +22,7 @@ pub const TAGS_MAX: usize = 20;
 pub struct TaskTitle(String);
 
 impl TaskTitle {
+    /// Trims surrounding whitespace; refuses an empty title, one over [`TITLE_MAX_CHARS`] characters or one with control characters.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let t = s.trim();
         if t.is_empty() {
@@ -44,6 +41,7 @@ impl TaskTitle {
         Ok(Self(t.to_owned()))
     }
 
+    /// The title.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -74,6 +72,7 @@ impl fmt::Display for TaskTitle {
 pub struct Description(String);
 
 impl Description {
+    /// Refuses text over [`DESCRIPTION_MAX_CHARS`] characters.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let n = s.chars().count();
         if n > DESCRIPTION_MAX_CHARS {
@@ -85,6 +84,7 @@ impl Description {
         Ok(Self(s.to_owned()))
     }
 
+    /// The text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -109,6 +109,7 @@ impl From<Description> for String {
 pub struct Tag(String);
 
 impl Tag {
+    /// Trims, drops one leading `#` and lowercases; refuses anything but 1 to [`TAG_MAX_CHARS`] of `a-z`, `0-9`, `_`, `-`.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let t = s.trim();
         let t = t.strip_prefix('#').unwrap_or(t).to_lowercase();
@@ -122,6 +123,7 @@ impl Tag {
         Ok(Self(t))
     }
 
+    /// The tag, without `#`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -152,6 +154,7 @@ impl fmt::Display for Tag {
 pub struct Tags(BTreeSet<Tag>);
 
 impl Tags {
+    /// Parses each tag; refuses more than [`TAGS_MAX`] distinct tags.
     pub fn parse<I, S>(items: I) -> Result<Self, ValidationError>
     where
         I: IntoIterator<Item = S>,
@@ -161,18 +164,22 @@ impl Tags {
         Self::try_from(tags)
     }
 
+    /// The tags, sorted.
     pub fn iter(&self) -> impl Iterator<Item = &Tag> {
         self.0.iter()
     }
 
+    /// Whether `tag` is one of them.
     pub fn contains(&self, tag: &Tag) -> bool {
         self.0.contains(tag)
     }
 
+    /// How many tags.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -191,6 +198,7 @@ impl Tags {
         Self(set)
     }
 
+    /// The tags as strings, sorted.
     pub fn to_vec(&self) -> Vec<String> {
         self.0.iter().map(|t| t.0.clone()).collect()
     }
@@ -258,132 +266,4 @@ mod schemas {
         }
     }
     impl ToSchema for Tags {}
-}
-
-macro_rules! str_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $s:literal),+ $(,)? } field = $field:literal) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "lowercase")]
-        pub enum $name { $($(#[$vdoc])* $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(&self) -> &'static str {
-                match self { $($name::$variant => $s),+ }
-            }
-
-            pub fn parse(s: &str) -> Result<Self, ValidationError> {
-                match s.trim().to_ascii_lowercase().as_str() {
-                    $($s => Ok($name::$variant),)+
-                    _ => Err(ValidationError::new(
-                        $field,
-                        format!(concat!($field, " must be one of: {}; got {:?}"),
-                            [$($s),+].join(", "), s),
-                    )),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = ValidationError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::parse(s)
-            }
-        }
-    };
-}
-
-str_enum!(
-    /// Whether a task is done.
-    Status { #[default] Pending = "pending", Completed = "completed" } field = "status"
-);
-
-str_enum!(
-    /// How important a task is. Orders `low < medium < high`.
-    Priority { Low = "low", #[default] Medium = "medium", High = "high" } field = "priority"
-);
-
-str_enum!(
-    /// Where the next occurrence of a recurring task counts from: its due date
-    /// (a fixed schedule) or the moment it was completed (Todoist's `every!`).
-    RepeatFrom { #[default] Due = "due", Completion = "completion" } field = "repeat_from"
-);
-
-impl Priority {
-    /// 0 (low) to 2 (high): the order used for sorting.
-    pub fn rank(&self) -> i64 {
-        match self {
-            Priority::Low => 0,
-            Priority::Medium => 1,
-            Priority::High => 2,
-        }
-    }
-}
-
-impl PartialOrd for Priority {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Priority {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.rank().cmp(&other.rank())
-    }
-}
-
-/// One task, as stored and as sent on the wire.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Task {
-    pub id: TaskId,
-    pub user_id: UserId,
-    pub title: TaskTitle,
-    #[serde(default)]
-    pub description: Description,
-    pub status: Status,
-    pub priority: Priority,
-    #[serde(default)]
-    pub tags: Tags,
-    /// Due time (UTC). For all-day tasks, local midnight of the due date.
-    pub due_at: Option<DateTime<Utc>>,
-    /// The user gave a date without a time.
-    #[serde(default)]
-    pub all_day: bool,
-    pub remind_at: Option<DateTime<Utc>>,
-    /// RFC 5545 RRULE without the `RRULE:` prefix, e.g. `FREQ=WEEKLY;BYDAY=MO`.
-    pub recurrence: Option<Recurrence>,
-    #[serde(default)]
-    pub repeat_from: RepeatFrom,
-    /// Shared by every occurrence of a recurring task.
-    pub series_id: Option<SeriesId>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub completed_at: Option<DateTime<Utc>>,
-    /// Increments on every change; send it back in `If-Match` for optimistic concurrency.
-    pub version: i64,
-}
-
-impl Task {
-    pub fn is_pending(&self) -> bool {
-        self.status == Status::Pending
-    }
-
-    /// `due_at - remind_at`, the reminder's lead time, when both are set.
-    pub fn reminder_offset(&self) -> Option<chrono::Duration> {
-        Some(self.due_at? - self.remind_at?)
-    }
-
-    /// Whether this task has a reminder that should still fire.
-    pub fn has_live_reminder(&self) -> bool {
-        self.is_pending() && self.remind_at.is_some()
-    }
 }

@@ -6,7 +6,7 @@
 //! language, the ports every adapter implements, and the application services
 //! built on them. No database, broker or web dependency: everything outside is a
 //! trait in [`ports`], implemented by todo-store (SQLite, PostgreSQL), todo-kafka
-//! (Apache Kafka), or the in-memory adapters of [`memory`] (feature `test-util`).
+//! (Apache Kafka), or the in-memory adapters of `memory` (feature `test-util`).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -66,8 +66,10 @@
 //!
 //! ## Features
 //!
-//! - `test-util`: [`memory`] (an in-memory adapter of every port and a settable
-//!   clock) and [`contract`] (the test suites every adapter of a port passes).
+//! - `test-util`: `memory` (an in-memory adapter of every port and a settable
+//!   clock) and `contract` (the test suites every adapter of a port passes).
+
+#![deny(missing_docs)]
 
 pub mod chat;
 pub mod consumer;

@@ -9,7 +9,7 @@ use super::{
 };
 
 /// Every store port, implemented by one adapter: the SQL stores of todo-store,
-/// the in-memory store of [`crate::memory`].
+/// the in-memory store of `todo_core::memory` (feature `test-util`).
 pub trait AllPorts:
     TaskRepository
     + UserRepository

@@ -1,7 +1,7 @@
 //! Ports: everything that touches the outside world is one of these traits.
 //! Adapters live in todo-store (SQLite, PostgreSQL, embedded event log),
 //! todo-kafka (Kafka) and bins (clock, HTTP); in-memory ones in
-//! [`crate::memory`] behind the `test-util` feature.
+//! `todo_core::memory` behind the `test-util` feature.
 
 mod audit;
 mod bundle;

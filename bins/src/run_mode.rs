@@ -103,20 +103,28 @@ mod tests {
         crate::config::Cli::try_parse_from(argv).unwrap().config.normalized()
     }
 
+    /// The mode of a configuration with these two settings, whatever the
+    /// environment of the test run says (scripts/test exports both).
+    fn mode(database_url: Option<&str>, kafka: Option<&str>) -> anyhow::Result<RunMode> {
+        let mut c = config(&["--data-dir", "/d"]);
+        c.database_url = database_url.map(str::to_owned);
+        c.kafka_bootstrap_servers = kafka.map(str::to_owned);
+        RunMode::from_config(&c)
+    }
+
     #[test]
     fn the_mode_follows_the_database_url_and_kafka() {
-        let m = RunMode::from_config(&config(&["--data-dir", "/d"])).unwrap();
+        let m = mode(None, None).unwrap();
         assert!(m.is_embedded() && m.kafka().is_none());
         assert_eq!((m.database_url(), m.label()), ("sqlite:///d/todo.db", "embedded"));
-        let m = RunMode::from_config(&config(&["--database-url", "sqlite::memory:"])).unwrap();
+        let m = mode(Some("sqlite::memory:"), None).unwrap();
         assert!(m.is_embedded());
-        let m = RunMode::from_config(&config(&["--database-url", "postgres://u:p@h/db"])).unwrap();
+        let m = mode(Some("postgres://u:p@h/db"), None).unwrap();
         assert_eq!((m.is_embedded(), m.label()), (false, "PostgreSQL"));
-        let pg_kafka = ["--database-url", "postgres://u:p@h/db", "--kafka-bootstrap-servers", "b:9092"];
-        let m = RunMode::from_config(&config(&pg_kafka)).unwrap();
+        let m = mode(Some("postgres://u:p@h/db"), Some("b:9092")).unwrap();
         assert_eq!(m.kafka().map(|k| k.bootstrap_servers.as_str()), Some("b:9092"));
         assert_eq!((m.database_url(), m.label()), ("postgres://u:p@h/db", "PostgreSQL + Kafka"));
-        let e = RunMode::from_config(&config(&["--kafka-bootstrap-servers", "b:9092"])).unwrap_err();
+        let e = mode(None, Some("b:9092")).unwrap_err();
         assert!(e.to_string().contains("needs DATABASE_URL"), "{e}");
     }
 

@@ -71,3 +71,16 @@ impl Error {
         matches!(self, Error::Unavailable(_) | Error::Overloaded { .. })
     }
 }
+
+/// `e` and its sources, `: `-separated: the whole cause in one line, for errors
+/// that become text (a core [`Error`] keeps only text).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(inner) = cur {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        cur = inner.source();
+    }
+    s
+}

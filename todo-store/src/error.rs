@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use sqlx::error::DatabaseError;
+use todo_core::error::error_chain;
 
 /// `Result` with [`StoreError`].
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -127,18 +128,6 @@ fn sort_database_error(db: &dyn DatabaseError) -> Sorted {
     }
 }
 
-/// The error and its sources, `: `-separated (the core error keeps only text).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(inner) = cur {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        cur = inner.source();
-    }
-    s
-}
-
 impl From<StoreError> for todo_core::Error {
     fn from(e: StoreError) -> Self {
         use todo_core::Error as E;
@@ -147,14 +136,14 @@ impl From<StoreError> for todo_core::Error {
             StoreError::VersionMismatch { current } => E::VersionMismatch { current },
             StoreError::Duplicate(key) => E::Duplicate(key),
             StoreError::Conflict(what) => E::Conflict(what),
-            StoreError::UniqueViolation(_) | StoreError::ForeignKeyViolation(_) => E::Conflict(chain(&e)),
-            StoreError::Unavailable(_) => E::Unavailable(chain(&e)),
+            StoreError::UniqueViolation(_) | StoreError::ForeignKeyViolation(_) => E::Conflict(error_chain(&e)),
+            StoreError::Unavailable(_) => E::Unavailable(error_chain(&e)),
             StoreError::UnsupportedUrl(_)
             | StoreError::Directory { .. }
             | StoreError::Migrate(_)
             | StoreError::Database(_)
             | StoreError::Corrupt(_)
-            | StoreError::Internal(_) => E::Internal(chain(&e)),
+            | StoreError::Internal(_) => E::Internal(error_chain(&e)),
         }
     }
 }

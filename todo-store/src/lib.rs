@@ -126,3 +126,8 @@ pub use options::{StoreKind, StoreOptions};
 pub use postgres::{PostgresBackend, PostgresStore};
 pub use sqlite::{SqliteBackend, SqliteStore};
 pub use store::{Store, connect, connect_with};
+
+// The README's example compiles (`no_run`: it would write todo.db).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use todo_core::error::error_chain;
 use todo_core::ports::WebhookSender;
 
 /// POSTs webhooks with reqwest, 10 s timeout, never following redirects (a
@@ -38,19 +39,7 @@ impl WebhookSender for HttpWebhookSender {
                 Err(format!("receiver answered {} (redirects are not followed)", res.status()))
             }
             Ok(res) => Err(format!("receiver answered {}", res.status())),
-            Err(e) => Err(format!("request failed: {}", describe(&e.without_url()))),
+            Err(e) => Err(format!("request failed: {}", error_chain(&e.without_url()))),
         }
     }
-}
-
-/// A reqwest error and its causes, `: `-separated (the URL already stripped).
-fn describe(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(inner) = cur {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        cur = inner.source();
-    }
-    s
 }

@@ -11,20 +11,7 @@ impl AuditStore for MemoryStore {
             return Err(Error::Duplicate(format!("audit/{}", event.id)));
         }
         let chain = st.audit.entry(event.userid).or_default();
-        let json = serde_json::to_value(event).map_err(Error::internal)?;
-        let prev_hash = chain.last().map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash.clone());
-        let entry = AuditEntry {
-            seq: chain.len() as i64 + 1,
-            user_id: event.userid,
-            event_id: event.id,
-            event_type: event.ty.clone(),
-            task_id: event.subject.as_deref().and_then(|s| s.parse().ok()),
-            occurred_at: truncate_micros(event.time),
-            recorded_at: truncate_micros(recorded_at),
-            hash: chain_hash(&prev_hash, &canonical_json(&json)),
-            prev_hash,
-            event: json,
-        };
+        let entry = next_entry(chain, event, recorded_at)?;
         chain.push(entry.clone());
         Ok(entry)
     }
@@ -42,21 +29,9 @@ impl AuditStore for MemoryStore {
             if !recorded.insert(event.id) {
                 continue;
             }
-            let json = serde_json::to_value(event).map_err(Error::internal)?;
             let chain = st.audit.entry(event.userid).or_default();
-            let prev_hash = chain.last().map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash.clone());
-            chain.push(AuditEntry {
-                seq: chain.len() as i64 + 1,
-                user_id: event.userid,
-                event_id: event.id,
-                event_type: event.ty.clone(),
-                task_id: event.subject.as_deref().and_then(|s| s.parse().ok()),
-                occurred_at: truncate_micros(event.time),
-                recorded_at: truncate_micros(recorded_at),
-                hash: chain_hash(&prev_hash, &canonical_json(&json)),
-                prev_hash,
-                event: json,
-            });
+            let entry = next_entry(chain, event, recorded_at)?;
+            chain.push(entry);
             appended += 1;
         }
         let stored = self.store_checkpoint(&mut st, checkpoint);
@@ -127,4 +102,23 @@ impl MemoryStore {
             f(e);
         }
     }
+}
+
+/// The entry that appends `event` to `chain`: the next `seq`, linked to the last
+/// entry's hash.
+fn next_entry(chain: &[AuditEntry], event: &CloudEvent, recorded_at: DateTime<Utc>) -> Result<AuditEntry> {
+    let json = serde_json::to_value(event).map_err(Error::internal)?;
+    let prev_hash = chain.last().map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash.clone());
+    Ok(AuditEntry {
+        seq: chain.len() as i64 + 1,
+        user_id: event.userid,
+        event_id: event.id,
+        event_type: event.ty.clone(),
+        task_id: event.subject.as_deref().and_then(|s| s.parse().ok()),
+        occurred_at: truncate_micros(event.time),
+        recorded_at: truncate_micros(recorded_at),
+        hash: chain_hash(&prev_hash, &canonical_json(&json)),
+        prev_hash,
+        event: json,
+    })
 }

@@ -127,26 +127,32 @@ impl<'a> Parser<'a> {
 
     /// `"..."` with `\"` and `\\` escapes; the position is at the opening quote.
     pub(super) fn quoted(&mut self) -> R<String> {
+        self.delimited('"')
+    }
+
+    /// Text up to the closing `delim`, with `\` escaping the next character; the
+    /// position is at the opening delimiter, and ends after the closing one.
+    pub(super) fn delimited(&mut self, delim: char) -> R<String> {
         let open = self.pos;
-        self.pos += 1;
+        self.pos += delim.len_utf8();
         let mut s = String::new();
         let mut chars = self.rest().char_indices();
         while let Some((i, c)) = chars.next() {
             match c {
-                '"' => {
-                    self.pos += i + 1;
-                    return Ok(s);
-                }
                 '\\' => match chars.next() {
                     Some((_, e)) => s.push(e),
                     None => break,
                 },
+                c if c == delim => {
+                    self.pos += i + c.len_utf8();
+                    return Ok(s);
+                }
                 c => s.push(c),
             }
         }
         Err(self.err(
             self.src.len()..self.src.len(),
-            format!("unclosed '\"' from {}: expected '\"'", char_index(self.src, open)),
+            format!("unclosed '{delim}' from {}: expected '{delim}'", char_index(self.src, open)),
         ))
     }
 }

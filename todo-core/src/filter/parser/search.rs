@@ -1,6 +1,6 @@
 //! Search terms: `search: text`, `search: "text"`, `/text/`.
 
-use super::{MAX_SEARCH_CHARS, Parser, R, char_index};
+use super::{MAX_SEARCH_CHARS, Parser, R};
 use crate::filter::ast::{Expr, Term};
 
 impl<'a> Parser<'a> {
@@ -24,27 +24,9 @@ impl<'a> Parser<'a> {
     /// `/text/`, with `\/` for a slash.
     pub(super) fn slash_search(&mut self) -> R<Expr> {
         let start = self.pos;
-        self.pos += 1;
-        let mut s = String::new();
-        let mut chars = self.rest().char_indices();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '/' => {
-                    self.pos += i + 1;
-                    self.check_search(&s, start)?;
-                    return self.term(start, Term::Search(s));
-                }
-                '\\' => match chars.next() {
-                    Some((_, e)) => s.push(e),
-                    None => break,
-                },
-                c => s.push(c),
-            }
-        }
-        Err(self.err(
-            self.src.len()..self.src.len(),
-            format!("unclosed '/' from {}: expected '/'", char_index(self.src, start)),
-        ))
+        let s = self.delimited('/')?;
+        self.check_search(&s, start)?;
+        self.term(start, Term::Search(s))
     }
 
     fn check_search(&self, text: &str, at: usize) -> R<()> {

@@ -197,14 +197,15 @@ pub async fn run(role: Role, config: Config) -> anyhow::Result<()> {
     let bg = start(role, &config, &ports, &state, &infra)?;
 
     let bind = config.bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], role.default_port())));
-    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("listen on {bind}"))?;
+    let limits = server_limits(&config);
+    let listener = crate::http::serve::listen(bind, &limits).with_context(|| format!("listen on {bind}"))?;
     let addr = listener.local_addr()?;
     let mode = mode.label();
     tracing::info!(role = role.name(), %addr, mode, "listening");
     eprintln!("{} ({mode}) listening on http://{addr}", role.name());
     let router = crate::http::router_for(role, state);
     let stopping = bg.clone();
-    crate::http::serve::serve(listener, router, server_limits(&config), async move { stopping.stopping().await })
+    crate::http::serve::serve(listener, router, limits, async move { stopping.stopping().await })
         .await
         .context("serve HTTP")?;
     bg.stop(&infra.store, infra.kafka.as_deref()).await;

@@ -38,6 +38,18 @@ impl Default for ServerLimits {
 /// How long shutdown waits for open requests to finish.
 const DRAIN: Duration = Duration::from_secs(10);
 
+/// Opens a listening socket whose accept queue holds as many pending
+/// connections as the server may have open (`max_connections`; the kernel caps it
+/// at `net.core.somaxconn`). `TcpListener::bind` asks for 128: a burst of a few
+/// hundred connects overflowed that queue, the kernel dropped the SYNs, and every
+/// client caught in it waited a whole second for its retransmit.
+pub fn listen(addr: std::net::SocketAddr, limits: &ServerLimits) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(u32::try_from(limits.max_connections.max(128)).unwrap_or(u32::MAX))
+}
+
 /// What a connection over the cap is told before it is closed.
 const OVER_CAPACITY: &[u8] =
     b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
@@ -146,5 +158,20 @@ mod tests {
         assert!(head.contains(&format!("content-length: {}", body.len())), "{head}");
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(v["error"]["code"], "unavailable");
+    }
+
+    /// The accept queue is as long as the connection cap, not the 128 of
+    /// `TcpListener::bind` (read back with `ss`).
+    #[tokio::test]
+    async fn the_accept_queue_is_as_long_as_the_connection_cap() {
+        let limits = ServerLimits { max_connections: 1000, ..ServerLimits::default() };
+        let listener = listen("127.0.0.1:0".parse().unwrap(), &limits).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let somaxconn: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn").unwrap().trim().parse().unwrap();
+        // For a listening socket, `ss` shows the accept queue's length as Send-Q.
+        let ss = std::process::Command::new("ss").args(["-ltnH", &format!("sport = :{port}")]).output().unwrap();
+        let line = String::from_utf8_lossy(&ss.stdout).to_string();
+        let backlog: u32 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
+        assert_eq!(backlog, 1000.min(somaxconn), "{line}");
     }
 }

@@ -416,7 +416,7 @@ mod tests {
 
     fn test_assistant() -> AssistantService {
         let ports = Ports::from_one(Arc::new(MemoryStore::new()));
-        AppState::new(&ports, JwtKeys::new(&[7; 32], 60), None, vec![]).assistant
+        AppState::new(&ports, JwtKeys::new(&[7; 32], 60), None, vec![]).assistant.clone()
     }
 
     /// The queries `find_tasks`' description shows a model are in it, and parse.

@@ -57,6 +57,7 @@ pub mod page;
 pub mod query;
 pub mod recurrence;
 pub mod reminder;
+pub mod rfc3339;
 pub mod saved_filter;
 pub mod task;
 pub mod user;

@@ -91,11 +91,13 @@ pub struct Task {
     #[serde(default)]
     pub tags: Tags,
     /// Due time (UTC). For all-day tasks, local midnight of the due date.
+    #[serde(serialize_with = "crate::domain::rfc3339::serialize_opt")]
     pub due_at: Option<DateTime<Utc>>,
     /// The user gave a date without a time.
     #[serde(default)]
     pub all_day: bool,
     /// When to remind the user (UTC).
+    #[serde(serialize_with = "crate::domain::rfc3339::serialize_opt")]
     pub remind_at: Option<DateTime<Utc>>,
     /// RFC 5545 RRULE without the `RRULE:` prefix, e.g. `FREQ=WEEKLY;BYDAY=MO`.
     pub recurrence: Option<Recurrence>,
@@ -105,10 +107,13 @@ pub struct Task {
     /// Shared by every occurrence of a recurring task.
     pub series_id: Option<SeriesId>,
     /// When it was created.
+    #[serde(serialize_with = "crate::domain::rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
     /// When it last changed.
+    #[serde(serialize_with = "crate::domain::rfc3339::serialize")]
     pub updated_at: DateTime<Utc>,
     /// When it was completed (absent while pending).
+    #[serde(serialize_with = "crate::domain::rfc3339::serialize_opt")]
     pub completed_at: Option<DateTime<Utc>>,
     /// Increments on every change; send it back in `If-Match` for optimistic concurrency.
     pub version: i64,

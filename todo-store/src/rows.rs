@@ -12,9 +12,9 @@ use todo_core::ports::{Record, truncate_micros};
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
-use crate::sql::{Arg, RowExt, Stmt};
+use crate::sql::{Arg, At, RowExt, Stmt};
 
-/// The stored columns of a task, as [`TaskRow::read`] reads them (by name).
+/// The stored columns of a task, as [`TaskRow::read`] reads them (by position).
 pub(crate) const TASK_COLUMNS: &str = "id, user_id, title, description, status, priority, tags, due_at, all_day, \
      remind_at, recurrence, repeat_from, series_id, created_at, updated_at, completed_at, version";
 
@@ -96,24 +96,30 @@ impl TaskRow {
 
     /// Reads the [`TASK_COLUMNS`] of a result row.
     pub fn read(row: &impl RowExt) -> Result<Self> {
+        // By position, in the order of TASK_COLUMNS and of the fields below.
+        let mut next = 0;
+        let mut at = |name| {
+            next += 1;
+            At(next - 1, name)
+        };
         Ok(Self {
-            id: row.uuid("id")?,
-            user_id: row.uuid("user_id")?,
-            title: row.text("title")?,
-            description: row.text("description")?,
-            status: row.text("status")?,
-            priority: row.text("priority")?,
-            tags: row.tags("tags")?,
-            due_at: row.opt_time("due_at")?,
-            all_day: row.boolean("all_day")?,
-            remind_at: row.opt_time("remind_at")?,
-            recurrence: row.opt_text("recurrence")?,
-            repeat_from: row.text("repeat_from")?,
-            series_id: row.opt_uuid("series_id")?,
-            created_at: row.time("created_at")?,
-            updated_at: row.time("updated_at")?,
-            completed_at: row.opt_time("completed_at")?,
-            version: row.int("version")?,
+            id: row.uuid(at("id"))?,
+            user_id: row.uuid(at("user_id"))?,
+            title: row.text(at("title"))?,
+            description: row.text(at("description"))?,
+            status: row.text(at("status"))?,
+            priority: row.text(at("priority"))?,
+            tags: row.tags(at("tags"))?,
+            due_at: row.opt_time(at("due_at"))?,
+            all_day: row.boolean(at("all_day"))?,
+            remind_at: row.opt_time(at("remind_at"))?,
+            recurrence: row.opt_text(at("recurrence"))?,
+            repeat_from: row.text(at("repeat_from"))?,
+            series_id: row.opt_uuid(at("series_id"))?,
+            created_at: row.time(at("created_at"))?,
+            updated_at: row.time(at("updated_at"))?,
+            completed_at: row.opt_time(at("completed_at"))?,
+            version: row.int(at("version"))?,
         })
     }
 

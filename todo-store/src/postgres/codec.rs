@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::sql::{Arg, Stmt, bind_args, impl_exec};
-use crate::sql::{RowExt, common_getters, decode_error};
+use crate::sql::{Col, RowExt, common_getters, decode_error};
 
 fn sql_text(stmt: &Stmt) -> Cow<'_, str> {
     Cow::Borrowed(&stmt.sql)
@@ -33,20 +33,20 @@ impl_exec!(PgConnection, PgRow);
 impl RowExt for PgRow {
     common_getters!();
 
-    fn opt_uuid(&self, col: &str) -> Result<Option<Uuid>> {
+    fn opt_uuid<C: Col>(&self, col: C) -> Result<Option<Uuid>> {
         self.try_get(col).map_err(|e| decode_error(col, &e))
     }
 
-    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>> {
+    fn opt_time<C: Col>(&self, col: C) -> Result<Option<DateTime<Utc>>> {
         let t: Option<PgTime> = self.try_get(col).map_err(|e| decode_error(col, &e))?;
         Ok(t.map(|t| t.0))
     }
 
-    fn json(&self, col: &str) -> Result<serde_json::Value> {
+    fn json<C: Col>(&self, col: C) -> Result<serde_json::Value> {
         self.try_get(col).map_err(|e| decode_error(col, &e))
     }
 
-    fn tags(&self, col: &str) -> Result<Vec<String>> {
+    fn tags<C: Col>(&self, col: C) -> Result<Vec<String>> {
         self.try_get(col).map_err(|e| decode_error(col, &e))
     }
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
 use crate::sql::{Arg, Stmt, anonymous_placeholders, bind_args, impl_exec};
-use crate::sql::{RowExt, common_getters, decode_error};
+use crate::sql::{Col, RowExt, common_getters, decode_error};
 
 /// Statements with this many parameters or more bind them anonymously (see
 /// [`anonymous_placeholders`]); below it the lookup costs less than the rewrite.
@@ -42,12 +42,12 @@ impl_exec!(SqliteConnection, SqliteRow);
 impl RowExt for SqliteRow {
     common_getters!();
 
-    fn opt_uuid(&self, col: &str) -> Result<Option<Uuid>> {
+    fn opt_uuid<C: Col>(&self, col: C) -> Result<Option<Uuid>> {
         let text: Option<String> = self.try_get(col).map_err(|e| decode_error(col, &e))?;
         text.map(|s| Uuid::parse_str(&s).map_err(|e| StoreError::corrupt(format!("column {col}: {e}")))).transpose()
     }
 
-    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>> {
+    fn opt_time<C: Col>(&self, col: C) -> Result<Option<DateTime<Utc>>> {
         let micros: Option<i64> = self.try_get(col).map_err(|e| decode_error(col, &e))?;
         micros
             .map(|m| {
@@ -57,12 +57,12 @@ impl RowExt for SqliteRow {
             .transpose()
     }
 
-    fn json(&self, col: &str) -> Result<serde_json::Value> {
+    fn json<C: Col>(&self, col: C) -> Result<serde_json::Value> {
         let json: String = self.try_get(col).map_err(|e| decode_error(col, &e))?;
         serde_json::from_str(&json).map_err(|e| StoreError::corrupt(format!("column {col}: {e}")))
     }
 
-    fn tags(&self, col: &str) -> Result<Vec<String>> {
+    fn tags<C: Col>(&self, col: C) -> Result<Vec<String>> {
         let json: String = self.try_get(col).map_err(|e| decode_error(col, &e))?;
         serde_json::from_str(&json).map_err(|e| StoreError::corrupt(format!("column {col}: {e}")))
     }

@@ -44,25 +44,35 @@ enum ScheduleWrite {
 impl<B: Backend> ReminderStore for SqlStore<B> {
     /// Schedules or moves `r` unless an older task version than the stored one.
     async fn upsert(&self, r: &ReminderData) -> todo_core::Result<()> {
-        self.write_one(Lane::Background, schedule(r, ScheduleWrite::Upsert)).await?;
+        self.write_one(Lane::Background, schedule([(r, ScheduleWrite::Upsert)])).await?;
         Ok(())
     }
 
     /// Cancels the reminder of `r.task_id` unless a newer version is stored.
     async fn cancel(&self, r: &ReminderData) -> todo_core::Result<()> {
-        self.write_one(Lane::Background, schedule(r, ScheduleWrite::Cancel)).await?;
+        self.write_one(Lane::Background, schedule([(r, ScheduleWrite::Cancel)])).await?;
         Ok(())
     }
 
     /// Applies `changes` in order, in one transaction with `checkpoint`.
     async fn apply(&self, changes: &[ScheduleChange], checkpoint: Option<&Checkpoint>) -> todo_core::Result<()> {
-        let stmts = changes
-            .iter()
-            .map(|c| match c {
-                ScheduleChange::Upsert(r) => schedule(r, ScheduleWrite::Upsert),
-                ScheduleChange::Cancel(r) => schedule(r, ScheduleWrite::Cancel),
-            })
-            .collect();
+        // One statement per run of distinct tasks: a statement cannot change a
+        // row twice, and the order of one task's changes matters.
+        let mut stmts = Vec::new();
+        let mut run: Vec<(&ReminderData, ScheduleWrite)> = Vec::new();
+        for change in changes {
+            let (r, write) = match change {
+                ScheduleChange::Upsert(r) => (r, ScheduleWrite::Upsert),
+                ScheduleChange::Cancel(r) => (r, ScheduleWrite::Cancel),
+            };
+            if run.len() == MAX_ROWS || run.iter().any(|(seen, _)| seen.task_id == r.task_id) {
+                stmts.push(schedule(run.drain(..)));
+            }
+            run.push((r, write));
+        }
+        if !run.is_empty() {
+            stmts.push(schedule(run));
+        }
         Ok(self.write_all(stmts, checkpoint).await?)
     }
 
@@ -182,32 +192,28 @@ impl<B: Backend> ReminderStore for SqlStore<B> {
     }
 }
 
-/// The upsert of `r` into the schedule. The stored reminder is replaced only by the
-/// same or a newer task version. An upsert schedules it again, except that a
-/// reminder which fired stays fired while its `remind_at` stays the same (a later
-/// version that only renames the task does not deliver it twice), and a cancelled
-/// one stays cancelled when the very version that was cancelled comes again (a
-/// redelivery). A cancel always cancels.
-fn schedule(r: &ReminderData, write: ScheduleWrite) -> Stmt {
-    let (state, keep) = match write {
-        ScheduleWrite::Upsert => (
-            "scheduled",
-            "reminder_schedule.remind_at = excluded.remind_at AND (reminder_schedule.state = 'fired' \
-             OR (reminder_schedule.state = 'cancelled' AND reminder_schedule.task_version = excluded.task_version))",
-        ),
-        ScheduleWrite::Cancel => ("cancelled", "1 = 0"),
-    };
-    Stmt::new(
-        format!(
-            "INSERT INTO reminder_schedule (task_id, user_id, title, due_at, remind_at, task_version, state, fired_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL) \
-             ON CONFLICT (task_id) DO UPDATE SET user_id = excluded.user_id, title = excluded.title, \
-             due_at = excluded.due_at, remind_at = excluded.remind_at, task_version = excluded.task_version, \
-             state = CASE WHEN {keep} THEN reminder_schedule.state ELSE excluded.state END, \
-             fired_at = CASE WHEN {keep} THEN reminder_schedule.fired_at ELSE NULL END \
-             WHERE excluded.task_version >= reminder_schedule.task_version"
-        ),
-        vec![
+/// Most reminders in one statement (7 parameters each).
+const MAX_ROWS: usize = 256;
+
+/// The upserts and cancels of `rows` into the schedule, one statement (the tasks
+/// must be distinct). The stored reminder is replaced only by the same or a newer
+/// task version. An upsert schedules it again, except that a reminder which fired
+/// stays fired while its `remind_at` stays the same (a later version that only
+/// renames the task does not deliver it twice), and a cancelled one stays
+/// cancelled when the very version that was cancelled comes again (a redelivery).
+/// A cancel always cancels.
+fn schedule<'r>(rows: impl IntoIterator<Item = (&'r ReminderData, ScheduleWrite)>) -> Stmt {
+    let mut s = Stmt::new(
+        "INSERT INTO reminder_schedule (task_id, user_id, title, due_at, remind_at, task_version, state, fired_at) \
+         VALUES ",
+        vec![],
+    );
+    for (i, (r, write)) in rows.into_iter().enumerate() {
+        let state = match write {
+            ScheduleWrite::Upsert => "scheduled",
+            ScheduleWrite::Cancel => "cancelled",
+        };
+        let values = [
             Arg::Uuid(r.task_id.as_uuid()),
             Arg::Uuid(r.user_id.as_uuid()),
             Arg::Text(r.title.clone()),
@@ -215,8 +221,25 @@ fn schedule(r: &ReminderData, write: ScheduleWrite) -> Stmt {
             Arg::Time(truncate_micros(r.remind_at)),
             Arg::Int(r.task_version),
             Arg::Text(state.to_owned()),
-        ],
-    )
+        ]
+        .into_iter()
+        .map(|a| s.bind(a))
+        .collect::<Vec<_>>();
+        s.push(&format!("{}({}, NULL)", if i == 0 { "" } else { ", " }, values.join(", ")));
+    }
+    // `keep`: the stored state stands (an upsert of a fired or cancelled reminder
+    // as described above; never for a cancel).
+    let keep = "excluded.state = 'scheduled' AND reminder_schedule.remind_at = excluded.remind_at \
+                AND (reminder_schedule.state = 'fired' OR (reminder_schedule.state = 'cancelled' \
+                AND reminder_schedule.task_version = excluded.task_version))";
+    s.push(&format!(
+        " ON CONFLICT (task_id) DO UPDATE SET user_id = excluded.user_id, title = excluded.title, \
+         due_at = excluded.due_at, remind_at = excluded.remind_at, task_version = excluded.task_version, \
+         state = CASE WHEN {keep} THEN reminder_schedule.state ELSE excluded.state END, \
+         fired_at = CASE WHEN {keep} THEN reminder_schedule.fired_at ELSE NULL END \
+         WHERE excluded.task_version >= reminder_schedule.task_version"
+    ));
+    s
 }
 
 /// One `fire_due` call.

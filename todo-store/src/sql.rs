@@ -107,7 +107,11 @@ pub(crate) fn anonymous_placeholders(sql: &str) -> Option<String> {
 /// A column of a result row: its name (`"title"`), or its position with its name
 /// ([`At`]) where many rows of a fixed select list are read.
 pub trait Col:
-    Copy + std::fmt::Display + std::fmt::Debug + sqlx::ColumnIndex<sqlx::postgres::PgRow> + sqlx::ColumnIndex<sqlx::sqlite::SqliteRow>
+    Copy
+    + std::fmt::Display
+    + std::fmt::Debug
+    + sqlx::ColumnIndex<sqlx::postgres::PgRow>
+    + sqlx::ColumnIndex<sqlx::sqlite::SqliteRow>
 {
 }
 
@@ -129,14 +133,24 @@ impl std::fmt::Display for At {
 
 impl sqlx::ColumnIndex<sqlx::postgres::PgRow> for At {
     fn index(&self, row: &sqlx::postgres::PgRow) -> std::result::Result<usize, sqlx::Error> {
-        debug_assert_eq!(sqlx::Row::columns(row).get(self.0).map(sqlx::Column::name), Some(self.1), "column {}", self.0);
+        debug_assert_eq!(
+            sqlx::Row::columns(row).get(self.0).map(sqlx::Column::name),
+            Some(self.1),
+            "column {}",
+            self.0
+        );
         self.0.index(row)
     }
 }
 
 impl sqlx::ColumnIndex<sqlx::sqlite::SqliteRow> for At {
     fn index(&self, row: &sqlx::sqlite::SqliteRow) -> std::result::Result<usize, sqlx::Error> {
-        debug_assert_eq!(sqlx::Row::columns(row).get(self.0).map(sqlx::Column::name), Some(self.1), "column {}", self.0);
+        debug_assert_eq!(
+            sqlx::Row::columns(row).get(self.0).map(sqlx::Column::name),
+            Some(self.1),
+            "column {}",
+            self.0
+        );
         self.0.index(row)
     }
 }

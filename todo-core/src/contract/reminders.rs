@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{EventId, Notification, Status, Task, TaskId, TaskTitle, UserId};
 use crate::events::{CloudEvent, EventFactory, EventType, ReminderData, ReminderDueData, Topic};
-use crate::ports::{Change, Ports, Record, TaskWrite, WebhookTarget};
+use crate::ports::{Change, Ports, Record, ScheduleChange, TaskWrite, WebhookTarget};
 
 /// The source of the reminder events the contracts make.
 const SOURCE: &str = "/contract/notification";
@@ -39,6 +39,7 @@ where
     fired_stays_fired(&*make().await).await;
     the_task_must_still_want_it(&*make().await).await;
     batches_take_the_earliest(&*make().await).await;
+    many_changes_in_one_apply(&*make().await).await;
     notifications_newest_first_with_cursor(&*make().await).await;
     webhook_deliveries_lease_retry_and_end(&*make().await).await;
 }
@@ -105,6 +106,34 @@ async fn scheduled(p: &Ports, user: UserId, title: &str, remind_at: DateTime<Utc
 
 async fn fire(p: &Ports, now: DateTime<Utc>) -> Vec<Notification> {
     p.reminders.fire_due(now, 100, &factory(), None).await.expect("fire_due")
+}
+
+/// Hundreds of schedule changes in one `apply` (a consumer's batch), a task's
+/// upsert and then its cancel among them: every change lands, in order.
+async fn many_changes_in_one_apply(f: &dyn ReminderFixture) {
+    let p = f.open().await;
+    let user = UserId::new();
+    let mut tasks = Vec::new();
+    for i in 0..300 {
+        let t = task(user, &format!("t{i}"), minutes(i % 7));
+        insert(&p, &t).await;
+        tasks.push(t);
+    }
+    let mut changes: Vec<ScheduleChange> = tasks.iter().map(|t| ScheduleChange::Upsert(reminder(t))).collect();
+    for t in tasks.iter().step_by(2) {
+        changes.push(ScheduleChange::Cancel(ReminderData { task_version: t.version + 1, ..reminder(t) }));
+    }
+    p.reminders.apply(&changes, None).await.expect("apply");
+    let fired: HashSet<TaskId> = p
+        .reminders
+        .fire_due(minutes(10), 1000, &factory(), None)
+        .await
+        .expect("fire_due")
+        .iter()
+        .map(|n| n.task_id)
+        .collect();
+    let expected: HashSet<TaskId> = tasks.iter().skip(1).step_by(2).map(|t| t.id).collect();
+    assert_eq!(fired, expected, "the odd tasks fire; the even ones were cancelled after their upsert");
 }
 
 fn task_ids(ns: &[Notification]) -> Vec<TaskId> {

@@ -84,7 +84,7 @@ impl<B: Backend> ConversationStore for SqlStore<B> {
 
 /// Records a chat turn inside an open write transaction: creates or saves the
 /// conversation, then appends the turn's messages.
-pub(crate) async fn record_turn<C: Exec>(c: &mut C, dialect: Dialect, turn: &ChatTurn) -> Result<()> {
+pub(crate) async fn record_turn<C: Exec>(c: &mut C, turn: &ChatTurn) -> Result<()> {
     let conv = &turn.conversation;
     if turn.new_conversation {
         c.run(&insert(conv))
@@ -101,10 +101,51 @@ pub(crate) async fn record_turn<C: Exec>(c: &mut C, dialect: Dialect, turn: &Cha
             None => StoreError::NotFound("conversation"),
         });
     }
-    for m in &turn.messages {
-        append(c, dialect, conv.user_id, m).await?;
+    // The conversation is the user's and its row is locked by the statement
+    // above (as `append`'s ownership check would lock it): the messages follow
+    // in one statement.
+    if let Some(s) = append_all(conv.id, &turn.messages)? {
+        c.run(&s).await?;
     }
     Ok(())
+}
+
+/// One `INSERT` of `messages`, in order, after the conversation's last `seq`.
+fn append_all(id: ConversationId, messages: &[Message]) -> Result<Option<Stmt>> {
+    if messages.is_empty() {
+        return Ok(None);
+    }
+    let mut s = Stmt::new(
+        format!(
+            "INSERT INTO messages ({MESSAGE_COLUMNS}) \
+             SELECT $1, last.seq + m.k, m.role, m.content, m.actions, m.created_at \
+             FROM (SELECT COALESCE(MAX(seq), 0) AS seq FROM messages WHERE conversation_id = $1) AS last, ("
+        ),
+        vec![Arg::Uuid(id.0)],
+    );
+    for (k, m) in messages.iter().enumerate() {
+        let actions =
+            serde_json::to_value(&m.actions).map_err(|e| StoreError::Internal(format!("actions to JSON: {e}")))?;
+        let p = [
+            Arg::Int(k as i64 + 1),
+            Arg::Text(m.role.as_str().to_owned()),
+            Arg::Text(m.content.clone()),
+            Arg::Json(actions),
+            Arg::Time(truncate_micros(m.created_at)),
+        ]
+        .map(|a| s.bind(a));
+        s.push(&format!(
+            "{}SELECT {} AS k, {} AS role, {} AS content, {} AS actions, {} AS created_at",
+            if k == 0 { "" } else { " UNION ALL " },
+            p[0],
+            p[1],
+            p[2],
+            p[3],
+            p[4]
+        ));
+    }
+    s.push(") AS m");
+    Ok(Some(s))
 }
 
 /// `INSERT` of a new conversation.

@@ -14,7 +14,7 @@ use crate::conversations::record_turn;
 use crate::error::{Result, StoreError};
 use crate::listing::list_tasks;
 use crate::rows::{EventRow, TASK_COLUMNS, TaskRow};
-use crate::sql::{Arg, Dialect, Exec, RowExt, Stmt};
+use crate::sql::{Arg, Exec, RowExt, Stmt};
 use crate::writer::Lane;
 
 #[async_trait]
@@ -41,13 +41,12 @@ impl<B: Backend> TaskRepository for SqlStore<B> {
         let lane = if change.is_background() { Lane::Background } else { Lane::Foreground };
         let appends = !change.events.is_empty();
         let checkpoint = self.own_checkpoint(change.checkpoint.as_ref())?;
-        let dialect = self.backend().dialect();
         let work = Arc::new((change, self.topics().clone(), checkpoint.as_ref().map(|(_, s)| s.clone())));
         self.write(lane, appends, move |c| {
             let work = work.clone();
             Box::pin(async move {
                 let (change, topics, position) = &*work;
-                apply_change(c, dialect, change, topics).await?;
+                apply_change(c, change, topics).await?;
                 if let Some(p) = position {
                     c.run(p).await?;
                 }
@@ -80,7 +79,7 @@ impl<B: Backend> SqlStore<B> {
 }
 
 /// Applies `change` inside an open transaction; any error leaves it to be rolled back.
-async fn apply_change<C: Exec>(c: &mut C, dialect: Dialect, change: &Change, topics: &TopicNames) -> Result<()> {
+async fn apply_change<C: Exec>(c: &mut C, change: &Change, topics: &TopicNames) -> Result<()> {
     let now = truncate_micros(Utc::now());
     // Claims first: a change whose key is claimed already is work done before
     // (`Duplicate`), whatever its writes would report (e.g. the version mismatch that
@@ -111,7 +110,7 @@ async fn apply_change<C: Exec>(c: &mut C, dialect: Dialect, change: &Change, top
         })?;
     }
     if let Some(turn) = &change.turn {
-        record_turn(c, dialect, turn).await?;
+        record_turn(c, turn).await?;
     }
     Ok(())
 }

@@ -296,7 +296,7 @@ pub async fn chat_turns_keep_context_in_order(f: &dyn RepoFixture) {
     let turn = |c: &Conversation, new: bool, text: &str| ChatTurn {
         conversation: c.clone(),
         new_conversation: new,
-        messages: vec![message(c, text)],
+        messages: vec![message(c, text), Message { role: Role::Assistant, ..message(c, &format!("re: {text}")) }],
     };
     let mut first = insert(&t);
     first.turn = Some(turn(&conv, true, "add remembered"));
@@ -320,15 +320,22 @@ pub async fn chat_turns_keep_context_in_order(f: &dyn RepoFixture) {
     assert_eq!(r.tasks.get(owner, late.id).await.expect("get"), None, "the stale turn's task was not written");
     let stored = r.conversations.get(owner, conv.id).await.expect("get").expect("the conversation");
     assert_eq!((stored.version, &stored.context), (2, &second.context));
-    let texts: Vec<String> = r
+    let stored: Vec<(i64, Role, String)> = r
         .conversations
         .messages(owner, conv.id, 0, 10)
         .await
         .expect("messages")
         .into_iter()
-        .map(|m| m.content)
+        .map(|m| (m.seq, m.role, m.content))
         .collect();
-    assert_eq!(texts, ["add remembered", "delete all"]);
+    let expected = [
+        (1, Role::User, "add remembered"),
+        (2, Role::Assistant, "re: add remembered"),
+        (3, Role::User, "delete all"),
+        (4, Role::Assistant, "re: delete all"),
+    ]
+    .map(|(seq, role, text)| (seq, role, text.to_owned()));
+    assert_eq!(stored, expected, "each turn's messages in order, numbered on from the last");
     // Another user's turn on it finds no conversation.
     let mut stolen = second.clone();
     stolen.user_id = UserId::new();

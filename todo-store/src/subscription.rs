@@ -19,6 +19,12 @@ pub(crate) const BATCH: i64 = 1000;
 /// looked up in the table.
 const REMEMBERED: usize = 4096;
 
+/// How long a reader woken by an append waits before it reads: the appends of
+/// the next few commits join the same read (under a stream of commits, one read
+/// per wake was a read, an empty read and a horizon probe per commit and group).
+/// Live updates and reminders arrive this much later at most.
+const LINGER: Duration = Duration::from_millis(3);
+
 /// One backend's access to the log for one group member.
 #[async_trait]
 pub trait LogSource: Send + 'static {
@@ -138,7 +144,7 @@ impl<S: LogSource> SqlSubscription<S> {
                 continue;
             }
             tokio::select! {
-                () = &mut notified => {}
+                () = &mut notified => tokio::time::sleep(LINGER).await,
                 () = tokio::time::sleep(self.source.poll_interval()) => {}
             }
         }

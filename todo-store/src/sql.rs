@@ -131,26 +131,12 @@ impl std::fmt::Display for At {
     }
 }
 
-impl sqlx::ColumnIndex<sqlx::postgres::PgRow> for At {
-    fn index(&self, row: &sqlx::postgres::PgRow) -> std::result::Result<usize, sqlx::Error> {
-        debug_assert_eq!(
-            sqlx::Row::columns(row).get(self.0).map(sqlx::Column::name),
-            Some(self.1),
-            "column {}",
-            self.0
-        );
-        self.0.index(row)
-    }
-}
-
-impl sqlx::ColumnIndex<sqlx::sqlite::SqliteRow> for At {
-    fn index(&self, row: &sqlx::sqlite::SqliteRow) -> std::result::Result<usize, sqlx::Error> {
-        debug_assert_eq!(
-            sqlx::Row::columns(row).get(self.0).map(sqlx::Column::name),
-            Some(self.1),
-            "column {}",
-            self.0
-        );
+impl<R: sqlx::Row> sqlx::ColumnIndex<R> for At
+where
+    usize: sqlx::ColumnIndex<R>,
+{
+    fn index(&self, row: &R) -> std::result::Result<usize, sqlx::Error> {
+        debug_assert_eq!(row.columns().get(self.0).map(sqlx::Column::name), Some(self.1), "column {}", self.0);
         self.0.index(row)
     }
 }

@@ -356,6 +356,18 @@ pub(crate) fn tags_at(s: &Sentence, i: usize) -> Option<(Vec<Tag>, usize)> {
     tag_list(s, j)
 }
 
+/// The tags a phrase names from word `k` on: after "tag(s)" / "label(s)", or from
+/// a `#word`; and the word after them. `#2` counts as a tag only when
+/// `numbers_are_tags` (elsewhere it is the second task of a listing).
+pub(crate) fn named_tags(s: &Sentence, k: usize, numbers_are_tags: bool) -> Option<(Vec<Tag>, usize)> {
+    let (k, explicit) = if s.is_any(k, &["tag", "tags", "label", "labels"]) { (k + 1, true) } else { (k, false) };
+    let hash_tag = |w: &str| w.starts_with('#') && (numbers_are_tags || !w[1..].bytes().all(|b| b.is_ascii_digit()));
+    if !explicit && !s.w(k).is_some_and(hash_tag) {
+        return None;
+    }
+    tag_list(s, k)
+}
+
 /// One or more tag words separated by commas or "and".
 pub(crate) fn tag_list(s: &Sentence, i: usize) -> Option<(Vec<Tag>, usize)> {
     let one = |k: usize| {

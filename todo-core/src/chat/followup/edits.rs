@@ -5,7 +5,7 @@ use super::remind::{remind, reminder_phrase};
 use crate::chat::command::{Command, RefArgs, TaskRef, UpdateTaskArgs};
 use crate::chat::datetime::{self, Ctx};
 use crate::chat::edit::{DONE, trim_end};
-use crate::chat::extract::{Reminder, Slots, extract, leftover, tag_list};
+use crate::chat::extract::{Reminder, Slots, extract, leftover, named_tags, tag_list};
 use crate::chat::lexer::Sentence;
 use crate::chat::{many, reply, vocab};
 use crate::domain::TaskTitle;
@@ -341,11 +341,7 @@ fn add_to_it(s: &Sentence, j: usize, end: usize) -> Option<Command> {
         return (trim_end(s, e, end) == e)
             .then(|| Command::UpdateTask(UpdateTaskArgs { tags_add: vec![t], ..UpdateTaskArgs::of(target) }));
     }
-    let (k, explicit) = if s.is_any(k, &["tag", "tags", "label", "labels"]) { (k + 1, true) } else { (k, false) };
-    if !explicit && !s.w(k).is_some_and(|w| w.starts_with('#')) {
-        return None;
-    }
-    let (tags, e) = tag_list(s, k)?;
+    let (tags, e) = named_tags(s, k, true)?;
     let (target, e) = if s.is_any(e, &["to", "on"]) { pronoun_at(s, e + 1)? } else { (it(), e) };
     (trim_end(s, e, end) == e)
         .then(|| Command::UpdateTask(UpdateTaskArgs { tags_add: tags, ..UpdateTaskArgs::of(target) }))
@@ -378,11 +374,7 @@ fn remove_from_it(s: &Sentence, j: usize, end: usize) -> Option<Command> {
         }
         return Some(Command::UpdateTask(u));
     }
-    let (k, explicit) = if s.is_any(k, &["tag", "tags", "label", "labels"]) { (k + 1, true) } else { (k, false) };
-    if !explicit && !s.w(k).is_some_and(|w| w.starts_with('#') && !w[1..].bytes().all(|b| b.is_ascii_digit())) {
-        return None;
-    }
-    let (tags, e) = tag_list(s, k)?;
+    let (tags, e) = named_tags(s, k, false)?;
     let (target, e) = tail(e)?;
     (trim_end(s, e, end) == e)
         .then(|| Command::UpdateTask(UpdateTaskArgs { tags_remove: tags, ..UpdateTaskArgs::of(target) }))

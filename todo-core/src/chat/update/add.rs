@@ -8,11 +8,7 @@ pub(super) fn add_to(s: &Sentence, j: usize, end: usize) -> Option<Command> {
         return Some(c);
     }
     let k = if s.is(j, "the") { j + 1 } else { j };
-    let (k, explicit) = if s.is_any(k, &["tag", "tags", "label", "labels"]) { (k + 1, true) } else { (k, false) };
-    if !explicit && !s.w(k).is_some_and(|w| w.starts_with('#')) {
-        return None;
-    }
-    let (tags, t) = tag_list(s, k)?;
+    let (tags, t) = named_tags(s, k, true)?;
     if !s.is_any(t, &["to", "on"]) {
         return None;
     }
@@ -76,11 +72,7 @@ pub(super) fn remove_from(s: &Sentence, j: usize, end: usize) -> Option<Command>
         }
         return Some(Command::UpdateTask(u));
     }
-    let (k, explicit) = if s.is_any(k, &["tag", "tags", "label", "labels"]) { (k + 1, true) } else { (k, false) };
-    if !explicit && !s.w(k).is_some_and(|w| w.starts_with('#') && !w[1..].bytes().all(|b| b.is_ascii_digit())) {
-        return None;
-    }
-    let (tags, t) = tag_list(s, k)?;
+    let (tags, t) = named_tags(s, k, false)?;
     if !s.is_any(t, &["from", "off", "on"]) {
         return None;
     }

@@ -10,7 +10,7 @@ use std::ops::Range;
 use super::command::{Command, RefArgs, TaskRef, UpdateTaskArgs};
 use super::datetime::{self, Ctx, When};
 use super::edit::{DONE, NOT_DONE, trim_end};
-use super::extract::{Reminder, before_at, leftover, priority_at, tag_list};
+use super::extract::{Reminder, before_at, leftover, named_tags, priority_at, tag_list};
 use super::lexer::Sentence;
 use super::reference::{Found, is_numbered_at, reference};
 use super::repeat_phrase;

@@ -104,17 +104,15 @@ pub(crate) async fn record_turn<C: Exec>(c: &mut C, turn: &ChatTurn) -> Result<(
     // The conversation is the user's and its row is locked by the statement
     // above (as `append`'s ownership check would lock it): the messages follow
     // in one statement.
-    if let Some(s) = append_all(conv.id, &turn.messages)? {
-        c.run(&s).await?;
+    if !turn.messages.is_empty() {
+        c.run(&append_all(conv.id, &turn.messages)?).await?;
     }
     Ok(())
 }
 
-/// One `INSERT` of `messages`, in order, after the conversation's last `seq`.
-fn append_all(id: ConversationId, messages: &[Message]) -> Result<Option<Stmt>> {
-    if messages.is_empty() {
-        return Ok(None);
-    }
+/// One `INSERT` of `messages` (at least one), in order, after the conversation's
+/// last `seq`; it returns their `seq`s.
+fn append_all(id: ConversationId, messages: &[Message]) -> Result<Stmt> {
     let mut s = Stmt::new(
         format!(
             "INSERT INTO messages ({MESSAGE_COLUMNS}) \
@@ -144,8 +142,8 @@ fn append_all(id: ConversationId, messages: &[Message]) -> Result<Option<Stmt>> 
             p[4]
         ));
     }
-    s.push(") AS m");
-    Ok(Some(s))
+    s.push(") AS m RETURNING seq");
+    Ok(s)
 }
 
 /// `INSERT` of a new conversation.
@@ -207,28 +205,12 @@ async fn append<C: Exec>(c: &mut C, dialect: Dialect, user_id: UserId, m: &Messa
     if !owns(c, dialect.lock_row(), user_id, m.conversation_id).await? {
         return Err(StoreError::NotFound("conversation"));
     }
-    let actions =
-        serde_json::to_value(&m.actions).map_err(|e| StoreError::Internal(format!("actions to JSON: {e}")))?;
-    let created_at = truncate_micros(m.created_at);
-    let s = Stmt::new(
-        format!(
-            "INSERT INTO messages ({MESSAGE_COLUMNS}) \
-             SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM messages WHERE conversation_id = $1 \
-             RETURNING seq"
-        ),
-        vec![
-            Arg::Uuid(m.conversation_id.0),
-            Arg::Text(m.role.as_str().to_owned()),
-            Arg::Text(m.content.clone()),
-            Arg::Json(actions),
-            Arg::Time(created_at),
-        ],
-    );
+    let s = append_all(m.conversation_id, std::slice::from_ref(m))?;
     let seq = match c.row(&s).await? {
         Some(row) => row.int("seq")?,
         None => return Err(StoreError::Internal("INSERT ... RETURNING seq returned no row".into())),
     };
-    Ok(Message { seq, created_at, ..m.clone() })
+    Ok(Message { seq, created_at: truncate_micros(m.created_at), ..m.clone() })
 }
 
 fn listing_json(listing: &[TaskId]) -> serde_json::Value {

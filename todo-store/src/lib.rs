@@ -96,6 +96,7 @@ mod conversations;
 mod credentials;
 mod error;
 mod event_log;
+mod inserts;
 mod listing;
 mod login;
 mod options;

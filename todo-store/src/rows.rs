@@ -153,12 +153,17 @@ impl TaskRow {
         ]
     }
 
-    /// `INSERT` of `task`.
-    pub fn insert(task: &Task) -> Stmt {
+    /// One `INSERT` of every task of `tasks` (at least one).
+    pub fn insert_all(tasks: &[&Task]) -> Stmt {
         let mut s = Stmt::default();
-        let (names, params): (Vec<_>, Vec<_>) =
-            Self::columns(task).into_iter().map(|(name, arg)| (name, s.bind(arg))).unzip();
-        s.push(&format!("INSERT INTO tasks ({}) VALUES ({})", names.join(", "), params.join(", ")));
+        let (mut names, mut values) = (Vec::new(), Vec::with_capacity(tasks.len()));
+        for task in tasks {
+            let (n, params): (Vec<_>, Vec<_>) =
+                Self::columns(task).into_iter().map(|(name, arg)| (name, s.bind(arg))).unzip();
+            names = n;
+            values.push(format!("({})", params.join(", ")));
+        }
+        s.sql = format!("INSERT INTO tasks ({}) VALUES {}", names.join(", "), values.join(", "));
         s
     }
 

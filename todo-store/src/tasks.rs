@@ -12,6 +12,7 @@ use todo_core::ports::{Change, TaskRepository, TaskWrite, truncate_micros};
 use crate::backend::{Backend, SqlStore};
 use crate::conversations::record_turn;
 use crate::error::{Result, StoreError};
+use crate::inserts::Inserts;
 use crate::listing::list_tasks;
 use crate::rows::{EventRow, TASK_COLUMNS, TaskRow};
 use crate::sql::{Arg, Exec, RowExt, Stmt};
@@ -39,6 +40,9 @@ impl<B: Backend> TaskRepository for SqlStore<B> {
     /// consumer's checkpoint in one transaction (shared with other writers').
     async fn commit(&self, change: Change) -> todo_core::Result<()> {
         let lane = if change.is_background() { Lane::Background } else { Lane::Foreground };
+        if let Some(rows) = Inserts::of(&change, self.topics()) {
+            return Ok(self.backend().writer().insert(lane, rows).await?);
+        }
         let appends = !change.events.is_empty();
         let checkpoint = self.own_checkpoint(change.checkpoint.as_ref())?;
         let work = Arc::new((change, self.topics().clone(), checkpoint.as_ref().map(|(_, s)| s.clone())));
@@ -118,7 +122,7 @@ async fn apply_change<C: Exec>(c: &mut C, change: &Change, topics: &TopicNames) 
 async fn apply_write<C: Exec>(c: &mut C, write: &TaskWrite) -> Result<()> {
     let (stmt, user_id, id) = match write {
         TaskWrite::Insert(task) => {
-            c.run(&TaskRow::insert(task))
+            c.run(&TaskRow::insert_all(&[task]))
                 .await
                 .map_err(|e| e.on_unique(|_| StoreError::Conflict(format!("task {} exists", task.id))))?;
             return Ok(());

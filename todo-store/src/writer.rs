@@ -7,6 +7,11 @@
 //! shared commit itself fails, every job runs alone. So no caller ever sees an error
 //! caused by another job, and nobody hears "done" before their own commit is durable.
 //!
+//! Jobs that only insert rows (every create: a task and its events) are rows, not
+//! closures ([`Inserts`]): the writer inserts the rows of all of them in its
+//! transaction together, one multi-row statement per table. If that fails, the
+//! transaction is rolled back and every job runs on its own statements, as above.
+//!
 //! Requests come first. Jobs arrive on two lanes: foreground (requests) and
 //! background (consumers, the scheduler, the relay's positions). A transaction takes
 //! every queued foreground job (up to [`MAX_JOBS`]) and at most one background job,
@@ -22,6 +27,7 @@ use futures::future::BoxFuture;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::error::{Result, StoreError};
+use crate::inserts::Inserts;
 use crate::sql::Exec;
 
 /// Most jobs in one transaction.
@@ -71,6 +77,41 @@ trait Job<C: Send>: Send {
 
     /// Hands the kept outcome to the caller.
     fn finish(self: Box<Self>);
+
+    /// The rows of a job that only inserts, which the writer may insert together
+    /// with other such jobs' rows.
+    fn inserts(&self) -> Option<&Inserts> {
+        None
+    }
+
+    /// The job's rows were inserted with others' in the open transaction: success,
+    /// unless that transaction is rolled back (then the job runs again).
+    fn inserted(&mut self) {}
+}
+
+/// A caller's outcome: kept while its job may still run again, then handed over.
+struct Outcome<T> {
+    kept: Option<Result<T>>,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<T> Outcome<T> {
+    fn new(reply: oneshot::Sender<Result<T>>) -> Self {
+        Self { kept: None, reply }
+    }
+
+    /// Keeps `outcome`; `true` if it is a success.
+    fn keep(&mut self, outcome: Result<T>) -> bool {
+        let ok = outcome.is_ok();
+        self.kept = Some(outcome);
+        ok
+    }
+
+    fn finish(self) {
+        let outcome = self.kept.unwrap_or_else(|| Err(StoreError::Internal("write job never ran".into())));
+        // The caller may have gone away (its request was cancelled): the write stands.
+        let _ = self.reply.send(outcome);
+    }
 }
 
 /// The closure of a job: statements on a connection in an open transaction.
@@ -80,8 +121,7 @@ struct TypedJob<C: 'static, T> {
     lane: Lane,
     appends: bool,
     work: Box<Work<C, T>>,
-    outcome: Option<Result<T>>,
-    reply: oneshot::Sender<Result<T>>,
+    outcome: Outcome<T>,
 }
 
 #[async_trait]
@@ -96,19 +136,54 @@ impl<C: Exec + 'static, T: Send + 'static> Job<C> for TypedJob<C, T> {
 
     async fn run(&mut self, c: &mut C) -> bool {
         let outcome = (self.work)(c).await;
-        let ok = outcome.is_ok();
-        self.outcome = Some(outcome);
-        ok
+        self.outcome.keep(outcome)
     }
 
     fn commit_failed(&mut self, e: StoreError) {
-        self.outcome = Some(Err(e));
+        self.outcome.keep(Err(e));
     }
 
     fn finish(self: Box<Self>) {
-        let outcome = self.outcome.unwrap_or_else(|| Err(StoreError::Internal("write job never ran".into())));
-        // The caller may have gone away (its request was cancelled): the write stands.
-        let _ = self.reply.send(outcome);
+        self.outcome.finish();
+    }
+}
+
+/// A job that only inserts rows.
+struct InsertJob {
+    lane: Lane,
+    rows: Inserts,
+    outcome: Outcome<()>,
+}
+
+#[async_trait]
+impl<C: Exec + 'static> Job<C> for InsertJob {
+    fn lane(&self) -> Lane {
+        self.lane
+    }
+
+    fn appends(&self) -> bool {
+        self.rows.appends()
+    }
+
+    async fn run(&mut self, c: &mut C) -> bool {
+        let outcome = Inserts::run_all(c, &[&self.rows]).await;
+        self.outcome.keep(outcome)
+    }
+
+    fn commit_failed(&mut self, e: StoreError) {
+        self.outcome.keep(Err(e));
+    }
+
+    fn finish(self: Box<Self>) {
+        self.outcome.finish();
+    }
+
+    fn inserts(&self) -> Option<&Inserts> {
+        Some(&self.rows)
+    }
+
+    fn inserted(&mut self) {
+        self.outcome.keep(Ok(()));
     }
 }
 
@@ -156,13 +231,24 @@ impl<C: Exec + 'static> Writer<C> {
         F: for<'c> Fn(&'c mut C) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static,
     {
         let (reply, outcome) = oneshot::channel();
-        let job: Box<dyn Job<C>> = Box::new(TypedJob { lane, appends, work: Box::new(work), outcome: None, reply });
-        let queue = match lane {
+        self.send(Box::new(TypedJob { lane, appends, work: Box::new(work), outcome: Outcome::new(reply) }))?;
+        outcome.await.map_err(|_| StoreError::Internal("the database writer dropped a write".into()))?
+    }
+
+    /// Inserts `rows` in the next shared transaction (with the rows of the other
+    /// such jobs in it) and returns once that transaction, or its own, committed.
+    pub(crate) async fn insert(&self, lane: Lane, rows: Inserts) -> Result<()> {
+        let (reply, outcome) = oneshot::channel();
+        self.send(Box::new(InsertJob { lane, rows, outcome: Outcome::new(reply) }))?;
+        outcome.await.map_err(|_| StoreError::Internal("the database writer dropped a write".into()))?
+    }
+
+    fn send(&self, job: Box<dyn Job<C>>) -> Result<()> {
+        let queue = match job.lane() {
             Lane::Foreground => &self.foreground,
             Lane::Background => &self.background,
         };
-        queue.send(job).map_err(|_| StoreError::Internal("the database writer has stopped".into()))?;
-        outcome.await.map_err(|_| StoreError::Internal("the database writer dropped a write".into()))?
+        queue.send(job).map_err(|_| StoreError::Internal("the database writer has stopped".into()))
     }
 }
 
@@ -204,10 +290,13 @@ async fn next_batch<C: Send>(q: &mut Queues<C>) -> Option<Vec<Box<dyn Job<C>>>> 
     Some(batch)
 }
 
-/// Runs `batch` in one transaction: jobs that fail are set aside and the rest run
-/// again; then each job set aside runs alone.
+/// Runs `batch` in one transaction: the rows of the jobs that only insert
+/// together, then every other job; jobs that fail are set aside and the rest run
+/// again (on their own statements, if the rows inserted together failed); then
+/// each job set aside runs alone.
 async fn run_batch<W: WriteTarget>(target: &W, mut batch: Vec<Box<dyn Job<W::Connection>>>) {
     let mut alone = Vec::new();
+    let mut together = true;
     while !batch.is_empty() {
         let mut tx = match target.begin().await {
             Ok(tx) => tx,
@@ -218,8 +307,21 @@ async fn run_batch<W: WriteTarget>(target: &W, mut batch: Vec<Box<dyn Job<W::Con
                 break;
             }
         };
+        let rows: Vec<&Inserts> = batch.iter().filter_map(|j| j.inserts()).collect();
+        let inserted = together && rows.len() > 1;
+        if inserted {
+            if Inserts::run_all(&mut *tx, &rows).await.is_err() {
+                target.rollback(tx).await;
+                together = false;
+                continue;
+            }
+            batch.iter_mut().filter(|j| j.inserts().is_some()).for_each(|j| j.inserted());
+        }
         let mut failed = None;
         for (i, job) in batch.iter_mut().enumerate() {
+            if inserted && job.inserts().is_some() {
+                continue;
+            }
             if !job.run(&mut tx).await {
                 failed = Some(i);
                 break;

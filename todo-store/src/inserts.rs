@@ -1,7 +1,7 @@
-//! Changes that only insert (new tasks and their events, as every create makes),
-//! held as rows rather than as a closure, so that the writer can insert the rows
-//! of every such change in its transaction together: one multi-row statement per
-//! table instead of two statements per change. See `docs/adr/0016-group-commit.md`.
+//! Changes that insert (new tasks and their events, as every create makes, by
+//! request or by chat), held as rows rather than as a closure, so that the writer
+//! can insert the rows of every such change in its transaction together: one
+//! multi-row statement per table instead of two statements per change. See `docs/adr/0016-group-commit.md`.
 
 use chrono::Utc;
 use todo_core::domain::Task;
@@ -25,13 +25,13 @@ pub(crate) struct Inserts {
 }
 
 impl Inserts {
-    /// `change` as rows, if inserting rows is all it does: no updates or deletes,
-    /// claims, releases, chat turn or checkpoint. The events are serialized here,
-    /// by the caller, not in the writer's transaction.
+    /// The rows of `change`, if it inserts tasks and appends their events and
+    /// does nothing else but record a chat turn (which its caller does after the
+    /// rows): no updates or deletes, claims, releases or checkpoint. The events
+    /// are serialized here, by the caller, not in the writer's transaction.
     pub fn of(change: &Change, topics: &TopicNames) -> Option<Self> {
         let plain = change.claims.is_empty()
             && change.releases.is_empty()
-            && change.turn.is_none()
             && change.checkpoint.is_none()
             && !change.writes.is_empty();
         if !plain {

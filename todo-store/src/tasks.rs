@@ -16,7 +16,7 @@ use crate::inserts::Inserts;
 use crate::listing::list_tasks;
 use crate::rows::{EventRow, TASK_COLUMNS, TaskRow};
 use crate::sql::{Arg, Exec, RowExt, Stmt};
-use crate::writer::Lane;
+use crate::writer::{Lane, work_of};
 
 #[async_trait]
 impl<B: Backend> TaskRepository for SqlStore<B> {
@@ -41,7 +41,13 @@ impl<B: Backend> TaskRepository for SqlStore<B> {
     async fn commit(&self, change: Change) -> todo_core::Result<()> {
         let lane = if change.is_background() { Lane::Background } else { Lane::Foreground };
         if let Some(rows) = Inserts::of(&change, self.topics()) {
-            return Ok(self.backend().writer().insert(lane, rows).await?);
+            let rest = change.turn.map(Arc::new).map(|turn| {
+                work_of(move |c: &mut B::Connection| {
+                    let turn = turn.clone();
+                    Box::pin(async move { record_turn(c, &turn).await })
+                })
+            });
+            return Ok(self.backend().writer().insert(lane, rows, rest).await?);
         }
         let appends = !change.events.is_empty();
         let checkpoint = self.own_checkpoint(change.checkpoint.as_ref())?;

@@ -7,10 +7,12 @@
 //! shared commit itself fails, every job runs alone. So no caller ever sees an error
 //! caused by another job, and nobody hears "done" before their own commit is durable.
 //!
-//! Jobs that only insert rows (every create: a task and its events) are rows, not
-//! closures ([`Inserts`]): the writer inserts the rows of all of them in its
-//! transaction together, one multi-row statement per table. If that fails, the
-//! transaction is rolled back and every job runs on its own statements, as above.
+//! Jobs that mostly insert rows (every create: a task and its events; a chat turn
+//! that creates one: the same, then the conversation) carry those rows as data
+//! ([`Inserts`]), with a closure for the rest: the writer inserts the rows of all
+//! of them in its transaction together, one multi-row statement per table, then
+//! runs each job's rest. If the shared insert fails, the transaction is rolled back
+//! and every job runs on its own statements, as above.
 //!
 //! Requests come first. Jobs arrive on two lanes: foreground (requests) and
 //! background (consumers, the scheduler, the relay's positions). A transaction takes
@@ -78,15 +80,17 @@ trait Job<C: Send>: Send {
     /// Hands the kept outcome to the caller.
     fn finish(self: Box<Self>);
 
-    /// The rows of a job that only inserts, which the writer may insert together
-    /// with other such jobs' rows.
+    /// The rows the job inserts first, which the writer may insert together with
+    /// other jobs' rows.
     fn inserts(&self) -> Option<&Inserts> {
         None
     }
 
-    /// The job's rows were inserted with others' in the open transaction: success,
-    /// unless that transaction is rolled back (then the job runs again).
-    fn inserted(&mut self) {}
+    /// The job's rows were inserted with others' in the open transaction: runs the
+    /// rest of it and keeps the outcome, like [`Job::run`].
+    async fn run_rest(&mut self, _c: &mut C) -> bool {
+        true
+    }
 }
 
 /// A caller's outcome: kept while its job may still run again, then handed over.
@@ -116,6 +120,14 @@ impl<T> Outcome<T> {
 
 /// The closure of a job: statements on a connection in an open transaction.
 pub(crate) type Work<C, T> = dyn for<'c> Fn(&'c mut C) -> BoxFuture<'c, Result<T>> + Send + Sync;
+
+/// `work` boxed as a job's closure.
+pub(crate) fn work_of<C, T, F>(work: F) -> Box<Work<C, T>>
+where
+    F: for<'c> Fn(&'c mut C) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static,
+{
+    Box::new(work)
+}
 
 struct TypedJob<C: 'static, T> {
     lane: Lane,
@@ -148,15 +160,16 @@ impl<C: Exec + 'static, T: Send + 'static> Job<C> for TypedJob<C, T> {
     }
 }
 
-/// A job that only inserts rows.
-struct InsertJob {
+/// A job that inserts rows, then runs the rest of its statements.
+struct InsertJob<C: 'static> {
     lane: Lane,
     rows: Inserts,
+    rest: Option<Box<Work<C, ()>>>,
     outcome: Outcome<()>,
 }
 
 #[async_trait]
-impl<C: Exec + 'static> Job<C> for InsertJob {
+impl<C: Exec + 'static> Job<C> for InsertJob<C> {
     fn lane(&self) -> Lane {
         self.lane
     }
@@ -167,7 +180,7 @@ impl<C: Exec + 'static> Job<C> for InsertJob {
 
     async fn run(&mut self, c: &mut C) -> bool {
         let outcome = Inserts::run_all(c, &[&self.rows]).await;
-        self.outcome.keep(outcome)
+        self.outcome.keep(outcome) && self.run_rest(c).await
     }
 
     fn commit_failed(&mut self, e: StoreError) {
@@ -182,8 +195,12 @@ impl<C: Exec + 'static> Job<C> for InsertJob {
         Some(&self.rows)
     }
 
-    fn inserted(&mut self) {
-        self.outcome.keep(Ok(()));
+    async fn run_rest(&mut self, c: &mut C) -> bool {
+        let outcome = match &self.rest {
+            Some(rest) => rest(c).await,
+            None => Ok(()),
+        };
+        self.outcome.keep(outcome)
     }
 }
 
@@ -231,15 +248,16 @@ impl<C: Exec + 'static> Writer<C> {
         F: for<'c> Fn(&'c mut C) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static,
     {
         let (reply, outcome) = oneshot::channel();
-        self.send(Box::new(TypedJob { lane, appends, work: Box::new(work), outcome: Outcome::new(reply) }))?;
+        self.send(Box::new(TypedJob { lane, appends, work: work_of(work), outcome: Outcome::new(reply) }))?;
         outcome.await.map_err(|_| StoreError::Internal("the database writer dropped a write".into()))?
     }
 
     /// Inserts `rows` in the next shared transaction (with the rows of the other
-    /// such jobs in it) and returns once that transaction, or its own, committed.
-    pub(crate) async fn insert(&self, lane: Lane, rows: Inserts) -> Result<()> {
+    /// such jobs in it), then runs `rest` there; returns once that transaction, or
+    /// its own, committed.
+    pub(crate) async fn insert(&self, lane: Lane, rows: Inserts, rest: Option<Box<Work<C, ()>>>) -> Result<()> {
         let (reply, outcome) = oneshot::channel();
-        self.send(Box::new(InsertJob { lane, rows, outcome: Outcome::new(reply) }))?;
+        self.send(Box::new(InsertJob { lane, rows, rest, outcome: Outcome::new(reply) }))?;
         outcome.await.map_err(|_| StoreError::Internal("the database writer dropped a write".into()))?
     }
 
@@ -290,10 +308,10 @@ async fn next_batch<C: Send>(q: &mut Queues<C>) -> Option<Vec<Box<dyn Job<C>>>> 
     Some(batch)
 }
 
-/// Runs `batch` in one transaction: the rows of the jobs that only insert
-/// together, then every other job; jobs that fail are set aside and the rest run
-/// again (on their own statements, if the rows inserted together failed); then
-/// each job set aside runs alone.
+/// Runs `batch` in one transaction: the rows of the jobs that insert rows
+/// together, then every job (the rest of those); jobs that fail are set aside and
+/// the others run again (on their own statements, if the rows inserted together
+/// failed); then each job set aside runs alone.
 async fn run_batch<W: WriteTarget>(target: &W, mut batch: Vec<Box<dyn Job<W::Connection>>>) {
     let mut alone = Vec::new();
     let mut together = true;
@@ -315,14 +333,12 @@ async fn run_batch<W: WriteTarget>(target: &W, mut batch: Vec<Box<dyn Job<W::Con
                 together = false;
                 continue;
             }
-            batch.iter_mut().filter(|j| j.inserts().is_some()).for_each(|j| j.inserted());
         }
         let mut failed = None;
         for (i, job) in batch.iter_mut().enumerate() {
-            if inserted && job.inserts().is_some() {
-                continue;
-            }
-            if !job.run(&mut tx).await {
+            let ok =
+                if inserted && job.inserts().is_some() { job.run_rest(&mut tx).await } else { job.run(&mut tx).await };
+            if !ok {
                 failed = Some(i);
                 break;
             }

@@ -327,12 +327,10 @@ async fn run_batch<W: WriteTarget>(target: &W, mut batch: Vec<Box<dyn Job<W::Con
         };
         let rows: Vec<&Inserts> = batch.iter().filter_map(|j| j.inserts()).collect();
         let inserted = together && rows.len() > 1;
-        if inserted {
-            if Inserts::run_all(&mut *tx, &rows).await.is_err() {
-                target.rollback(tx).await;
-                together = false;
-                continue;
-            }
+        if inserted && Inserts::run_all(&mut *tx, &rows).await.is_err() {
+            target.rollback(tx).await;
+            together = false;
+            continue;
         }
         let mut failed = None;
         for (i, job) in batch.iter_mut().enumerate() {

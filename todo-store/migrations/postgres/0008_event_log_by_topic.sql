@@ -1,0 +1,12 @@
+-- no-transaction
+-- todo-events on PostgreSQL: the event log by topic in commit order, for consumer
+-- groups that read one topic. Without it such a group walks the commit-order index
+-- from its position and filters by topic: when its topic is quiet (reminders, in
+-- a workload that sets few) its position stays behind and every read walks every
+-- record of the other topics written since, a read that grows without bound. The
+-- SQLite log has had its (topic, seq) index from 0001.
+--
+-- Built CONCURRENTLY, so appends go on while it is built (hence no transaction).
+-- If the build is interrupted it leaves an INVALID index, which this statement
+-- would then skip: `DROP INDEX CONCURRENTLY event_log_by_topic;` and start again.
+CREATE INDEX CONCURRENTLY IF NOT EXISTS event_log_by_topic ON event_log (topic, txid, seq);

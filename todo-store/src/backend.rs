@@ -31,8 +31,9 @@ impl<B: Internals> Backend for B {}
 pub trait Internals: Send + Sync + 'static {
     /// A connection, on which statements run.
     type Connection: Exec + 'static;
-    /// A pooled connection.
-    type Conn: DerefMut<Target = Self::Connection> + Send;
+    /// A pooled connection; statements run through it (not through its
+    /// `DerefMut`) let it know they ran to the end.
+    type Conn: DerefMut<Target = Self::Connection> + Exec<Row = <Self::Connection as Exec>::Row> + Send;
     /// The event-log reader of one consumer group member.
     type Source: LogSource;
 

@@ -12,6 +12,7 @@ use tokio::sync::{Notify, OnceCell};
 use tokio::task::JoinHandle;
 use tracing::warn;
 
+use super::reads::Stash;
 use crate::error::Result;
 use crate::sql::{Arg, Exec, Stmt};
 use crate::writer::{WriteTarget, Writer};
@@ -25,6 +26,8 @@ pub(super) const CHANNEL: &str = "todo_event_log";
 pub struct PostgresBackend {
     /// For reads.
     pub(super) pool: PgPool,
+    /// Read connections between uses.
+    pub(super) reads: Arc<Stash>,
     /// For the dedicated session of each consumer group member.
     pub(super) connect: PgConnectOptions,
     pub(super) shared: Arc<PgShared>,

@@ -4,20 +4,21 @@
 mod codec;
 mod db;
 mod log;
+mod reads;
 
 use std::str::FromStr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
-use sqlx::{Connection as _, PgConnection, PgPool, Postgres};
+use sqlx::{Connection as _, PgConnection, PgPool};
 use todo_core::ports::{Checkpoint, StartFrom, next_log_id};
 use tokio::sync::{Notify, OnceCell};
 
 pub use self::db::PostgresBackend;
 use self::db::{CHANNEL, ListenerTask, PgShared, PgWrites, forward};
 use self::log::{PgLogSource, PgPosition};
+use self::reads::{ReadConn, Stash};
 use crate::backend::{Internals, SqlStore};
 use crate::error::{Result, StoreError};
 use crate::options::{StoreKind, StoreOptions};
@@ -46,7 +47,10 @@ impl SqlStore<PostgresBackend> {
         let writes = Arc::new(PgWrites { pool: write_pool });
         let writer = Writer::start(writes.clone(), writers);
         let shared = Arc::new(PgShared { wake: Arc::new(Notify::new()), listener: OnceCell::new() });
-        let backend = PostgresBackend { pool, connect, shared, writes, writer, log_id: next_log_id() };
+        // The stash leaves two of the pool's connections to its other users (the
+        // listener, migrations).
+        let reads = Stash::new(options.max_connections.max(2) as usize - 2);
+        let backend = PostgresBackend { pool, reads, connect, shared, writes, writer, log_id: next_log_id() };
         Ok(SqlStore::new(backend, options))
     }
 
@@ -59,7 +63,7 @@ impl SqlStore<PostgresBackend> {
 #[async_trait]
 impl Internals for PostgresBackend {
     type Connection = PgConnection;
-    type Conn = PoolConnection<Postgres>;
+    type Conn = ReadConn;
     type Source = PgLogSource;
 
     const KIND: StoreKind = StoreKind::Postgres;
@@ -68,8 +72,8 @@ impl Internals for PostgresBackend {
         Dialect::Postgres
     }
 
-    async fn connection(&self) -> Result<PoolConnection<Postgres>> {
-        Ok(self.pool.acquire().await?)
+    async fn connection(&self) -> Result<ReadConn> {
+        self.reads.acquire(&self.pool).await
     }
 
     fn writer(&self) -> &Writer<PgConnection> {
@@ -86,6 +90,7 @@ impl Internals for PostgresBackend {
     }
 
     async fn close(&self) {
+        self.reads.drain();
         self.pool.close().await;
         self.writes.pool.close().await;
     }

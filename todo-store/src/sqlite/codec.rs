@@ -39,6 +39,20 @@ fn query<'q>(stmt: &'q Stmt, sql: &'q str) -> Query<'q, Sqlite, SqliteArguments<
 
 impl_exec!(SqliteConnection, SqliteRow);
 
+/// A pooled connection runs statements as its connection does.
+#[async_trait::async_trait]
+impl crate::sql::Exec for sqlx::pool::PoolConnection<Sqlite> {
+    type Row = SqliteRow;
+
+    async fn run(&mut self, stmt: &Stmt) -> Result<u64> {
+        (**self).run(stmt).await
+    }
+
+    async fn rows(&mut self, stmt: &Stmt) -> Result<Vec<SqliteRow>> {
+        (**self).rows(stmt).await
+    }
+}
+
 impl RowExt for SqliteRow {
     common_getters!();
 

@@ -1,0 +1,184 @@
+//! Read connections that go back without a round trip.
+//!
+//! sqlx 0.8 pings every connection it gets back into its pool (`Sync`, then a
+//! wait for `ReadyForQuery`), in case the last user dropped it mid-query. For a
+//! read that is a second round trip, and a second wake-up of the server, after
+//! every query. A [`ReadConn`] knows whether its last statement ran to the end:
+//! if it did, the connection goes back to a stash of ours, as it is, for the next
+//! read; if not (cancelled, failed, or used through its `DerefMut` in a way it
+//! cannot follow), it goes back to sqlx's pool, which pings (and closes it if it
+//! is broken). Stashed connections stay checked out of sqlx's pool, so its
+//! connection limit still holds; the stash keeps at most [`Stash::keep`] of them,
+//! leaving the rest of the pool to its other users. A connection idle in the stash
+//! for [`MAX_IDLE`], or older than [`MAX_AGE`], goes back to the pool instead (which
+//! closes idle and old connections as it does with its own).
+
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Postgres};
+
+use crate::error::Result;
+use crate::sql::{Exec, Stmt};
+
+/// A stashed connection idle this long goes back to the pool.
+const MAX_IDLE: Duration = Duration::from_secs(60);
+/// A connection this old is not stashed again (sqlx's default `max_lifetime` is 30 min).
+const MAX_AGE: Duration = Duration::from_secs(20 * 60);
+
+/// Idle read connections, most recently used last.
+pub(crate) struct Stash {
+    idle: Mutex<Vec<Idle>>,
+    keep: usize,
+}
+
+/// A stashed connection: when it was taken from the pool, and when it was stashed.
+struct Idle {
+    conn: PoolConnection<Postgres>,
+    taken: Instant,
+    since: Instant,
+}
+
+impl Stash {
+    /// A stash of at most `keep` idle connections.
+    pub(crate) fn new(keep: usize) -> Arc<Self> {
+        Arc::new(Self { idle: Mutex::new(Vec::new()), keep })
+    }
+
+    /// An idle connection of the stash, or a new one from `pool`.
+    pub(crate) async fn acquire(self: &Arc<Self>, pool: &PgPool) -> Result<ReadConn> {
+        let stashed = {
+            let mut idle = self.idle.lock().expect("stash lock");
+            match idle.pop() {
+                // The most recent is stale: so are all the others.
+                Some(i) if i.since.elapsed() > MAX_IDLE => {
+                    idle.clear();
+                    drop(i);
+                    None
+                }
+                i => i,
+            }
+        };
+        let (conn, taken) = match stashed {
+            Some(i) => (i.conn, i.taken),
+            None => (pool.acquire().await?, Instant::now()),
+        };
+        Ok(ReadConn { conn: Some(conn), taken, stash: self.clone(), clean: false })
+    }
+
+    /// Gives every idle connection back to the pool (before closing it).
+    pub(crate) fn drain(&self) {
+        self.idle.lock().expect("stash lock").clear();
+    }
+}
+
+/// A read connection: back to the stash if its last statement ran to the end.
+pub struct ReadConn {
+    conn: Option<PoolConnection<Postgres>>,
+    taken: Instant,
+    stash: Arc<Stash>,
+    clean: bool,
+}
+
+impl ReadConn {
+    fn conn(&mut self) -> &mut PgConnection {
+        self.clean = false;
+        self.conn.as_mut().expect("a connection until dropped")
+    }
+}
+
+impl Deref for ReadConn {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        self.conn.as_ref().expect("a connection until dropped")
+    }
+}
+
+impl DerefMut for ReadConn {
+    /// Used this way, the connection goes back through sqlx's pool.
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        self.conn()
+    }
+}
+
+impl Drop for ReadConn {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        if self.clean && self.taken.elapsed() < MAX_AGE {
+            let mut idle = self.stash.idle.lock().expect("stash lock");
+            if idle.len() < self.stash.keep {
+                idle.push(Idle { conn, taken: self.taken, since: Instant::now() });
+            }
+        }
+        // Otherwise `conn` drops here: back to sqlx's pool, which pings it.
+    }
+}
+
+#[async_trait]
+impl Exec for ReadConn {
+    type Row = PgRow;
+
+    async fn run(&mut self, stmt: &Stmt) -> Result<u64> {
+        let done = self.conn().run(stmt).await;
+        self.clean = done.is_ok();
+        done
+    }
+
+    async fn rows(&mut self, stmt: &Stmt) -> Result<Vec<PgRow>> {
+        let done = self.conn().rows(stmt).await;
+        self.clean = done.is_ok();
+        done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::backend::Internals as _;
+    use crate::options::StoreOptions;
+    use crate::sql::RowExt as _;
+
+    async fn store() -> crate::PostgresStore {
+        let url = std::env::var("DATABASE_URL").expect("DATABASE_URL: this test needs PostgreSQL (scripts/pg-local)");
+        crate::PostgresStore::connect(&url, &StoreOptions { max_connections: 3, ..StoreOptions::default() })
+            .await
+            .expect("connect to DATABASE_URL")
+    }
+
+    async fn pid(conn: &mut ReadConn) -> i64 {
+        let row = conn.row(&Stmt::new("SELECT pg_backend_pid()::bigint AS pid", vec![])).await.expect("select");
+        row.expect("a row").int("pid").expect("pid")
+    }
+
+    /// A read that ran to the end leaves its connection for the next read, as
+    /// it is; one cut short (its future dropped mid-query) does not: the next
+    /// read gets a connection with nothing pending, and the right answer.
+    #[tokio::test]
+    async fn only_finished_reads_are_reused() {
+        let store = store().await;
+        let backend = store.backend();
+        let first = pid(&mut backend.connection().await.expect("acquire")).await;
+        let again = pid(&mut backend.connection().await.expect("acquire")).await;
+        assert_eq!(again, first, "a finished read's connection is the next read's");
+
+        let mut conn = backend.connection().await.expect("acquire");
+        let slow = Stmt::new("SELECT pg_sleep(2), 1::bigint AS x", vec![]);
+        assert!(tokio::time::timeout(Duration::from_millis(100), conn.rows(&slow)).await.is_err(), "cut short");
+        drop(conn);
+        assert!(backend.reads.idle.lock().expect("stash lock").is_empty(), "the cut-short connection is not stashed");
+        let mut next = backend.connection().await.expect("acquire");
+        assert_ne!(pid(&mut next).await, first, "a read cut short does not leave its connection to the next");
+        let row = next.row(&Stmt::new("SELECT 7::bigint AS x", vec![])).await.expect("select").expect("a row");
+        assert_eq!(row.int("x").expect("x"), 7, "the next read gets its own answer");
+        drop(next);
+        assert!(backend.reads.idle.lock().expect("stash lock").len() <= backend.reads.keep);
+        tokio::time::timeout(Duration::from_secs(10), store.close()).await.expect("close gives stashed connections back");
+    }
+}

@@ -8,6 +8,7 @@ mod reads;
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -47,9 +48,9 @@ impl SqlStore<PostgresBackend> {
         let writes = Arc::new(PgWrites { pool: write_pool });
         let writer = Writer::start(writes.clone(), writers);
         let shared = Arc::new(PgShared { wake: Arc::new(Notify::new()), listener: OnceCell::new() });
-        // The stash leaves two of the pool's connections to its other users (the
-        // listener, migrations).
-        let reads = Stash::new(options.max_connections.max(2) as usize - 2);
+        // Reads leave two of the pool's connections to its other users (the
+        // listener, migrations); sqlx's default acquire timeout.
+        let reads = Stash::new(options.max_connections.max(3) as usize - 2, Duration::from_secs(30));
         let backend = PostgresBackend { pool, reads, connect, shared, writes, writer, log_id: next_log_id() };
         Ok(SqlStore::new(backend, options))
     }

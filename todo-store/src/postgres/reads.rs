@@ -8,8 +8,11 @@
 //! read; if not (cancelled, failed, or used through its `DerefMut` in a way it
 //! cannot follow), it goes back to sqlx's pool, which pings (and closes it if it
 //! is broken). Stashed connections stay checked out of sqlx's pool, so its
-//! connection limit still holds; the stash keeps at most [`Stash::keep`] of them,
-//! leaving the rest of the pool to its other users. A connection idle in the stash
+//! connection limit still holds. Reads take a permit first (a fair semaphore of
+//! [`Stash::keep`] permits): at most that many read connections exist, in use or
+//! stashed, so the rest of the pool stays with its other users, and a read waits
+//! its turn in order (waiting in the pool instead, a read could starve while
+//! finished reads kept handing their connections to newcomers through the stash). A connection idle in the stash
 //! for [`MAX_IDLE`], or older than [`MAX_AGE`], goes back to the pool instead (which
 //! closes idle and old connections as it does with its own).
 
@@ -21,6 +24,7 @@ use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Postgres};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::Result;
 use crate::sql::{Exec, Stmt};
@@ -34,6 +38,9 @@ const MAX_AGE: Duration = Duration::from_secs(20 * 60);
 pub(crate) struct Stash {
     idle: Mutex<Vec<Idle>>,
     keep: usize,
+    permits: Arc<Semaphore>,
+    /// How long a read waits for its turn (sqlx's acquire timeout).
+    wait: Duration,
 }
 
 /// A stashed connection: when it was taken from the pool, and when it was stashed.
@@ -44,13 +51,19 @@ struct Idle {
 }
 
 impl Stash {
-    /// A stash of at most `keep` idle connections.
-    pub(crate) fn new(keep: usize) -> Arc<Self> {
-        Arc::new(Self { idle: Mutex::new(Vec::new()), keep })
+    /// A stash for at most `keep` read connections (at least one), waiting at most
+    /// `wait` for one.
+    pub(crate) fn new(keep: usize, wait: Duration) -> Arc<Self> {
+        let keep = keep.max(1);
+        Arc::new(Self { idle: Mutex::new(Vec::new()), keep, permits: Arc::new(Semaphore::new(keep)), wait })
     }
 
     /// An idle connection of the stash, or a new one from `pool`.
     pub(crate) async fn acquire(self: &Arc<Self>, pool: &PgPool) -> Result<ReadConn> {
+        let permit = match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
+            Ok(permit) => permit.expect("the semaphore is never closed"),
+            Err(_) => return Err(sqlx::Error::PoolTimedOut.into()),
+        };
         let stashed = {
             let mut idle = self.idle.lock().expect("stash lock");
             match idle.pop() {
@@ -67,7 +80,7 @@ impl Stash {
             Some(i) => (i.conn, i.taken),
             None => (pool.acquire().await?, Instant::now()),
         };
-        Ok(ReadConn { conn: Some(conn), taken, stash: self.clone(), clean: false })
+        Ok(ReadConn { conn: Some(conn), taken, stash: self.clone(), clean: false, _permit: permit })
     }
 
     /// Gives every idle connection back to the pool (before closing it).
@@ -82,6 +95,8 @@ pub struct ReadConn {
     taken: Instant,
     stash: Arc<Stash>,
     clean: bool,
+    /// Given back after the connection (dropped after `drop` ran).
+    _permit: OwnedSemaphorePermit,
 }
 
 impl ReadConn {
@@ -179,6 +194,38 @@ mod tests {
         assert_eq!(row.int("x").expect("x"), 7, "the next read gets its own answer");
         drop(next);
         assert!(backend.reads.idle.lock().expect("stash lock").len() <= backend.reads.keep);
-        tokio::time::timeout(Duration::from_secs(10), store.close()).await.expect("close gives stashed connections back");
+        tokio::time::timeout(Duration::from_secs(10), store.close())
+            .await
+            .expect("close gives stashed connections back");
+    }
+
+    /// More readers than read connections all get their turn: each waits in order
+    /// for a permit, whatever the stash hands to newcomers.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_readers_all_get_their_turn() {
+        let store = store().await;
+        let mut readers = Vec::new();
+        for _ in 0..24 {
+            let store = store.clone();
+            readers.push(tokio::spawn(async move {
+                let mut slowest = Duration::ZERO;
+                for _ in 0..20 {
+                    let t = Instant::now();
+                    let mut conn = store.backend().connection().await.expect("acquire");
+                    slowest = slowest.max(t.elapsed());
+                    conn.rows(&Stmt::new("SELECT pg_sleep(0.001)", vec![])).await.expect("select");
+                }
+                slowest
+            }));
+        }
+        for r in readers {
+            let slowest =
+                tokio::time::timeout(Duration::from_secs(30), r).await.expect("every reader finishes").unwrap();
+            // 24 readers on one connection, ~1.5 ms a read: a turn comes within
+            // about 24 reads, far below a second, unless some reader starves.
+            assert!(slowest < Duration::from_secs(1), "a reader waited {slowest:?} for a connection");
+        }
+        assert!(store.backend().reads.idle.lock().expect("stash lock").len() <= store.backend().reads.keep);
+        store.close().await;
     }
 }

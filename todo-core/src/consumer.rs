@@ -292,12 +292,6 @@ impl Runner<'_> {
     /// (nothing after the last commit is committed; it is redelivered).
     async fn process_batch(&self, sub: &mut dyn Subscription, records: &[Record]) -> Option<Vec<Outcome>> {
         let Some(last) = records.last() else { return Some(vec![]) };
-        let oldest = records.iter().find_map(|r| CloudEvent::from_json_bytes(&r.payload).ok().map(|e| e.time));
-        if let Some(t) = oldest {
-            let seconds = (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0;
-            let records = self.options.lag.snapshot().get(self.group).and_then(|l| l.records);
-            self.options.lag.set(self.group, Lag { records, seconds });
-        }
         let mut outcomes = Vec::with_capacity(records.len());
         let mut deliveries = Vec::with_capacity(records.len());
         for record in records {
@@ -306,6 +300,12 @@ impl Runner<'_> {
                 // Poison records have no effect to order with the others: out first.
                 Err(reason) => outcomes.push(dead_letter(self.log, self.group, record, &reason, self.shutdown).await?),
             }
+        }
+        // The age of the oldest event in hand (each record is parsed once).
+        if let Some(oldest) = deliveries.first() {
+            let seconds = (Utc::now() - oldest.event.time).num_milliseconds().max(0) as f64 / 1000.0;
+            let records = self.options.lag.snapshot().get(self.group).and_then(|l| l.records);
+            self.options.lag.set(self.group, Lag { records, seconds });
         }
         if !deliveries.is_empty() {
             outcomes.extend(self.handle(sub, &deliveries).await?);

@@ -71,11 +71,12 @@ impl TaskRow {
         Ok(Task {
             id: TaskId(self.id),
             user_id: UserId(self.user_id),
-            title: TaskTitle::parse(&self.title).map_err(|e| bad("title", &e))?,
-            description: Description::parse(&self.description).map_err(|e| bad("description", &e))?,
+            // The row's strings move into the task (checked, not copied).
+            title: TaskTitle::try_from(self.title).map_err(|e| bad("title", &e))?,
+            description: Description::try_from(self.description).map_err(|e| bad("description", &e))?,
             status: Status::parse(&self.status).map_err(|e| bad("status", &e))?,
             priority: Priority::parse(&self.priority).map_err(|e| bad("priority", &e))?,
-            tags: Tags::parse(&self.tags).map_err(|e| bad("tags", &e))?,
+            tags: Tags::from_strings(self.tags).map_err(|e| bad("tags", &e))?,
             due_at: self.due_at,
             all_day: self.all_day,
             remind_at: self.remind_at,

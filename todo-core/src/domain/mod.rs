@@ -22,14 +22,15 @@ macro_rules! str_enum {
 
             /// Parses the name, ignoring case and surrounding whitespace.
             pub fn parse(s: &str) -> ::std::result::Result<Self, $crate::domain::ValidationError> {
-                match s.trim().to_ascii_lowercase().as_str() {
-                    $($s => ::std::result::Result::Ok($name::$variant),)+
-                    _ => ::std::result::Result::Err($crate::domain::ValidationError::new(
-                        $field,
-                        format!(concat!($field, " must be one of: {}; got {:?}"),
-                            [$($s),+].join(", "), s),
-                    )),
-                }
+                // The names are lowercase ASCII: comparing without case needs no lowercased copy.
+                let t = s.trim();
+                $(if t.eq_ignore_ascii_case($s) {
+                    return ::std::result::Result::Ok($name::$variant);
+                })+
+                ::std::result::Result::Err($crate::domain::ValidationError::new(
+                    $field,
+                    format!(concat!($field, " must be one of: {}; got {:?}"), [$($s),+].join(", "), s),
+                ))
             }
         }
 
@@ -95,3 +96,17 @@ impl ValidationError {
         Self { field: field.into(), message: message.into() }
     }
 }
+
+/// Serializes string newtypes (`struct X(String)`) as their text, by reference:
+/// serde's `into = "String"` clones each value before writing it, and a page of
+/// tasks cloned every title, description and tag.
+macro_rules! serialize_as_str {
+    ($($ty:ty),*) => {$(
+        impl ::serde::Serialize for $ty {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+    )*};
+}
+pub(crate) use serialize_as_str;

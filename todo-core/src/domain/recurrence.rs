@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use rrule::{Frequency, RRule, RRuleSet, Unvalidated};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::ValidationError;
@@ -36,10 +36,12 @@ const MAX_STEPS: usize = 20_000;
 ///
 /// Not accepted: `COUNT` (a task series has no fixed start to count from; use
 /// `UNTIL`), and `SECONDLY`/`MINUTELY` frequencies (no task repeats that fast).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Deserialize, ToSchema)]
+#[serde(try_from = "String")]
 #[schema(value_type = String, example = "FREQ=WEEKLY;BYDAY=MO,TH")]
 pub struct Recurrence(String);
+
+crate::domain::serialize_as_str!(Recurrence);
 
 impl Recurrence {
     /// Parses an RRULE (with or without the `RRULE:` prefix); refuses `COUNT`, `SECONDLY`, `MINUTELY` and rules the `rrule` crate rejects.

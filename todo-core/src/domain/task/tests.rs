@@ -132,3 +132,42 @@ fn a_version_check_passes_without_an_expectation_or_with_the_current_version() {
     assert!(t.check_version(Some(1)).is_ok());
     assert!(matches!(t.check_version(Some(2)), Err(Error::VersionMismatch { current: 1 })));
 }
+
+/// Taking an owned string (what the stores do with a row's text) gives what
+/// parsing the same text gives, whether the text is already canonical or not;
+/// and each value serializes as its text, the tags as a sorted list.
+#[test]
+fn owned_strings_parse_as_borrowed_ones_and_serialize_as_text() {
+    for t in ["Buy milk", "  padded  ", "ünïcødé title", "", " ", "bell\u{7}"] {
+        assert_eq!(TaskTitle::try_from(t.to_owned()), TaskTitle::parse(t), "{t:?}");
+    }
+    let long = "x".repeat(DESCRIPTION_MAX_CHARS + 1);
+    for d in ["", "  notes kept as typed ", "é".repeat(DESCRIPTION_MAX_CHARS).as_str(), long.as_str()] {
+        assert_eq!(Description::try_from(d.to_owned()), Description::parse(d), "{}", d.len());
+    }
+    for g in ["work", "#Work", " home ", "a-b_c9", "", "x".repeat(33).as_str(), "héllo", "UPPER"] {
+        assert_eq!(Tag::try_from(g.to_owned()), Tag::parse(g), "{g:?}");
+    }
+    let strings = vec!["work".to_owned(), "#Home".to_owned(), "work".to_owned()];
+    assert_eq!(Tags::from_strings(strings.clone()), Tags::parse(&strings));
+    let statuses = [
+        ("pending", Some(Status::Pending)),
+        (" Completed ", Some(Status::Completed)),
+        ("PENDING", Some(Status::Pending)),
+        ("done", None),
+        ("", None),
+    ];
+    for (name, want) in statuses {
+        assert_eq!(Status::parse(name).ok(), want, "{name:?}");
+    }
+
+    let tags = Tags::parse(["b", "a"]).unwrap();
+    let json = serde_json::json!({
+        "title": TaskTitle::parse("Say \"hi\"").unwrap(),
+        "description": Description::parse("line\nbreak").unwrap(),
+        "tags": tags,
+    });
+    assert_eq!(json.to_string(), r#"{"description":"line\nbreak","tags":["a","b"],"title":"Say \"hi\""}"#);
+    let back: Tags = serde_json::from_value(json["tags"].clone()).unwrap();
+    assert_eq!(back, Tags::parse(["a", "b"]).unwrap());
+}

@@ -17,8 +17,8 @@ pub const TAG_MAX_CHARS: usize = 32;
 pub const TAGS_MAX: usize = 20;
 
 /// A task title: 1..=200 characters after trimming surrounding whitespace.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct TaskTitle(String);
 
 impl TaskTitle {
@@ -49,8 +49,10 @@ impl TaskTitle {
 
 impl TryFrom<String> for TaskTitle {
     type Error = ValidationError;
+    /// As [`TaskTitle::parse`], keeping `s` itself when it is already trimmed.
     fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
+        let title = Self::parse(&s)?;
+        Ok(if title.0.len() == s.len() { Self(s) } else { title })
     }
 }
 
@@ -67,13 +69,22 @@ impl fmt::Display for TaskTitle {
 }
 
 /// Free text, at most 10,000 characters (may be empty).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Description(String);
 
 impl Description {
     /// Refuses text over [`DESCRIPTION_MAX_CHARS`] characters.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        Self::check(s)?;
+        Ok(Self(s.to_owned()))
+    }
+
+    fn check(s: &str) -> Result<(), ValidationError> {
+        // At most 4 bytes a character: no count needed below the limit.
+        if s.len() <= DESCRIPTION_MAX_CHARS {
+            return Ok(());
+        }
         let n = s.chars().count();
         if n > DESCRIPTION_MAX_CHARS {
             return Err(ValidationError::new(
@@ -81,7 +92,7 @@ impl Description {
                 format!("description is {n} characters; the limit is {DESCRIPTION_MAX_CHARS}"),
             ));
         }
-        Ok(Self(s.to_owned()))
+        Ok(())
     }
 
     /// The text.
@@ -92,8 +103,10 @@ impl Description {
 
 impl TryFrom<String> for Description {
     type Error = ValidationError;
+    /// As [`Description::parse`], keeping `s` itself.
     fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
+        Self::check(&s)?;
+        Ok(Self(s))
     }
 }
 
@@ -104,8 +117,8 @@ impl From<Description> for String {
 }
 
 /// A tag: lowercase `[a-z0-9_-]{1,32}`. Parsing lowercases and drops one leading `#`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Tag(String);
 
 impl Tag {
@@ -131,8 +144,11 @@ impl Tag {
 
 impl TryFrom<String> for Tag {
     type Error = ValidationError;
+    /// As [`Tag::parse`], keeping `s` itself when it is already a tag as parsed.
     fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
+        let canonical = (1..=TAG_MAX_CHARS).contains(&s.len())
+            && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-');
+        if canonical { Ok(Self(s)) } else { Self::parse(&s) }
     }
 }
 
@@ -149,8 +165,8 @@ impl fmt::Display for Tag {
 }
 
 /// A set of at most 20 tags, kept sorted (so equal sets serialize equally).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "Vec<Tag>", into = "Vec<Tag>")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(try_from = "Vec<Tag>")]
 pub struct Tags(BTreeSet<Tag>);
 
 impl Tags {
@@ -198,6 +214,11 @@ impl Tags {
         Self(set)
     }
 
+    /// As [`Tags::parse`], keeping each string that is already a tag as parsed.
+    pub fn from_strings(items: Vec<String>) -> Result<Self, ValidationError> {
+        Self::try_from(items.into_iter().map(Tag::try_from).collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// The tags as strings, sorted.
     pub fn to_vec(&self) -> Vec<String> {
         self.0.iter().map(|t| t.0.clone()).collect()
@@ -218,6 +239,15 @@ impl TryFrom<Vec<Tag>> for Tags {
 impl From<Tags> for Vec<Tag> {
     fn from(t: Tags) -> Self {
         t.0.into_iter().collect()
+    }
+}
+
+crate::domain::serialize_as_str!(TaskTitle, Description, Tag);
+
+/// As a sorted list of tags.
+impl Serialize for Tags {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(&self.0)
     }
 }
 

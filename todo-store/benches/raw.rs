@@ -3,10 +3,16 @@
 //!
 //! Run with: `cargo bench -p todo-store --bench raw -- <mode> [options]`
 //!
-//! - `create sqlite <dir> <seconds>`: one writer, one transaction per task: the
-//!   task row and one event row (WAL, `synchronous=FULL`, as the store opens it).
+//! - `create sqlite <dir> <seconds>`: one writer, one transaction per task, the
+//!   same rows `POST /api/v1/tasks` of the bench's body writes: the task row and
+//!   its three event rows (`task-events`, `task-updates`, `reminders`, with their
+//!   `ce_type`/`ce_id` headers) in one multi-row INSERT (WAL, `synchronous=FULL`,
+//!   as the store opens it).
 //! - `create postgres <url> <clients> <seconds>`: the same, from `clients`
 //!   connections at once.
+//! - `create-one-event sqlite|postgres ...`: the task row and one event row with
+//!   no headers: the baseline `scripts/bench` used until 2026-11-30, kept to
+//!   compare with earlier runs.
 //! - `list sqlite <dir> <seconds>` / `list postgres <url> <clients> <seconds>`:
 //!   200 tasks of one user, then the API's first-page query (pending, 50 by due
 //!   date descending), every column of every row read into Rust values.
@@ -25,8 +31,12 @@ const TASK_INSERT: &str = "INSERT INTO tasks (id, user_id, title_sort, search_te
      priority, priority_rank, tags, due_sort_asc, due_sort_desc, due_at, all_day, remind_at, recurrence, repeat_from, \
      series_id, created_at, updated_at, completed_at, version) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 'medium', \
      1, $7, $8, $9, $10, FALSE, $11, NULL, 'due', NULL, $12, $13, NULL, 1)";
-const EVENT_INSERT: &str =
-    "INSERT INTO event_log (topic, key, event_id, payload, headers, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+/// The event rows of one create, as the API writes them: topic and `ce_type`.
+const CREATE_EVENTS: [(&str, &str); 3] = [
+    ("task-events", "todo.task.created.v1"),
+    ("task-updates", "todo.task.changed.v1"),
+    ("reminders", "todo.reminder.scheduled.v1"),
+];
 const LIST: &str = "SELECT id, user_id, title, description, status, priority, tags, due_at, all_day, remind_at, \
      recurrence, repeat_from, series_id, created_at, updated_at, completed_at, version FROM tasks \
      WHERE user_id = $1 AND status = $2 ORDER BY due_sort_desc DESC, id DESC LIMIT 51";
@@ -45,10 +55,34 @@ type PgTask = (
     (Option<Uuid>, Time, Time, Option<Time>, i64),
 );
 
+/// `INSERT` of `n` event rows in one statement.
+fn event_insert(n: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let p = |k: usize| format!("${}", i * 6 + k);
+            format!("({}, {}, {}, {}, {}, {})", p(1), p(2), p(3), p(4), p(5), p(6))
+        })
+        .collect();
+    format!("INSERT INTO event_log (topic, key, event_id, payload, headers, created_at) VALUES {}", rows.join(", "))
+}
+
+/// Each event row of one create: (topic, event id, payload, headers).
+fn events(user: Uuid, task: Uuid, all: bool) -> Vec<(&'static str, String, Vec<u8>, serde_json::Value)> {
+    let n = if all { CREATE_EVENTS.len() } else { 1 };
+    CREATE_EVENTS[..n]
+        .iter()
+        .map(|(topic, ty)| {
+            let id = Uuid::now_v7().to_string();
+            let headers = if all { serde_json::json!([["ce_type", ty], ["ce_id", id]]) } else { serde_json::json!([]) };
+            (*topic, id, payload(user, task, ty), headers)
+        })
+        .collect()
+}
+
 /// A CloudEvent of about the size ours have.
-fn payload(user: Uuid, task: Uuid) -> Vec<u8> {
+fn payload(user: Uuid, task: Uuid, ty: &str) -> Vec<u8> {
     serde_json::json!({
-        "specversion": "1.0", "id": Uuid::now_v7(), "source": "/todo/chat-api", "type": "todo.task.created.v1",
+        "specversion": "1.0", "id": Uuid::now_v7(), "source": "/todo/chat-api", "type": ty,
         "subject": task, "time": Utc::now(), "datacontenttype": "application/json", "userid": user,
         "data": {"event_type": "created", "task_id": task, "user_id": user, "timestamp": Utc::now(),
             "task_data": {"id": task, "user_id": user, "title": "bench task", "description": "", "status": "pending",
@@ -70,9 +104,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let arg = |i: usize| args.get(i).cloned().ok_or_else(|| format!("missing argument {i}: see the file's docs"));
     let secs = |i: usize| -> Result<Duration, Box<dyn std::error::Error>> { Ok(Duration::from_secs(arg(i)?.parse()?)) };
     let rate = match (arg(0)?.as_str(), arg(1)?.as_str()) {
-        ("create", "sqlite") => sqlite_create(&arg(2)?, secs(3)?).await?,
+        (m @ ("create" | "create-one-event"), "sqlite") => sqlite_create(&arg(2)?, secs(3)?, m == "create").await?,
         ("list", "sqlite") => sqlite_list(&arg(2)?, secs(3)?).await?,
-        ("create", "postgres") => pg_create(&arg(2)?, arg(3)?.parse()?, secs(4)?).await?,
+        (m @ ("create" | "create-one-event"), "postgres") => {
+            pg_create(&arg(2)?, arg(3)?.parse()?, secs(4)?, m == "create").await?
+        }
         ("list", "postgres") => pg_list(&arg(2)?, arg(3)?.parse()?, secs(4)?).await?,
         (m, b) => return Err(format!("unknown mode {m} {b}").into()),
     };
@@ -100,8 +136,9 @@ async fn sqlite(dir: &str) -> Result<SqliteConnection, Box<dyn std::error::Error
     Ok(SqliteConnection::connect_with(&opts).await?)
 }
 
-async fn sqlite_create(dir: &str, secs: Duration) -> Result<f64, Box<dyn std::error::Error>> {
+async fn sqlite_create(dir: &str, secs: Duration, all: bool) -> Result<f64, Box<dyn std::error::Error>> {
     let mut c = sqlite(dir).await?;
+    let insert = event_insert(if all { CREATE_EVENTS.len() } else { 1 });
     let user = Uuid::now_v7();
     let start = Instant::now();
     let mut n = 0u64;
@@ -125,15 +162,11 @@ async fn sqlite_create(dir: &str, secs: Duration) -> Result<f64, Box<dyn std::er
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(EVENT_INSERT)
-            .bind("task-events")
-            .bind(user.to_string())
-            .bind(Uuid::now_v7().to_string())
-            .bind(payload(user, task))
-            .bind("[]")
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let mut q = sqlx::query(&insert);
+        for (topic, id, payload, headers) in events(user, task, all) {
+            q = q.bind(topic).bind(user.to_string()).bind(id).bind(payload).bind(headers.to_string()).bind(now);
+        }
+        q.execute(&mut *tx).await?;
         tx.commit().await?;
         n += 1;
     }
@@ -209,9 +242,10 @@ where
     Ok((done.load(Ordering::Relaxed) - before) as f64 / secs.as_secs_f64())
 }
 
-async fn pg_create(url: &str, clients: usize, secs: Duration) -> Result<f64, Box<dyn std::error::Error>> {
+async fn pg_create(url: &str, clients: usize, secs: Duration, all: bool) -> Result<f64, Box<dyn std::error::Error>> {
     migrated(url).await?;
     let user = Uuid::now_v7();
+    let insert: &'static str = event_insert(if all { CREATE_EVENTS.len() } else { 1 }).leak();
     on_clients(url, clients, secs, move |mut c, done, end| async move {
         let mut i = 0u64;
         while Instant::now() < end {
@@ -234,15 +268,11 @@ async fn pg_create(url: &str, clients: usize, secs: Duration) -> Result<f64, Box
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(EVENT_INSERT)
-                .bind("task-events")
-                .bind(user.to_string())
-                .bind(Uuid::now_v7().to_string())
-                .bind(payload(user, task))
-                .bind(serde_json::json!([]))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            let mut q = sqlx::query(insert);
+            for (topic, id, payload, headers) in events(user, task, all) {
+                q = q.bind(topic).bind(user.to_string()).bind(id).bind(payload).bind(headers).bind(now);
+            }
+            q.execute(&mut *tx).await?;
             tx.commit().await?;
             done.fetch_add(1, Ordering::Relaxed);
             i += 1;

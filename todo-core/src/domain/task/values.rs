@@ -24,6 +24,11 @@ pub struct TaskTitle(String);
 impl TaskTitle {
     /// Trims surrounding whitespace; refuses an empty title, one over [`TITLE_MAX_CHARS`] characters or one with control characters.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        Ok(Self(Self::check(s)?.to_owned()))
+    }
+
+    /// `s` trimmed, if it is a valid title.
+    fn check(s: &str) -> Result<&str, ValidationError> {
         let t = s.trim();
         if t.is_empty() {
             return Err(ValidationError::new("title", "title must not be empty"));
@@ -38,7 +43,7 @@ impl TaskTitle {
         if t.chars().any(|c| c.is_control()) {
             return Err(ValidationError::new("title", "title must not contain control characters"));
         }
-        Ok(Self(t.to_owned()))
+        Ok(t)
     }
 
     /// The title.
@@ -51,8 +56,8 @@ impl TryFrom<String> for TaskTitle {
     type Error = ValidationError;
     /// As [`TaskTitle::parse`], keeping `s` itself when it is already trimmed.
     fn try_from(s: String) -> Result<Self, Self::Error> {
-        let title = Self::parse(&s)?;
-        Ok(if title.0.len() == s.len() { Self(s) } else { title })
+        let t = Self::check(&s)?;
+        Ok(if t.len() == s.len() { Self(s) } else { Self(t.to_owned()) })
     }
 }
 
@@ -126,14 +131,20 @@ impl Tag {
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let t = s.trim();
         let t = t.strip_prefix('#').unwrap_or(t).to_lowercase();
-        let valid_chars = t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-        if t.is_empty() || t.chars().count() > TAG_MAX_CHARS || !valid_chars {
+        if !Self::is_canonical(&t) {
             return Err(ValidationError::new(
                 "tags",
                 format!("tag {s:?} must be 1 to {TAG_MAX_CHARS} characters of a-z, 0-9, '_' or '-'"),
             ));
         }
         Ok(Self(t))
+    }
+
+    /// Whether `t` is a tag as [`Tag::parse`] leaves it: 1 to [`TAG_MAX_CHARS`] of
+    /// `a-z`, `0-9`, `_`, `-` (all ASCII, so bytes are characters).
+    fn is_canonical(t: &str) -> bool {
+        (1..=TAG_MAX_CHARS).contains(&t.len())
+            && t.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
     }
 
     /// The tag, without `#`.
@@ -146,9 +157,7 @@ impl TryFrom<String> for Tag {
     type Error = ValidationError;
     /// As [`Tag::parse`], keeping `s` itself when it is already a tag as parsed.
     fn try_from(s: String) -> Result<Self, Self::Error> {
-        let canonical = (1..=TAG_MAX_CHARS).contains(&s.len())
-            && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-');
-        if canonical { Ok(Self(s)) } else { Self::parse(&s) }
+        if Self::is_canonical(&s) { Ok(Self(s)) } else { Self::parse(&s) }
     }
 }
 

@@ -70,7 +70,23 @@ impl ListParams {
         now: DateTime<Utc>,
         tz: Tz,
     ) -> Result<(TaskQuery, Option<Vec<String>>)> {
-        let filter = self.filter.take().map(|f| Filter::parse(&f)).transpose()?;
+        let filter = self.take_filter()?;
+        self.into_query_of(filter, user_id, now, tz)
+    }
+
+    /// Takes the filter out of the parameters, parsed.
+    fn take_filter(&mut self) -> Result<Option<Filter>> {
+        Ok(self.filter.take().map(|f| Filter::parse(&f)).transpose()?)
+    }
+
+    /// [`ListParams::into_query_in`] with the filter parsed already.
+    fn into_query_of(
+        mut self,
+        filter: Option<Filter>,
+        user_id: UserId,
+        now: DateTime<Utc>,
+        tz: Tz,
+    ) -> Result<(TaskQuery, Option<Vec<String>>)> {
         let list = match self.list.take() {
             None => 0,
             Some(l) => {
@@ -244,13 +260,11 @@ impl TaskService {
     }
 
     /// One page of the listing `params` asks for, in the user's time zone.
-    pub async fn list_with(&self, user_id: UserId, params: ListParams) -> Result<TaskPage> {
+    pub async fn list_with(&self, user_id: UserId, mut params: ListParams) -> Result<TaskPage> {
         // A query that does not parse is refused before anything is read.
-        if let Some(f) = &params.filter {
-            Filter::parse(f)?;
-        }
+        let filter = params.take_filter()?;
         let tz = self.timezone(user_id).await?;
-        let (q, lists) = params.into_query_in(user_id, self.clock.now(), tz.tz())?;
+        let (q, lists) = params.into_query_of(filter, user_id, self.clock.now(), tz.tz())?;
         let mut page = self.tasks.list(&q).await?;
         page.lists = lists;
         Ok(page)

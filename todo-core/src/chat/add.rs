@@ -8,9 +8,9 @@ use chrono::Timelike;
 
 use super::command::{AddTaskArgs, Command, DueAt};
 use super::datetime::{Ctx, Due};
-use super::extract::{Reminder, Slots, extract};
+use super::extract::{self, Reminder, Slots, extract};
 use super::fit;
-use super::lexer::Sentence;
+use super::lexer::{Kind, Sentence};
 use super::reply;
 use crate::domain::{RepeatFrom, Tags, TaskTitle, task::TAGS_MAX};
 
@@ -170,16 +170,36 @@ const TASK_VERBS: &[&str] = &[
     "load",
 ];
 
-/// "add ...", "create a task to ...", "new task: ...", "remember to ...".
+/// "add ...", "create a task to ...", "new task: ...", "remember to ...", and
+/// the openers of a task after a leading date ("tomorrow I need to call the bank").
 pub(crate) fn explicit(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Command> {
-    let (j, remind) = opener(s, i, end)?;
-    let end = trim_list_suffix(s, j, end);
-    Some(build(s, j..end, ctx, remind))
+    if let Some((j, remind)) = opener(s, i, end, ctx) {
+        return Some(build_from(s, extract_listed(s, j, end, ctx), ctx, remind));
+    }
+    let (mut slots, k) = extract::after_lead(s, i..end, ctx)?;
+    let j = OPENERS.iter().find_map(|o| s.seq(k, o))?;
+    slots.take(k..j);
+    Some(build_from(s, slots, ctx, false))
+}
+
+/// The phrases of an add's words `j..end`, without the list they are put on.
+/// At the end that phrase is cut off before reading, so that what precedes it
+/// is at the edge ("submit report friday to my list").
+fn extract_listed(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Slots {
+    let mut slots = extract(s, j..end, ctx);
+    match list_phrase(s, j, end, &slots) {
+        Some(r) if r.end == end => extract(s, j..r.start, ctx),
+        Some(r) => {
+            slots.take(r);
+            slots
+        }
+        None => slots,
+    }
 }
 
 /// Where the task starts after its opening words, and whether they asked for
 /// a reminder ("add a reminder to ...").
-fn opener(s: &Sentence, i: usize, end: usize) -> Option<(usize, bool)> {
+fn opener(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<(usize, bool)> {
     if let Some(j) = OPENERS.iter().find_map(|o| s.seq(i, o)) {
         let j = if s.is_punct(j, ':') { j + 1 } else { j };
         return Some((j, false));
@@ -213,13 +233,24 @@ fn opener(s: &Sentence, i: usize, end: usize) -> Option<(usize, bool)> {
             }
             match w {
                 "schedule" => Some((if s.is_any(i + 1, &["a", "an"]) { i + 2 } else { i + 1 }, false)),
-                "put" if trim_list_suffix(s, i + 1, end) < end => Some((i + 1, false)),
+                // "put the bins out" is a task of its own; "put X on my list"
+                // and `put "call grandma" on sunday` add X.
+                "put" if list_phrase(s, i + 1, end, &extract(s, i + 1..end, ctx)).is_some() => Some((i + 1, false)),
                 "jot" if s.is(i + 1, "down") => Some((i + 2, false)),
+                // A quoted title right after a verb that only means adding:
+                // `create "call grandma" for sunday`. ("make" and "set" also
+                // start tasks and updates: `make "pancakes"` stays as said.)
+                "create" | "new" | "insert" | "put" | "log" if quoted_at(s, i + 1) => Some((i + 1, false)),
                 _ => None,
             }
         }
         _ => None,
     }
+}
+
+/// Whether a pair of quotes opens at `i`: a literal title.
+fn quoted_at(s: &Sentence, i: usize) -> bool {
+    s.toks.get(i).is_some_and(|t| t.kind == Kind::Quote) && s.toks.get(i + 1).is_some_and(|t| t.quoted)
 }
 
 /// "a new task to", "task:", "a reminder to", "a todo called": returns where the
@@ -243,14 +274,31 @@ fn task_noun(s: &Sentence, i: usize) -> (Option<usize>, bool) {
     (Some(k), remind)
 }
 
-/// Drops "to my list", "on my to-do list", "to the shopping list" at the end of an add.
-fn trim_list_suffix(s: &Sentence, a: usize, end: usize) -> usize {
+/// Nouns for the place tasks are put: "my list", "my to-do list", "my calendar".
+const LIST_NOUNS: &[&str] = &["list", "tasks", "todos", "to-dos", "calendar", "agenda", "planner"];
+
+/// "to my list", "on my to-do list", "to the shopping list", "on my calendar" in
+/// an add's words `a..end`: the tokens to leave out of the title. The phrase
+/// ends the sentence, or comes right before a phrase `slots` took ("add get a
+/// haircut to my list for saturday"); elsewhere its words are the task's ("add
+/// review the list of guests", "put the plates on the table for the party").
+fn list_phrase(s: &Sentence, a: usize, end: usize, slots: &Slots) -> Option<Range<usize>> {
     let mut b = end;
     while b > a && s.is_any_punct(b - 1) {
         b -= 1;
     }
-    if b == a || !s.is_any(b - 1, &["list", "tasks", "todos", "to-dos"]) {
-        return end;
+    if let Some(k) = list_phrase_ending(s, a, b) {
+        return Some(k..end);
+    }
+    (a + 1..b)
+        .filter(|k| s.is_any(*k, LIST_NOUNS) && slots.is_taken(k + 1))
+        .find_map(|k| Some(list_phrase_ending(s, a, k + 1)?..k + 1))
+}
+
+/// Where a phrase naming a list that ends at `b` (exclusive) starts, in `a..b`.
+fn list_phrase_ending(s: &Sentence, a: usize, b: usize) -> Option<usize> {
+    if b == a || !s.is_any(b - 1, LIST_NOUNS) {
+        return None;
     }
     // Up to two words naming the list: "todo", "to do", "shopping".
     let mut k = b - 1;
@@ -264,10 +312,7 @@ fn trim_list_suffix(s: &Sentence, a: usize, end: usize) -> usize {
     if k > a && s.is_any(k - 1, &["my", "the", "our"]) {
         k -= 1;
     }
-    if k > a && s.is_any(k - 1, &["to", "on", "in", "onto"]) {
-        return k - 1;
-    }
-    end
+    (k > a && s.is_any(k - 1, &["to", "on", "in", "onto"])).then(|| k - 1)
 }
 
 /// A sentence without an opening verb: a task if it starts like one or carries
@@ -325,4 +370,48 @@ pub(crate) fn build_from(s: &Sentence, mut slots: Slots, ctx: &Ctx, remind: bool
         recurrence: rule.map(|(_, text)| text),
         repeat_from: from_completion.then_some(RepeatFrom::Completion),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::test_util::run;
+
+    #[test]
+    fn a_list_named_inside_an_add_is_not_the_title() {
+        assert_eq!(
+            run(explicit, "add get a haircut to my list for saturday"),
+            r#"{"intent":"add_task","args":{"title":"get a haircut","due_at":"2026-11-28T00:00:00Z","all_day":true}}"#
+        );
+        assert_eq!(
+            run(explicit, "add review the list of guests"),
+            r#"{"intent":"add_task","args":{"title":"review the list of guests"}}"#
+        );
+        assert_eq!(
+            run(explicit, "add put the plates on the table for the party"),
+            r#"{"intent":"add_task","args":{"title":"put the plates on the table for the party"}}"#
+        );
+    }
+
+    #[test]
+    fn put_adds_a_quoted_title_or_to_a_list() {
+        assert_eq!(
+            run(explicit, "put \"call grandma\" on sunday"),
+            r#"{"intent":"add_task","args":{"title":"call grandma","due_at":"2026-11-29T00:00:00Z","all_day":true}}"#
+        );
+        assert_eq!(
+            run(explicit, "put buy stamps on my list"),
+            r#"{"intent":"add_task","args":{"title":"buy stamps"}}"#
+        );
+        assert_eq!(run(explicit, "put the bins out on thursday"), "none");
+    }
+
+    #[test]
+    fn openers_after_a_leading_date() {
+        assert_eq!(
+            run(explicit, "tomorrow I need to call the bank"),
+            r#"{"intent":"add_task","args":{"title":"call the bank","due_at":"2026-11-27T00:00:00Z","all_day":true}}"#
+        );
+        assert_eq!(run(explicit, "tomorrow standup"), "none");
+    }
 }

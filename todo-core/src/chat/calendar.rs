@@ -118,7 +118,8 @@ fn weekend(ctx: &Ctx, extra: u64) -> Option<NaiveDate> {
     Some(if extra == 0 && ctx.today > sat { ctx.today } else { sat })
 }
 
-/// "end of the month", "the end of next week", "end of year", "eom", "end of day" (today).
+/// "end of the month", "the end of next week", "end of year", "eom", "end of day"
+/// (today), "the end of january" (see [`end_of_named_month`]).
 fn end_of_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usize)> {
     let today = ctx.today;
     let mut j = if s.is(i, "the") { i + 1 } else { i };
@@ -145,6 +146,9 @@ fn end_of_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usize)> {
         return None;
     }
     j += 1;
+    if let Some(r) = end_of_named_month(s, j, ctx) {
+        return Some(r);
+    }
     let next = s.is(j, "next");
     if s.is_any(j, &["the", "this", "next"]) {
         j += 1;
@@ -161,6 +165,19 @@ fn end_of_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usize)> {
         _ => return None,
     };
     Some((d, j + 1))
+}
+
+/// After "end of": a month by name, "january", "jan 2028". Like "the end of
+/// the month", it is that month's last day; without a year, the next such day
+/// not yet past (so "end of november" said on November 30 is today).
+fn end_of_named_month(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usize)> {
+    let m = vocab::month(s.w(i)?)?;
+    let first = |y: i32| NaiveDate::from_ymd_opt(y, m, 1);
+    if let Some(y) = s.w(i + 1).filter(|y| y.len() == 4).and_then(|y| y.parse::<i32>().ok()) {
+        return Some((last_of_month(first(y)?)?, i + 2));
+    }
+    let this_year = ctx.today.year();
+    (this_year..=this_year + 1).filter_map(|y| last_of_month(first(y)?)).find(|d| *d >= ctx.today).map(|d| (d, i + 1))
 }
 
 /// The last day of `d`'s month.

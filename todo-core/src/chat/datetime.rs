@@ -334,6 +334,14 @@ mod tests {
         assert_eq!(day("end of the week", &c), "2026-11-29T00:00:00Z");
         let feb = ctx("2028-02-10T09:00:00Z", "UTC");
         assert_eq!(day("end of the month", &feb), "2028-02-29T00:00:00Z");
+        // A month by name: its last day, next year's once this year's has passed.
+        assert_eq!(day("by the end of january", &c), "2027-01-31T00:00:00Z");
+        assert_eq!(day("end of november", &c), "2026-11-30T00:00:00Z");
+        assert_eq!(day("end of feb", &feb), "2028-02-29T00:00:00Z");
+        assert_eq!(day("end of february", &c), "2027-02-28T00:00:00Z");
+        assert_eq!(day("the end of june 2028", &c), "2028-06-30T00:00:00Z");
+        let dec = ctx("2026-12-01T09:00:00Z", "UTC");
+        assert_eq!(day("end of november", &dec), "2027-11-30T00:00:00Z");
     }
 
     #[test]

@@ -52,7 +52,8 @@ impl Slots {
             || self.reminder.is_some()
     }
 
-    fn take(&mut self, r: Range<usize>) {
+    /// Marks the tokens of `r` as taken: not part of the title.
+    pub fn take(&mut self, r: Range<usize>) {
         for c in &mut self.consumed[r] {
             *c = true;
         }
@@ -60,6 +61,11 @@ impl Slots {
 
     fn free(&self, i: usize) -> bool {
         self.range.contains(&i) && !self.consumed[i]
+    }
+
+    /// Whether token `i` belongs to a recognised phrase.
+    pub fn is_taken(&self, i: usize) -> bool {
+        self.range.contains(&i) && self.consumed[i]
     }
 
     /// Whether the phrase at `r` sits at the edge of the remaining text: only
@@ -74,6 +80,17 @@ impl Slots {
     /// belonged to a taken phrase ("by", "on", "and") trimmed from the edges.
     pub fn title(&self, s: &Sentence) -> String {
         leftover(s, self.range.clone(), &self.consumed)
+    }
+
+    /// Where the words start when the range opens with a taken phrase: the first
+    /// free word after "every weekday at 7:15" in "every weekday at 7:15 remind
+    /// me to take vitamins". `None` if the range starts with a free word.
+    pub fn after_lead(&self, s: &Sentence) -> Option<usize> {
+        let start = self.range.start;
+        if self.free(start) {
+            return None;
+        }
+        (start..self.range.end).find(|k| self.free(*k) && !s.is_any_punct(*k))
     }
 
     /// Takes the first free words while they are among `words` ("to" in
@@ -259,6 +276,20 @@ fn strong_at(
         return Some(j);
     }
     None
+}
+
+/// A sentence that opens with a date or a recurrence ("tomorrow at 9, ...",
+/// "every weekday at 7:15 ..."), read as a whole: its phrases and where its
+/// words start, for the opening words that may come there ("remind me to",
+/// "I need to"). `None` when it does not open with such a phrase.
+pub(crate) fn after_lead(s: &Sentence, range: Range<usize>, ctx: &Ctx) -> Option<(Slots, usize)> {
+    let i = range.start;
+    if datetime::piece_at(s, i, ctx).is_none() && repeat_phrase::rule_at(s, i, ctx).is_none() {
+        return None;
+    }
+    let slots = extract(s, range, ctx);
+    let k = slots.after_lead(s)?;
+    Some((slots, k))
 }
 
 /// Whether a date, time, rule, priority, tag or joining word starts at `j`.

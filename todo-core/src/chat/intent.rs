@@ -10,8 +10,9 @@
 
 use super::command::{Command, NoArgs};
 use super::datetime::Ctx;
+use super::edit::lead;
 use super::lexer::Sentence;
-use super::{add, edit, filter_phrase, list, reply, update};
+use super::{add, edit, extract, filter_phrase, list, reply, update};
 
 /// Politeness and filler before the request.
 const PREFIXES: &[&[&str]] = &[
@@ -242,14 +243,24 @@ const REMIND: &[&[&str]] = &[
 ];
 
 /// "remind me to call mom at 6pm" (a new task with a reminder), or "remind me
-/// about task 3 at 5pm" (a reminder on an existing one).
+/// about task 3 at 5pm" (a reminder on an existing one). The opener may follow
+/// a leading date or recurrence, which then belongs to the task or the
+/// reminder: "every weekday at 7:15 remind me to take vitamins", "tomorrow at
+/// 9, remind me about task 3".
 fn remind(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Command> {
-    let mut j = REMIND.iter().filter_map(|p| s.seq(i, p)).max()?;
+    let (led, o) = match lead(s, i, REMIND) {
+        Some(_) => (None, i),
+        None => {
+            let (slots, o) = extract::after_lead(s, i..end, ctx)?;
+            (Some(slots), o)
+        }
+    };
+    let mut j = lead(s, o, REMIND)?;
     if s.is_punct(j, ':') {
         j += 1;
     }
     let k = if s.is_any(j, &["about", "for", "of", "on", "to"]) { j + 1 } else { j };
-    if let Some(c) = update::remind_existing(s, k, end, ctx) {
+    if let Some(c) = update::remind_existing(s, k, end, i..o, ctx) {
         return Some(c);
     }
     for filler in [
@@ -263,5 +274,30 @@ fn remind(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Command> {
             j = k;
         }
     }
-    Some(add::build(s, j..end, ctx, true))
+    Some(match led {
+        None => add::build(s, j..end, ctx, true),
+        Some(mut slots) => {
+            slots.take(o..j);
+            add::build_from(s, slots, ctx, true)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::test_util::run;
+
+    #[test]
+    fn remind_after_a_leading_date_or_recurrence() {
+        assert_eq!(
+            run(remind, "every weekday at 7:15 remind me to take vitamins"),
+            r#"{"intent":"add_task","args":{"title":"take vitamins","due_at":"2026-11-27T07:15:00Z","all_day":false,"remind_at":"2026-11-27T07:15:00Z","recurrence":"FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"}}"#
+        );
+        assert_eq!(
+            run(remind, "tomorrow at 9, remind me about task 3"),
+            r#"{"intent":"update_task","args":{"ref":{"index":3},"remind_at":"2026-11-27T09:00:00Z"}}"#
+        );
+        assert_eq!(run(remind, "tomorrow buy milk"), "none");
+    }
 }

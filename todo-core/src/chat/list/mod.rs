@@ -120,7 +120,8 @@ pub(crate) fn by_verb(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<C
     None
 }
 
-/// Words of a question about a day that say nothing more: "what's on today?".
+/// Words of a question about a day that say nothing more: "what's on today?",
+/// "what should I do today?", "what do I need to work on tomorrow?".
 const ASK_FILLER: &[&str] = &[
     "on",
     "for",
@@ -144,6 +145,20 @@ const ASK_FILLER: &[&str] = &[
     "the",
     "plan",
     "up",
+    "should",
+    "must",
+    "need",
+    "needs",
+    "to",
+    "be",
+    "am",
+    "i'm",
+    "doing",
+    "going",
+    "get",
+    "work",
+    "focus",
+    "tackle",
 ];
 
 /// Words that may follow "show" in a request for the whole list.

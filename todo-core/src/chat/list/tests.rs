@@ -25,3 +25,13 @@ fn ranges() {
     assert_eq!(range("before friday"), (None, Some("2026-11-27".into())));
     assert_eq!(range("by friday"), (None, Some("2026-11-28".into())));
 }
+
+#[test]
+fn questions_about_a_day() {
+    let run = |t: &str| crate::chat::test_util::run(by_verb, t);
+    assert_eq!(
+        run("what should I do today"),
+        r#"{"intent":"list_tasks","args":{"status":"pending","due_after":"2026-11-26T00:00:00Z","due_before":"2026-11-27T00:00:00Z"}}"#
+    );
+    assert_eq!(run("what should I cook today"), "none");
+}

@@ -188,11 +188,17 @@ pub(crate) fn update(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Co
             let j = if s.is_any(i + 1, &["back", "out"]) { i + 2 } else { i + 1 };
             reschedule(s, j, end, ctx)
         }
-        "tag" | "label" if s.w(i + 1).is_some() => {
-            // "tag task 5 with home", "tag buy milk as groceries"
-            let (r, v) = split_at_word(s, i + 1, end, &["with", "as"]).or_else(|| numbered_then_rest(s, i + 1, end))?;
-            let (tags, tend) = tag_list(s, v.start)?;
-            (tend >= v.end).then(|| match resolve_ref(s, r) {
+        // A quoted title is a reference too: `tag "buy milk" with groceries`.
+        "tag" | "label" if i + 1 < end && !s.is_mark(i + 1) => {
+            // "tag task 5 with home", "tag buy milk as groceries", "tag lunch
+            // with sam with work": the tags are what follows the "with" or
+            // "as" after which only tags remain.
+            let tags_to_end = |k: usize| tag_list(s, k).filter(|(_, tend)| *tend >= end).map(|(tags, _)| tags);
+            let (r, tags) = (i + 2..end)
+                .filter(|k| s.is_any(*k, &["with", "as"]))
+                .find_map(|k| Some((i + 1..k, tags_to_end(k + 1)?)))
+                .or_else(|| numbered_then_rest(s, i + 1, end).and_then(|(r, v)| Some((r, tags_to_end(v.start)?))))?;
+            Some(match resolve_ref(s, r) {
                 Ok(task) => Command::UpdateTask(UpdateTaskArgs { tags_add: tags, ..UpdateTaskArgs::of(task) }),
                 Err(q) => Command::unknown(q),
             })
@@ -421,13 +427,16 @@ fn reschedule(s: &Sentence, j: usize, end: usize, ctx: &Ctx) -> Option<Command> 
     }
 }
 
-/// "remind me about task 3 at 5pm", "set a reminder for task 2 tomorrow at 9".
-pub(crate) fn remind_existing(s: &Sentence, k: usize, end: usize, ctx: &Ctx) -> Option<Command> {
+/// "remind me about task 3 at 5pm", "set a reminder for task 2 tomorrow at 9";
+/// the time may also be `led`, said before the request ("tomorrow at 9, remind
+/// me about task 3").
+pub(crate) fn remind_existing(s: &Sentence, k: usize, end: usize, led: Range<usize>, ctx: &Ctx) -> Option<Command> {
     if !is_numbered_at(s, k) {
         return None;
     }
     let end = trim_end(s, k, end);
     let (r, v) = numbered_then_rest(s, k, end).unwrap_or((k..end, end..end));
+    let v = if v.is_empty() { led.start..trim_end(s, led.start, led.end) } else { v };
     Some(match resolve_ref(s, r) {
         Ok(task) => reminder_update(UpdateTaskArgs::of(task), s, v, ctx),
         Err(q) => Command::unknown(q),

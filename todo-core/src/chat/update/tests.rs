@@ -26,6 +26,14 @@ fn updates() {
             "{sentence}"
         );
     }
+    assert_eq!(
+        run(update, "tag \"buy milk\" with groceries"),
+        r#"{"intent":"update_task","args":{"ref":{"title":"buy milk"},"tags_add":["groceries"]}}"#
+    );
+    assert_eq!(
+        run(update, "tag lunch with sam with work"),
+        r#"{"intent":"update_task","args":{"ref":{"title":"lunch with sam"},"tags_add":["work"]}}"#
+    );
     assert_eq!(run(update, "move it to friday"), r#"{"intent":"unknown","args":{}}"#);
     assert_eq!(run(update, "change the oil tomorrow"), "none");
 }

@@ -326,12 +326,8 @@ pub(crate) fn implicit(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<
     Some(build_from(s, slots, ctx, false))
 }
 
-/// Builds the `add_task` for the task described by `range`. `remind` asks for a
+/// Builds the `add_task` for the task `slots` describe. `remind` asks for a
 /// reminder at the due time unless the sentence says otherwise.
-pub(crate) fn build(s: &Sentence, range: Range<usize>, ctx: &Ctx, remind: bool) -> Command {
-    build_from(s, extract(s, range, ctx), ctx, remind)
-}
-
 pub(crate) fn build_from(s: &Sentence, mut slots: Slots, ctx: &Ctx, remind: bool) -> Command {
     // "remind me at 5pm to call mom": the "to" introduced the task.
     slots.drop_leading(s, &["to", "about", "that", "of"]);

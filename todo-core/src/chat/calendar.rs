@@ -6,7 +6,7 @@
 //! "this friday" may be today. A day of the year without a year that has
 //! passed means next year. Weeks start on Monday.
 
-use chrono::{Datelike, Days, Months, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 
 use super::datetime::{Ctx, Period, Piece, Strength};
 use super::lexer::Sentence;
@@ -119,13 +119,17 @@ fn weekend(ctx: &Ctx, extra: u64) -> Option<NaiveDate> {
 }
 
 /// "end of the month", "the end of next week", "end of year", "eom", "end of day"
-/// (today), "the end of january" (see [`end_of_named_month`]).
+/// (today), "the end of january" (see [`in_named_month`]).
 fn end_of_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usize)> {
     let today = ctx.today;
     let mut j = if s.is(i, "the") { i + 1 } else { i };
-    // "the last day of the month", "last day of next month"
+    // "the last day of the month", "last day of next month", "the last day of
+    // february"
     if s.seq(j, &["last", "day", "of"]).is_some() {
         let k = j + 3;
+        if let Some(r) = in_named_month(s, k, ctx, last_of_month) {
+            return Some(r);
+        }
         let next = s.is(k, "next");
         let k = if s.is_any(k, &["the", "this", "next"]) { k + 1 } else { k };
         if s.is(k, "month") {
@@ -146,7 +150,7 @@ fn end_of_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usize)> {
         return None;
     }
     j += 1;
-    if let Some(r) = end_of_named_month(s, j, ctx) {
+    if let Some(r) = in_named_month(s, j, ctx, last_of_month) {
         return Some(r);
     }
     let next = s.is(j, "next");
@@ -167,17 +171,24 @@ fn end_of_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usize)> {
     Some((d, j + 1))
 }
 
-/// After "end of": a month by name, "january", "jan 2028". Like "the end of
-/// the month", it is that month's last day; without a year, the next such day
-/// not yet past (so "end of november" said on November 30 is today).
-fn end_of_named_month(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usize)> {
+/// A month by name, "january", "jan 2028", and the day `pick` finds in it from
+/// its first day ("the end of january", "the first monday of january"). With a
+/// year, that year's; without, the next such day not yet past: this year's, or
+/// next year's once it has passed (so "end of november" said on November 30 is
+/// today).
+fn in_named_month(
+    s: &Sentence,
+    i: usize,
+    ctx: &Ctx,
+    pick: impl Fn(NaiveDate) -> Option<NaiveDate>,
+) -> Option<(NaiveDate, usize)> {
     let m = vocab::month(s.w(i)?)?;
     let first = |y: i32| NaiveDate::from_ymd_opt(y, m, 1);
     if let Some(y) = s.w(i + 1).filter(|y| y.len() == 4).and_then(|y| y.parse::<i32>().ok()) {
-        return Some((last_of_month(first(y)?)?, i + 2));
+        return Some((pick(first(y)?)?, i + 2));
     }
     let this_year = ctx.today.year();
-    (this_year..=this_year + 1).filter_map(|y| last_of_month(first(y)?)).find(|d| *d >= ctx.today).map(|d| (d, i + 1))
+    (this_year..=this_year + 1).filter_map(|y| pick(first(y)?)).find(|d| *d >= ctx.today).map(|d| (d, i + 1))
 }
 
 /// The last day of `d`'s month.
@@ -240,14 +251,20 @@ fn calendar_date_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usi
 }
 
 /// "the last friday of the month", "the 2nd tuesday of next month": this
-/// month's if it has not passed, else next month's (unless "next month").
+/// month's if it has not passed, else next month's (unless "next month");
+/// "the first monday of january", "the last friday in march 2028": see
+/// [`in_named_month`].
 fn nth_weekday_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usize)> {
     let j = if s.is(i, "the") { i + 1 } else { i };
-    let w = s.w(j)?;
-    let n: i32 =
-        if w == "last" { -1 } else { i32::try_from(vocab::ordinal(w).filter(|n| (1..=5).contains(n))?).ok()? };
-    let wd = s.w(j + 1).and_then(|w| vocab::weekday(w, true))?;
-    let k = s.seq(j + 2, &["of"])?;
+    let (n, wd) = nth_weekday_words(s, j)?;
+    let k = j + 3;
+    if !s.is(j + 2, "of") {
+        // "in" only before a month's name: "the first monday in january".
+        return s.is(j + 2, "in").then(|| in_named_month(s, k, ctx, |m| nth_weekday_in(m, n, wd))).flatten();
+    }
+    if let Some(r) = in_named_month(s, k, ctx, |m| nth_weekday_in(m, n, wd)) {
+        return Some(r);
+    }
     let next = s.is(k, "next");
     let k = if s.is_any(k, &["the", "this", "next"]) { k + 1 } else { k };
     if !s.is(k, "month") {
@@ -256,15 +273,28 @@ fn nth_weekday_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(NaiveDate, usize
     let first = NaiveDate::from_ymd_opt(ctx.today.year(), ctx.today.month(), 1)?;
     (u32::from(next)..=2)
         .filter_map(|m| first.checked_add_months(Months::new(m)))
-        .filter_map(|m| {
-            let days = (0..31)
-                .filter_map(|d| m.checked_add_days(Days::new(d)))
-                .filter(|d| d.month() == m.month() && d.weekday() == wd);
-            let days: Vec<NaiveDate> = days.collect();
-            if n < 0 { days.last().copied() } else { days.get(usize::try_from(n - 1).ok()?).copied() }
-        })
+        .filter_map(|m| nth_weekday_in(m, n, wd))
         .find(|d| *d >= ctx.today || next)
         .map(|d| (d, k + 1))
+}
+
+/// "first monday", "2nd tue", "last friday": the position (-1 = the last) and the weekday.
+fn nth_weekday_words(s: &Sentence, j: usize) -> Option<(i32, Weekday)> {
+    let w = s.w(j)?;
+    let n: i32 =
+        if w == "last" { -1 } else { i32::try_from(vocab::ordinal(w).filter(|n| (1..=5).contains(n))?).ok()? };
+    let wd = s.w(j + 1).and_then(|w| vocab::weekday(w, true))?;
+    Some((n, wd))
+}
+
+/// The `n`th `wd` of the month that starts on `first` (-1 = the last); `None`
+/// if that month has no such day (a fifth Monday).
+fn nth_weekday_in(first: NaiveDate, n: i32, wd: Weekday) -> Option<NaiveDate> {
+    let days: Vec<NaiveDate> = (0..31)
+        .filter_map(|d| first.checked_add_days(Days::new(d)))
+        .filter(|d| d.month() == first.month() && d.weekday() == wd)
+        .collect();
+    if n < 0 { days.last().copied() } else { days.get(usize::try_from(n - 1).ok()?).copied() }
 }
 
 fn day_number(w: &str) -> Option<u32> {

@@ -198,17 +198,38 @@ impl When {
 /// Words that may stand before a date or time and belong to it.
 const PREPOSITIONS: &[&str] = &["on", "by", "due", "before", "until", "till", "til", "for", "at", "@", "around"];
 
-/// Reads one date/time piece at `i`, with the prepositions before it.
+/// Words after which "some time" is a length of time, the object of a verb or
+/// a preposition ("spend some time tomorrow", "take some time off next week",
+/// "read for some time tonight"), not a loose date.
+const TIME_AS_OBJECT: &[&str] = &[
+    "for", "spend", "spent", "spending", "take", "took", "taking", "find", "make", "need", "have", "get", "give",
+    "book", "block", "save", "set", "put", "carve", "allow", "waste", "kill", "with", "enjoy",
+];
+
+/// Reads one date/time piece at `i`, with the prepositions before it, and a
+/// "sometime" next to it that only says the date is loose ("sometime next
+/// week", "friday sometime").
 pub(crate) fn piece_at(s: &Sentence, i: usize, ctx: &Ctx) -> Option<(Piece, usize, Strength)> {
     let mut j = i;
-    let mut at = false;
-    let mut prep = false;
-    while j < i + 3 && s.is_any(j, PREPOSITIONS) {
+    if s.is(j, "sometime") {
+        j += 1;
+    } else if s.seq(j, &["some", "time"]).is_some() && !(j > 0 && s.is_any(j - 1, TIME_AS_OBJECT)) {
+        j += 2;
+    }
+    let (mut at, mut prep, first) = (false, j > i, j);
+    while j < first + 3 && s.is_any(j, PREPOSITIONS) {
         at |= s.is_any(j, &["at", "@", "around"]);
         prep = true;
         j += 1;
     }
-    piece_bare_at(s, j, ctx, at, prep)
+    let (p, mut j, strength) = piece_bare_at(s, j, ctx, at, prep)?;
+    // "next week sometime"; "some time" only where the words end.
+    if s.is(j, "sometime") {
+        j += 1;
+    } else if s.seq(j, &["some", "time"]).is_some() && (j + 2 == s.len() || s.is_any_punct(j + 2)) {
+        j += 2;
+    }
+    Some((p, j, strength))
 }
 
 fn piece_bare_at(s: &Sentence, i: usize, ctx: &Ctx, at: bool, prep: bool) -> Option<(Piece, usize, Strength)> {
@@ -354,6 +375,41 @@ mod tests {
         assert_eq!(day("the 1st of next month", &c), "2026-12-01T00:00:00Z");
         assert_eq!(day("by eod", &c), "2026-11-26T00:00:00Z");
         assert_eq!(day("in a fortnight", &c), "2026-12-10T00:00:00Z");
+    }
+
+    #[test]
+    fn days_named_within_a_month_by_name() {
+        let c = thu();
+        assert_eq!(day("the first monday of january", &c), "2027-01-04T00:00:00Z");
+        assert_eq!(day("on the second sunday of may", &c), "2027-05-09T00:00:00Z");
+        assert_eq!(day("the first friday in april 2028", &c), "2028-04-07T00:00:00Z");
+        // This year's until it has passed: today's counts.
+        assert_eq!(day("the fourth thursday of november", &c), "2026-11-26T00:00:00Z");
+        assert_eq!(day("the last thursday of november", &c), "2026-11-26T00:00:00Z");
+        assert_eq!(day("the third thursday of november", &c), "2027-11-18T00:00:00Z");
+        assert_eq!(day("by the last day of february", &c), "2027-02-28T00:00:00Z");
+        assert_eq!(timed("the first monday of january at 10am", &c), "2027-01-04T10:00:00Z");
+        // No fifth Monday in February this year or next: not a date.
+        let s = Sentence::new("the fifth monday of february");
+        assert!(piece_at(&s, 0, &c).is_none());
+    }
+
+    #[test]
+    fn sometime_before_a_date_goes_with_it() {
+        let c = thu();
+        assert_eq!(day("sometime next week", &c), "2026-11-30T00:00:00Z");
+        assert_eq!(day("some time on saturday", &c), "2026-11-28T00:00:00Z");
+        assert_eq!(day("sometime friday", &c), "2026-11-27T00:00:00Z");
+        assert_eq!(timed("sometime around 3pm tomorrow", &c), "2026-11-27T15:00:00Z");
+        assert_eq!(day("next week sometime", &c), "2026-11-30T00:00:00Z");
+        assert_eq!(day("friday some time", &c), "2026-11-27T00:00:00Z");
+        // A length of time, or no date after it: not a date.
+        for phrase in ["sometime", "sometime soon", "spend some time tomorrow"] {
+            let s = Sentence::new(phrase);
+            assert!(!matches!(piece_at(&s, 0, &c), Some((_, _, Strength::Strong))), "{phrase:?}");
+        }
+        let s = Sentence::new("spend some time tomorrow");
+        assert!(piece_at(&s, 1, &c).is_none(), "'some time' after 'spend' is not a date's");
     }
 
     #[test]

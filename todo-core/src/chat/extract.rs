@@ -221,6 +221,19 @@ fn strong_at(
         slots.reminder = Some(r);
         return Some(j);
     }
+    // "every weekday at 9:30 except fridays": days left out of the rule read
+    // before (or of "daily" in "daily standup except sundays").
+    if let Some((days, j)) = repeat_phrase::exception_at(s, i).filter(|(_, j)| *j <= end) {
+        let before = slots.rule.as_mut().or_else(|| {
+            weak.iter_mut().rev().find_map(|(_, w)| match w {
+                Weak::Rule(r) => Some(r),
+                _ => None,
+            })
+        });
+        if before.is_some_and(|r| r.without(&days)) {
+            return Some(j);
+        }
+    }
     if slots.rule.is_none()
         && let Some((r, j)) = repeat_phrase::rule_at(s, i, ctx).filter(|(_, j)| *j <= end)
     {
@@ -512,6 +525,29 @@ mod tests {
         assert_eq!(run("stand-up meeting every weekday at 9:30am").0, "stand-up meeting");
         assert_eq!(run("\"meet at 5\" tomorrow").0, "meet at 5");
         assert_eq!(run("important meeting with boss").0, "important meeting with boss");
+    }
+
+    #[test]
+    fn exceptions_after_the_time_of_a_rule() {
+        let (t, s) = run("standup every weekday at 9:30 except fridays");
+        assert_eq!(t, "standup");
+        assert_eq!(s.rule.unwrap().to_rule(&ctx()).unwrap().as_str(), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH");
+        let (t, s) = run("daily standup except sundays");
+        assert_eq!(t, "daily standup");
+        assert_eq!(s.rule.unwrap().to_rule(&ctx()).unwrap().as_str(), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA");
+        // Nothing to leave out: the words stay.
+        assert_eq!(run("report every week except fridays").0, "report except fridays");
+        assert_eq!(run("pay rent every day except christmas").0, "pay rent except christmas");
+    }
+
+    #[test]
+    fn sometime_goes_with_a_date_only() {
+        assert_eq!(run("call dentist sometime next week").0, "call dentist");
+        assert_eq!(run("fix the fence some time this weekend").0, "fix the fence");
+        assert_eq!(run("think about it sometime").0, "think about it sometime");
+        assert_eq!(run("call dentist sometime soon").0, "call dentist sometime soon");
+        assert_eq!(run("spend some time with the kids tomorrow").0, "spend some time with the kids");
+        assert_eq!(run("take some time off next week").0, "take some time off");
     }
 
     #[test]

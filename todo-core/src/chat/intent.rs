@@ -274,13 +274,18 @@ fn remind(s: &Sentence, i: usize, end: usize, ctx: &Ctx) -> Option<Command> {
             j = k;
         }
     }
-    Some(match led {
-        None => add::build(s, j..end, ctx, true),
+    let mut slots = match led {
+        None => extract::extract(s, j..end, ctx),
         Some(mut slots) => {
             slots.take(o..j);
-            add::build_from(s, slots, ctx, true)
+            slots
         }
-    })
+    };
+    // "add a reminder for my mom's birthday", "set a reminder about the
+    // dentist": the word joining the reminder to what it is about is not the
+    // task's ("to", "about", "of" go in every add).
+    slots.drop_leading(s, &["for", "about", "of"]);
+    Some(add::build_from(s, slots, ctx, true))
 }
 
 #[cfg(test)]
@@ -299,5 +304,25 @@ mod tests {
             r#"{"intent":"update_task","args":{"ref":{"index":3},"remind_at":"2026-11-27T09:00:00Z"}}"#
         );
         assert_eq!(run(remind, "tomorrow buy milk"), "none");
+    }
+
+    #[test]
+    fn what_a_reminder_is_for_is_the_task() {
+        assert_eq!(
+            run(remind, "add a reminder for my mom's birthday on march 3rd"),
+            r#"{"intent":"add_task","args":{"title":"my mom's birthday","due_at":"2027-03-03T00:00:00Z","all_day":true,"remind_at":"2027-03-03T00:00:00Z"}}"#
+        );
+        assert_eq!(
+            run(remind, "set a reminder about the car insurance friday"),
+            r#"{"intent":"add_task","args":{"title":"the car insurance","due_at":"2026-11-27T00:00:00Z","all_day":true,"remind_at":"2026-11-27T00:00:00Z"}}"#
+        );
+        assert_eq!(
+            run(remind, "set a reminder for tomorrow at 9 to call the bank"),
+            r#"{"intent":"add_task","args":{"title":"call the bank","due_at":"2026-11-27T09:00:00Z","all_day":false,"remind_at":"2026-11-27T09:00:00Z"}}"#
+        );
+        assert_eq!(
+            run(remind, "set a reminder for task 2 at 5pm"),
+            r#"{"intent":"update_task","args":{"ref":{"index":2},"remind_at":"2026-11-26T17:00:00Z"}}"#
+        );
     }
 }

@@ -210,6 +210,12 @@ fn describe_rule(rule: &str) -> Option<String> {
         if n == -1 { "last day".into() } else { format!("{n}{suffix}") }
     };
     let day_name = |code: &str| DAYS.iter().find(|(c, _)| *c == code).map(|(_, n)| *n);
+    // One ordinal weekday, `1MO` or `-1FR`: "first Monday", "last Friday".
+    let nth_weekday = |day: &str| -> Option<String> {
+        let (n, code) = day.split_at(day.len().checked_sub(2)?);
+        Some(format!("{} {}", ordinal(n.parse().ok()?), day_name(code)?))
+    };
+    let month = |m: &str| MONTHS.get(m.parse::<usize>().ok()?.checked_sub(1)?).copied();
     let join = |items: Vec<String>| -> String {
         match items.len() {
             0 => String::new(),
@@ -234,17 +240,17 @@ fn describe_rule(rule: &str) -> Option<String> {
             let ns: Vec<String> = days.split(',').map(|d| d.parse().ok().map(nth)).collect::<Option<_>>()?;
             format!("{} on the {}", if interval == 1 { "monthly".to_owned() } else { every("month") }, join(ns))
         }
-        ("MONTHLY", Some(day), None, None) if !day.contains(',') => {
-            let split = day.len().checked_sub(2)?;
-            let (n, code) = day.split_at(split);
-            let n: i32 = n.parse().ok()?;
+        ("MONTHLY", Some(day), None, None) => {
             let lead = if interval == 1 { "every".to_owned() } else { format!("every {interval} months, the") };
-            format!("{lead} {} {} of the month", ordinal(n), day_name(code)?)
+            format!("{lead} {} of the month", nth_weekday(day)?)
         }
         ("YEARLY", None, None, None) => every("year"),
         ("YEARLY", None, Some(d), Some(m)) => {
-            let month = MONTHS.get(m.parse::<usize>().ok()?.checked_sub(1)?)?;
-            format!("{} on {month} {}", every("year"), d.parse::<i32>().ok().map(nth)?)
+            format!("{} on {} {}", every("year"), month(m)?, d.parse().ok().map(nth)?)
+        }
+        ("YEARLY", Some(day), None, Some(m)) => {
+            let lead = if interval == 1 { "every".to_owned() } else { format!("every {interval} years, the") };
+            format!("{lead} {} of {}", nth_weekday(day)?, month(m)?)
         }
         _ => return None,
     };
@@ -328,6 +334,9 @@ mod tests {
             ("FREQ=MONTHLY;BYDAY=-1FR", "every last Friday of the month"),
             ("FREQ=MONTHLY;BYDAY=1MO", "every first Monday of the month"),
             ("FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=3", "every year on March 3rd"),
+            ("FREQ=YEARLY;BYMONTH=11;BYDAY=4TH", "every fourth Thursday of November"),
+            ("FREQ=YEARLY;BYMONTH=5;BYDAY=-1MO", "every last Monday of May"),
+            ("FREQ=MONTHLY;BYDAY=MO,FR", "FREQ=MONTHLY;BYDAY=MO,FR"),
             ("FREQ=YEARLY", "every year"),
             ("FREQ=DAILY;UNTIL=20261201T000000Z", "FREQ=DAILY;UNTIL=20261201T000000Z"),
         ] {

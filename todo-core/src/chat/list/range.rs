@@ -11,10 +11,14 @@ pub(crate) fn range_at(s: &Sentence, k: usize, ctx: &Ctx) -> Option<(Option<Naiv
     let today = ctx.today;
     let day = |d: NaiveDate, j: usize| Some((Some(d), d.succ_opt(), j));
     let span = |a: NaiveDate, days: u64, j: usize| Some((Some(a), a.checked_add_days(Days::new(days)), j));
-    // Prepositions that belong to the range: "due for", "in the", "during".
+    // Prepositions that belong to the range: "due for", "in the", "during",
+    // "sometime" ("due sometime next week" is "due next week").
     let mut i = k;
-    while i < k + 3 && s.is_any(i, &["due", "for", "on", "in", "during", "of", "from"]) {
+    while i < k + 3 && s.is_any(i, &["due", "for", "on", "in", "during", "of", "from", "sometime"]) {
         i += 1;
+    }
+    if let Some(j) = s.seq(i, &["some", "time"]) {
+        i = j;
     }
     if s.is(i, "the") && s.is_any(i + 1, &["next", "coming", "following", "last", "previous", "past"]) {
         i += 1;

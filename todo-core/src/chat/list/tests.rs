@@ -24,6 +24,8 @@ fn ranges() {
     assert_eq!(range("the next 3 days"), both("2026-11-26", "2026-11-29"));
     assert_eq!(range("before friday"), (None, Some("2026-11-27".into())));
     assert_eq!(range("by friday"), (None, Some("2026-11-28".into())));
+    assert_eq!(range("due sometime next week"), both("2026-11-30", "2026-12-07"));
+    assert_eq!(range("some time this week"), both("2026-11-23", "2026-11-30"));
 }
 
 #[test]

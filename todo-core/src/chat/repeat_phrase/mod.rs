@@ -1,7 +1,8 @@
 //! The repeat-phrase grammar (chat words to a rule; the RFC 5545 engine is
 //! [`crate::domain::recurrence`]): "every weekday", "every other week", "daily",
 //! "every monday and thursday", "on the 1st of every month", "every last friday
-//! of the month", "every year on March 3", "every 3 days until December 31".
+//! of the month", "every year on March 3", "every first monday of january",
+//! "every 3 days until December 31", "every weekday except fridays".
 //!
 //! A phrase becomes a [`RuleSpec`], which prints as an RFC 5545 RRULE (no
 //! `BYHOUR`: the time of day lives in the task's due time, which anchors the
@@ -196,6 +197,12 @@ fn yearly_on(s: &Sentence, i: usize, n: u32) -> (RuleSpec, usize) {
             let spec = RuleSpec { by_month: Some(m), by_month_day: vec![d], ..RuleSpec::every(Freq::Yearly, n) };
             return (spec, j);
         }
+        // "yearly on the fourth thursday of november"
+        if let Some((spec, j)) = day_in_month_at(s, k)
+            && let Some((m, e)) = of_named_month(s, j)
+        {
+            return (RuleSpec { interval: n, ..in_month_of_year(spec, m) }, e);
+        }
     }
     (RuleSpec::every(Freq::Yearly, n), i)
 }
@@ -213,6 +220,15 @@ fn in_month_at(s: &Sentence, i: usize) -> Option<(RuleSpec, usize)> {
         return Some((RuleSpec { by_month: Some(m), by_month_day: vec![d], ..RuleSpec::new(Freq::Yearly) }, k));
     }
     let (mut spec, j) = day_in_month_at(s, i)?;
+    // "every first monday of january", "the last friday of march every year";
+    // without "every" it is one date ("the first monday of january").
+    if let Some((m, k)) = of_named_month(s, j) {
+        let tail = s.seq(k, &["every", "year"]).or_else(|| s.seq(k, &["each", "year"]));
+        if !after_every(s, i) && tail.is_none() {
+            return None;
+        }
+        return Some((in_month_of_year(spec, m), tail.unwrap_or(k)));
+    }
     // "of every month", "of each other month", "of the month", "every month"
     let (k, lead_every) = if s.is(j, "of") { (j + 1, false) } else { (j, true) };
     let k = match s.w(k) {
@@ -236,6 +252,18 @@ fn in_month_at(s: &Sentence, i: usize) -> Option<(RuleSpec, usize)> {
     }
     spec.interval = n;
     Some((spec, k + 1))
+}
+
+/// "of january", "in march": the month and where its name ends.
+fn of_named_month(s: &Sentence, j: usize) -> Option<(u32, usize)> {
+    let m = s.is_any(j, &["of", "in"]).then(|| s.w(j + 1).and_then(vocab::month)).flatten()?;
+    Some((m, j + 2))
+}
+
+/// A day of every month ("the first monday", "the last day") as that day of
+/// one month every year.
+fn in_month_of_year(spec: RuleSpec, m: u32) -> RuleSpec {
+    RuleSpec { freq: Freq::Yearly, by_month: Some(m), ..spec }
 }
 
 /// "15th", "1st and 15th", "last day", "last friday", "first monday", "2nd tuesday".
@@ -312,8 +340,42 @@ fn weekday_list(s: &Sentence, i: usize, short: bool) -> Option<(Vec<Weekday>, us
     Some((days, j))
 }
 
-/// "starting tomorrow", "from next monday", "until December 31", "after completion".
+/// Days left out of a weekly rule: "except fridays", "but not on mondays or
+/// wednesdays", "excluding weekends", "except for sunday", "every day but
+/// sunday". Returns the days and where the phrase ends; whether the rule can
+/// drop them is [`RuleSpec::without`]'s business.
+pub(crate) fn exception_at(s: &Sentence, i: usize) -> Option<(Vec<Weekday>, usize)> {
+    let i = if s.is_punct(i, ',') { i + 1 } else { i };
+    let lead = [
+        &["except", "for"][..],
+        &["except", "on"],
+        &["except"],
+        &["excluding"],
+        &["excl"],
+        &["but", "not", "on"],
+        &["but", "not"],
+        &["but"],
+        &["apart", "from"],
+        &["other", "than"],
+        &["not", "on"],
+    ];
+    let j = lead.iter().filter_map(|l| s.seq(i, l)).max()?;
+    let j = if s.is(j, "the") { j + 1 } else { j };
+    match s.w(j)? {
+        "weekend" | "weekends" => Some((vec![Weekday::Sat, Weekday::Sun], j + 1)),
+        "weekdays" => Some((workweek(), j + 1)),
+        _ => weekday_list(s, j, true),
+    }
+}
+
+/// "starting tomorrow", "from next monday", "until December 31", "after
+/// completion", "except fridays".
 fn tail_at(s: &Sentence, i: usize, ctx: &Ctx, spec: &mut RuleSpec) -> Option<usize> {
+    if let Some((days, k)) = exception_at(s, i)
+        && spec.without(&days)
+    {
+        return Some(k);
+    }
     let j = if s.is_punct(i, ',') { i + 1 } else { i };
     for lead in [
         &["after", "completion"][..],

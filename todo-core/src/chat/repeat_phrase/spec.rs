@@ -66,6 +66,29 @@ impl RuleSpec {
         Self { by_day: days.into_iter().map(|d| (0, d)).collect(), ..Self::every(Freq::Weekly, interval) }
     }
 
+    /// Leaves `days` out of the rule ("every weekday except fridays", "every day
+    /// but sunday"): a weekly rule on weekdays loses them, a plain daily rule
+    /// becomes weekly on the other days. `false` (the rule unchanged) when that
+    /// says nothing or everything: a rule without weekdays to remove from
+    /// ("every 2 days", "every month"), none of `days` in it, or no day left.
+    pub fn without(&mut self, days: &[Weekday]) -> bool {
+        let all = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun];
+        let from: Vec<Weekday> = match self.freq {
+            Freq::Weekly if !self.by_day.is_empty() && self.by_day.iter().all(|(n, _)| *n == 0) => {
+                self.by_day.iter().map(|(_, d)| *d).collect()
+            }
+            Freq::Daily if self.interval == 1 && self.by_day.is_empty() && self.by_month_day.is_empty() => all.to_vec(),
+            _ => return false,
+        };
+        let left: Vec<Weekday> = from.iter().copied().filter(|d| !days.contains(d)).collect();
+        if left.is_empty() || left.len() == from.len() {
+            return false;
+        }
+        self.freq = Freq::Weekly;
+        self.by_day = left.into_iter().map(|d| (0, d)).collect();
+        true
+    }
+
     /// The rule as RRULE text, validated by the domain; `None` if the phrase
     /// names no possible rule.
     pub fn to_rule(&self, ctx: &Ctx) -> Option<RecurrenceRule> {

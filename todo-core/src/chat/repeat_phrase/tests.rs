@@ -61,6 +61,43 @@ fn days_of_the_month_and_year() {
 }
 
 #[test]
+fn nth_weekday_of_a_named_month_every_year() {
+    assert_eq!(rule("every first monday of january"), "FREQ=YEARLY;BYMONTH=1;BYDAY=1MO");
+    assert_eq!(rule("every fourth thursday of november"), "FREQ=YEARLY;BYMONTH=11;BYDAY=4TH");
+    assert_eq!(rule("the last friday of march every year"), "FREQ=YEARLY;BYMONTH=3;BYDAY=-1FR");
+    assert_eq!(rule("yearly on the last friday of june"), "FREQ=YEARLY;BYMONTH=6;BYDAY=-1FR");
+    assert_eq!(rule("every last day of february"), "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1");
+    // Without "every" it is one date, not a rule.
+    assert!(rule_at(&Sentence::new("the first monday of january"), 0, &ctx()).is_none());
+}
+
+#[test]
+fn days_left_out() {
+    assert_eq!(rule("every weekday except fridays"), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH");
+    assert_eq!(rule("every day except sundays"), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA");
+    assert_eq!(rule("every day but sunday"), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA");
+    assert_eq!(rule("daily except weekends"), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
+    assert_eq!(rule("every mon, wed and fri but not on wednesday"), "FREQ=WEEKLY;BYDAY=MO,FR");
+    assert_eq!(rule("on weekdays excluding mondays and fridays"), "FREQ=WEEKLY;BYDAY=TU,WE,TH");
+    assert_eq!(rule("every other week on tue and thu except tuesdays"), "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH");
+    assert_eq!(rule("every day except for the weekend"), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
+    // Nothing to leave out, nothing left, or no weekdays in the rule: the
+    // phrase is not the rule's.
+    for phrase in [
+        "every weekday except saturdays",
+        "every weekend except weekends",
+        "every other day except sundays",
+        "every week except fridays",
+        "every month except december",
+        "every last friday of the month except fridays",
+    ] {
+        let s = Sentence::new(phrase);
+        let (_, end) = rule_at(&s, 0, &ctx()).unwrap();
+        assert!(end < s.len(), "{phrase:?} took its exception");
+    }
+}
+
+#[test]
 fn tails() {
     assert_eq!(rule("every day until december 31"), "FREQ=DAILY;UNTIL=20261231T235959Z");
     let s = Sentence::new("every monday starting next week");
@@ -92,4 +129,10 @@ fn first_due_dates() {
     assert_eq!(due("every year on march 3", When::default()), ("2027-03-03T00:00:00+00:00".into(), true));
     assert_eq!(due("every morning", When::default()), ("2026-11-26T09:00:00+00:00".into(), false));
     assert_eq!(due("every evening", When::default()), ("2026-11-26T18:00:00+00:00".into(), false));
+    // Said on a Thursday at 09:00: today's 9:00 would count, but Thursday and
+    // Friday are left out.
+    assert_eq!(due("every weekday except thu and fri", at(9, 0)), ("2026-11-30T09:00:00+00:00".into(), false));
+    assert_eq!(due("every weekday except fridays", at(9, 0)), ("2026-11-26T09:00:00+00:00".into(), false));
+    assert_eq!(due("every first monday of january", When::default()), ("2027-01-04T00:00:00+00:00".into(), true));
+    assert_eq!(due("every fourth thursday of november", When::default()), ("2026-11-26T00:00:00+00:00".into(), true));
 }
